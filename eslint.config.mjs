@@ -1,0 +1,43 @@
+import nx from '@nx/eslint-plugin';
+import tseslint from 'typescript-eslint';
+
+export default [
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'tmp/**', '.nx/**'] },
+  ...nx.configs['flat/base'],
+  ...nx.configs['flat/typescript'],
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parser: tseslint.parser },
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          banTransitiveDependencies: false,
+          depConstraints: [
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:data-access', 'type:util'] },
+            { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:feature', 'type:data-access', 'type:util'] },
+            { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:data-access', 'type:util'] },
+            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
+            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+            { sourceTag: 'scope:config-loader', onlyDependOnLibsWithTags: ['scope:shared', 'scope:config-loader'] },
+            { sourceTag: 'scope:flow-oauth-server', onlyDependOnLibsWithTags: ['scope:shared', 'scope:flow-oauth-server'] },
+            { sourceTag: 'scope:token-refresher', onlyDependOnLibsWithTags: ['scope:shared', 'scope:token-refresher'] },
+          ],
+        },
+      ],
+      '@typescript-eslint/no-explicit-any': 'error',
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@flow-oauth/*/*'], message: 'Import a lib by its alias only (its src/index.ts).' }] }],
+    },
+  },
+  {
+    // Configuration is read in one place: the config lib.
+    files: ['apps/**/*.ts', 'libs/**/*.ts'],
+    ignores: ['libs/shared/config/**', '**/*.spec.ts', '**/*.e2e-spec.ts', '**/test/**', 'libs/shared/testing/**'],
+    rules: {
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration through the config lib.' }],
+      'no-console': 'error',
+    },
+  },
+];

@@ -1,0 +1,142 @@
+import * as path from 'node:path';
+import type { DeploymentEnvironment } from '@flow-oauth/connector-definitions';
+import { ConfigError } from './config-error';
+import { readDotEnv } from './dotenv-file';
+import { type DatabaseSettings, type FlowConfig, RETURN_PATH } from './flow-config';
+import { readOrCreateGeneratedKeys } from './generated-keys';
+
+const ENVIRONMENTS: readonly DeploymentEnvironment[] = ['local', 'development', 'staging', 'pre_prod', 'production'];
+
+export interface LoadConfigOptions {
+  /** Variables to read; defaults to `.env` in cwd overlaid by the process environment. */
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+}
+
+/** Reads and validates every variable of SPEC section 6 at once; throws ConfigError naming each bad one. */
+export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? { ...readDotEnv(path.join(cwd, '.env')), ...process.env };
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+
+  const dataDir = path.resolve(cwd, get('FLOW_DATA_DIR') ?? './data');
+  const database = parseDatabaseUrl(get('DATABASE_URL') ?? 'sqlite:./data/flow.sqlite', cwd, problems);
+  const redisUrl = get('REDIS_URL') ?? 'redis://127.0.0.1:6379';
+  if (!/^rediss?:\/\/[^\s]+$/.test(redisUrl) || !isUrl(redisUrl)) {
+    problems.push('REDIS_URL must be a redis:// or rediss:// URL');
+  }
+  const ports = {
+    configLoader: port('CONFIG_LOADER_PORT', 3001),
+    flowOauth: port('FLOW_OAUTH_PORT', 3000),
+    tokenRefresher: port('TOKEN_REFRESHER_PORT', 3002),
+  };
+  const publicUrl = (get('FLOW_PUBLIC_URL') ?? 'http://localhost:3000').replace(/\/+$/, '');
+  if (!isHttpUrl(publicUrl) || new URL(publicUrl).search || new URL(publicUrl).hash) {
+    problems.push('FLOW_PUBLIC_URL must be an absolute http(s) URL without query or fragment');
+  }
+  const flowEnv = (get('FLOW_ENV') ?? 'production') as DeploymentEnvironment;
+  if (!ENVIRONMENTS.includes(flowEnv)) problems.push(`FLOW_ENV must be one of ${ENVIRONMENTS.join(', ')}`);
+  const refreshMarginSeconds = integer('REFRESH_MARGIN_SECONDS', 300, 0, 86_400);
+  const maxConfigBytes = integer('FLOW_MAX_CONFIG_BYTES', 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
+  const allowedRedirectOrigins = (get('FLOW_ALLOWED_REDIRECT_ORIGINS') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const origin of allowedRedirectOrigins) {
+    if (!isHttpUrl(origin) || new URL(origin).origin !== origin.replace(/\/+$/, '')) {
+      problems.push('FLOW_ALLOWED_REDIRECT_ORIGINS must be a comma-separated list of origins like https://flow.example.com');
+      break;
+    }
+  }
+
+  let adminKey = get('FLOW_ADMIN_KEY');
+  let serviceKey = get('FLOW_SERVICE_KEY');
+  let encryptionKeyText = get('FLOW_ENCRYPTION_KEY');
+  const generated: FlowConfig['generated'] = [];
+  if (problems.length === 0 && (!adminKey || !serviceKey || !encryptionKeyText)) {
+    const { keys, created } = readOrCreateGeneratedKeys(dataDir);
+    if (!adminKey) {
+      adminKey = keys.FLOW_ADMIN_KEY;
+      if (created) generated.push('FLOW_ADMIN_KEY');
+    }
+    if (!serviceKey) {
+      serviceKey = keys.FLOW_SERVICE_KEY;
+      if (created) generated.push('FLOW_SERVICE_KEY');
+    }
+    if (!encryptionKeyText) {
+      encryptionKeyText = keys.FLOW_ENCRYPTION_KEY;
+      if (created) generated.push('FLOW_ENCRYPTION_KEY');
+    }
+  }
+  if (adminKey !== undefined && adminKey.length < 16) problems.push('FLOW_ADMIN_KEY must be at least 16 characters');
+  if (serviceKey !== undefined && serviceKey.length < 16) problems.push('FLOW_SERVICE_KEY must be at least 16 characters');
+  if (adminKey !== undefined && adminKey === serviceKey) problems.push('FLOW_SERVICE_KEY must differ from FLOW_ADMIN_KEY');
+  let encryptionKey = Buffer.alloc(0);
+  if (encryptionKeyText !== undefined) {
+    encryptionKey = Buffer.from(encryptionKeyText, 'base64');
+    if (encryptionKey.length !== 32 || !/^[A-Za-z0-9+/]+={0,2}$/.test(encryptionKeyText)) {
+      problems.push('FLOW_ENCRYPTION_KEY must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)');
+    }
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    database,
+    redisUrl,
+    ports,
+    publicUrl,
+    returnUrl: `${publicUrl}${RETURN_PATH}`,
+    adminKey: adminKey as string,
+    serviceKey: serviceKey as string,
+    encryptionKey,
+    flowEnv,
+    refreshMarginSeconds,
+    allowedRedirectOrigins,
+    maxConfigBytes,
+    dataDir,
+    generated,
+  };
+
+  function port(name: string, fallback: number): number {
+    return integer(name, fallback, 0, 65_535);
+  }
+
+  function integer(name: string, fallback: number, min: number, max: number): number {
+    const text = get(name);
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return value;
+  }
+}
+
+function parseDatabaseUrl(url: string, cwd: string, problems: string[]): DatabaseSettings {
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (!file) problems.push('DATABASE_URL sqlite: needs a file, e.g. sqlite:./data/flow.sqlite');
+    return { type: 'sqlite', file: file === ':memory:' ? file : path.resolve(cwd, file) };
+  }
+  if (/^postgres(ql)?:\/\//.test(url) && isUrl(url)) return { type: 'postgres', url };
+  problems.push('DATABASE_URL must be sqlite:<file> or postgres://user@host:port/database');
+  return { type: 'sqlite', file: '' };
+}
+
+function isUrl(text: string): boolean {
+  try {
+    new URL(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isHttpUrl(text: string): boolean {
+  return isUrl(text) && /^https?:$/.test(new URL(text).protocol);
+}

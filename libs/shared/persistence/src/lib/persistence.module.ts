@@ -1,0 +1,48 @@
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
+import { SecretBox } from '@flow-oauth/secrets';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { buildDataSourceOptions, FLOW_ENTITIES } from './data-source-options';
+import { prepareDatabase } from './database-readiness';
+
+/** TypeORM connection, entity repositories and the SecretBox for the configured database. */
+@Global()
+@Module({})
+export class PersistenceModule {
+  /**
+   * `runMigrations` is true in exactly one process (config-loader); the others wait for the schema.
+   * The data source is handed out only after migrations and the encryption-key check passed.
+   */
+  static forRoot(options: { runMigrations: boolean }): DynamicModule {
+    return {
+      module: PersistenceModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          inject: [FLOW_CONFIG],
+          useFactory: (config: FlowConfig) => ({
+            ...buildDataSourceOptions(config.database),
+            // The connection error is clear on its own; retrying for long would look like a hang.
+            retryAttempts: 2,
+            retryDelay: 1000,
+            encryptionKey: config.encryptionKey.toString('base64'),
+          }),
+          dataSourceFactory: async (opts?: DataSourceOptions) => {
+            const { encryptionKey, ...dsOptions } = opts as DataSourceOptions & { encryptionKey: string };
+            const dataSource = await new DataSource(dsOptions as DataSourceOptions).initialize();
+            try {
+              await prepareDatabase(dataSource, new SecretBox(Buffer.from(encryptionKey, 'base64')), options);
+            } catch (error) {
+              await dataSource.destroy();
+              throw error;
+            }
+            return dataSource;
+          },
+        }),
+        TypeOrmModule.forFeature(FLOW_ENTITIES),
+      ],
+      providers: [{ provide: SecretBox, inject: [FLOW_CONFIG], useFactory: (config: FlowConfig) => new SecretBox(config.encryptionKey) }],
+      exports: [TypeOrmModule, SecretBox],
+    };
+  }
+}

@@ -1,0 +1,3 @@
+export * from './lib/log-capture';
+export * from './lib/test-config';
+export * from './lib/test-databases';
