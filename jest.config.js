@@ -23,12 +23,14 @@ const transform = {
 const common = { testEnvironment: 'node', transform, moduleNameMapper, rootDir: __dirname };
 
 module.exports = {
+  // Project-level testTimeout is ignored by jest 30; real servers need more than 5 s.
+  testTimeout: 60000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools}/**/*.spec.ts'] },
     {
       ...common,
       displayName: 'e2e',
-      testMatch: ['<rootDir>/{apps,libs}/**/*.e2e-spec.ts'],
+      testMatch: ['<rootDir>/{apps,libs}/**/*.e2e-spec.ts', '<rootDir>/tools/**/*.e2e-spec.ts'],
       testTimeout: 60000,
     },
   ],
