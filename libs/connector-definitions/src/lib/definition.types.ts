@@ -8,6 +8,11 @@
  * e.g. "{\"client_id\":\"{client_id}\"}". `{name}` is a run-time variable, `{{{production.CLIENT_ID}}}`
  * is the loaded credential for that deployment environment, `{OAUTH_ENDPOINT_OAUTH_RETURN}` is the
  * return URL.
+ *
+ * Run-time contract with the protocol client (the seed's sample relies on it: its token data has no
+ * `code`): the client adds `state` (unless `oauth2_no_state`), `code_challenge` and
+ * `code_challenge_method` (per `oauth2_pkce`) to the authorize request, and `code` / `code_verifier` to
+ * the token request, whenever the templates do not already set those keys.
  */
 export type ConnectorType =
   | 'azure' | 'bitly' | 'box' | 'dropbox' | 'dynamics365' | 'excel' | 'github'
@@ -45,6 +50,11 @@ export interface ProviderParameter {
   /** 'url' values must be absolute http(s) URLs. */
   format?: 'string' | 'url' | 'hostname' | 'scopes';
   description?: string;
+  /**
+   * Removed from the end of the value on load, after trailing slashes (PingFederate base URL: '/as',
+   * so the seed's `https://host:port/as` and PingFederate's `https://host:9031` both work).
+   */
+  strip_suffix?: string;
 }
 
 export interface ConnectorDefinition {
@@ -96,6 +106,17 @@ export interface ConnectorDefinition {
   refresh_token_rotates?: 'yes' | 'no' | 'configurable' | 'unknown';
   /** Whether tokens are refreshed at all (false: bitly, trello). */
   refreshable?: boolean;
+  /**
+   * Access-token lifetime in seconds to assume when the token response has no `expires_in`
+   * (Salesforce returns none; its tokens live as long as the org's session timeout).
+   */
+  oauth2_default_expires_in?: number;
+  /**
+   * A generic type (odata, soap, swagger). Its built-in definition is a skeleton with default
+   * templates and no endpoints; each provider in the file supplies them (AUTH_URL/TOKEN_URL or a full
+   * definition), and the provider's effective definition keeps this flag.
+   */
+  generic?: boolean;
 
   // ---- OAuth 1.0a (trello) ----
   oauth1_request_token_url?: string;
@@ -104,6 +125,8 @@ export interface ConnectorDefinition {
   oauth1_signature_method?: 'HMAC-SHA1';
   /** Extra authorize query (trello: name, scope, expiration). */
   oauth1_auth_query?: string[];
+  /** Revocation URL called with DELETE (trello: /1/tokens/{token} with key and token in the query). */
+  oauth1_revoke_url?: string;
 
   /** Parameters an operator gives in the configuration file for this type. */
   provider_parameters?: ProviderParameter[];

@@ -18,6 +18,8 @@ export interface FlowConfig {
   allowedRedirectOrigins: string[];
   maxConfigBytes: number;
   dataDir: string;
+  /** Prefix of every BullMQ queue and Redis key this deployment uses (FLOW_QUEUE_PREFIX, default flow). */
+  queuePrefix: string;
   /** Which generated keys were created by this call (so the caller can print them once). */
   generated: Array<'FLOW_ADMIN_KEY' | 'FLOW_SERVICE_KEY' | 'FLOW_ENCRYPTION_KEY'>;
 }

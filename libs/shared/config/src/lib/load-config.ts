@@ -53,6 +53,9 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
     }
   }
 
+  const queuePrefix = get('FLOW_QUEUE_PREFIX') ?? 'flow';
+  if (!/^[A-Za-z0-9_-]{1,40}$/.test(queuePrefix)) problems.push('FLOW_QUEUE_PREFIX must be 1-40 letters, digits, _ or -');
+
   let adminKey = get('FLOW_ADMIN_KEY');
   let serviceKey = get('FLOW_SERVICE_KEY');
   let encryptionKeyText = get('FLOW_ENCRYPTION_KEY');
@@ -98,6 +101,7 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
     allowedRedirectOrigins,
     maxConfigBytes,
     dataDir,
+    queuePrefix,
     generated,
   };
 

@@ -1,0 +1,66 @@
+import { createHttpApp } from '@flow-oauth/app-runtime';
+import type { FlowConfig } from '@flow-oauth/config';
+import { createTestDatabase, testConfig, testRedisPrefix, type TestDatabase, type TestDatabaseKind } from '@flow-oauth/testing';
+import type { INestApplication } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ConfigLoaderModule } from '../src/app/config-loader.module';
+
+export interface RunningConfigLoader {
+  app: INestApplication;
+  config: FlowConfig;
+  url: string;
+  db: TestDatabase;
+  dataSource: DataSource;
+  /** Calls the API with the admin key unless another key (or none: null) is given. */
+  call(method: string, path: string, body?: unknown, options?: { key?: string | null; contentType?: string; raw?: string }): Promise<{ status: number; json: any; text: string }>;
+  /** Every row of every table, ordered: the database state a failed request must not change. */
+  snapshot(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Starts config-loader in-process on a fresh database of the given kind, free port, private queue prefix. */
+export async function startConfigLoader(kind: TestDatabaseKind, env: Record<string, string> = {}): Promise<RunningConfigLoader> {
+  const db = await createTestDatabase(kind);
+  const config = testConfig({ DATABASE_URL: db.url, FLOW_QUEUE_PREFIX: testRedisPrefix('cl'), ...env });
+  const app = await createHttpApp({ name: 'config-loader', module: ConfigLoaderModule.forRoot, port: () => 0 }, config);
+  await app.listen(0, '127.0.0.1');
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const dataSource = app.get(DataSource);
+  return {
+    app,
+    config,
+    url,
+    db,
+    dataSource,
+    async call(method, path, body, options = {}) {
+      const headers: Record<string, string> = {};
+      const key = options.key === undefined ? config.adminKey : options.key;
+      if (key !== null) headers['appKey'] = key;
+      let payload: string | undefined = options.raw;
+      if (payload === undefined && body !== undefined) payload = typeof body === 'string' ? body : JSON.stringify(body);
+      if (payload !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
+      const res = await fetch(`${url}${path}`, { method, headers, body: payload });
+      const text = await res.text();
+      let json: unknown;
+      try {
+        json = text ? JSON.parse(text) : undefined;
+      } catch {
+        json = undefined;
+      }
+      return { status: res.status, json, text };
+    },
+    async snapshot() {
+      const tables = ['providers', 'connectors', 'users', 'flow_meta'];
+      const parts: string[] = [];
+      for (const table of tables) {
+        const rows = await dataSource.query(`SELECT * FROM ${table}`);
+        parts.push(`${table}:${JSON.stringify(rows.map((r: object) => JSON.stringify(r)).sort())}`);
+      }
+      return parts.join('\n');
+    },
+    async close() {
+      await app.close();
+      await db.drop();
+    },
+  };
+}

@@ -1,0 +1,10 @@
+export * from './lib/definition.types';
+export * from './lib/validation-error';
+export * from './lib/deployment-environments';
+export * from './lib/template-engine';
+export * from './lib/connection-variables';
+export * from './lib/definition-schema';
+export * from './lib/strict-json';
+export { CONNECTOR_TYPES, getDefinition, isConnectorType } from './lib/definitions/registry';
+export * from './lib/configuration-file';
+export * from './lib/connector-catalog';

@@ -1,0 +1,241 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  type ProviderSettings,
+  type ValidationError,
+  isConnectorType,
+  parseConfigurationText,
+  secretParameterNames,
+  validateConfiguration,
+} from '@flow-oauth/connector-definitions';
+import { ApiError } from '@flow-oauth/http-common';
+import { emitEvent, FLOW_EVENTS_CLIENT } from '@flow-oauth/messaging';
+import { ConnectorEntity, nowIso, ProviderEntity } from '@flow-oauth/persistence';
+import { FlowEvent, type ProvidersChangedEvent } from '@flow-oauth/queue-contracts';
+import { SecretBox } from '@flow-oauth/secrets';
+import type { ClientProxy } from '@nestjs/microservices';
+import { DataSource, type EntityManager, In } from 'typeorm';
+import { type LoadPlan, planLoad, type PlannedWrite, type ProviderConflict, type ProviderRef, providerKey, type StoredProvider } from './load-plan';
+
+export const REDACTED = '********';
+
+export interface LoadResult {
+  applied: boolean;
+  plan: LoadPlan;
+}
+
+/** Redacted view of every loaded provider, in the file's own shape. */
+export type RedactedConfiguration = Record<string, Record<string, Record<string, unknown>>>;
+
+const INSERT_CHUNK = 400;
+
+/** Load (validate -> plan -> apply in one transaction), read, delete, and purge tokens of OAuth providers. */
+@Injectable()
+export class ProviderConfigurationService {
+  private readonly logger = new Logger('ProviderConfiguration');
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly box: SecretBox,
+    @Inject(FLOW_EVENTS_CLIENT) private readonly events: ClientProxy,
+  ) {}
+
+  /** Parses raw configuration text (duplicate keys and all) and loads it. */
+  async loadText(text: string, options: { dryRun: boolean; pathPrefix?: string }): Promise<LoadResult> {
+    const parsed = parseConfigurationText(text);
+    if (parsed.errors.length > 0) throw invalidConfiguration(parsed.errors);
+    let document = parsed.value;
+    if (options.pathPrefix) {
+      // ThingWorx alias: the file sits under a key, as an object or as a JSON string.
+      const wrapper = document as Record<string, unknown> | undefined;
+      const key = options.pathPrefix.slice(1);
+      if (!wrapper || typeof wrapper !== 'object' || Array.isArray(wrapper) || !(key in wrapper)) {
+        throw invalidConfiguration([{ path: options.pathPrefix, message: `missing "${key}"` }]);
+      }
+      document = wrapper[key];
+      if (typeof document === 'string') {
+        const inner = parseConfigurationText(document);
+        if (inner.errors.length > 0) throw invalidConfiguration(inner.errors);
+        document = inner.value;
+      }
+    }
+    // Paths in errors are relative to the configuration file itself, wrapped or not.
+    return this.load(document, { dryRun: options.dryRun });
+  }
+
+  /** Loads an already parsed configuration document. Nothing is written unless everything is valid and conflict-free. */
+  async load(document: unknown, options: { dryRun: boolean }): Promise<LoadResult> {
+    const { providers, errors } = validateConfiguration(document);
+    if (errors.length > 0) throw invalidConfiguration(errors);
+
+    if (options.dryRun) {
+      const stored = await this.readStored(this.dataSource.manager, providers);
+      return { applied: false, plan: planLoad(providers, stored).plan };
+    }
+
+    const outcome = await this.dataSource.transaction(async (manager) => {
+      const stored = await this.readStored(manager, providers, true);
+      const { plan, writes } = planLoad(providers, stored);
+      if (plan.conflicts.length > 0) return { plan, conflict: true };
+      await this.applyWrites(manager, writes);
+      return { plan, conflict: false };
+    });
+    if (outcome.conflict) throw providerInUse(outcome.plan.conflicts, outcome.plan);
+    const { plan } = outcome;
+    this.logger.log(`load applied: ${plan.added.length} added, ${plan.updated.length} updated, ${plan.unchanged.length} unchanged`);
+    if (plan.added.length + plan.updated.length > 0) await this.announce({ added: plan.added, updated: plan.updated, deleted: [] });
+    return { applied: true, plan };
+  }
+
+  /** Every loaded provider with each secret replaced by "********". */
+  async readRedacted(): Promise<RedactedConfiguration> {
+    const rows = await this.dataSource.getRepository(ProviderEntity).find({ order: { type: 'ASC', name: 'ASC' } });
+    const out: RedactedConfiguration = {};
+    for (const row of rows) {
+      const settings = JSON.parse(row.settings) as Record<string, unknown>;
+      for (const name of secretParameterNamesSafe(row.type)) settings[name] = REDACTED;
+      (out[row.type] ??= {})[row.name] = settings;
+    }
+    return out;
+  }
+
+  /** Deletes a provider; refuses (409) while any connector uses it. */
+  async delete(type: string, name: string): Promise<void> {
+    const refused = await this.dataSource.transaction(async (manager) => {
+      const provider = await this.findProvider(manager, type, name);
+      const labels = await this.connectorLabels(manager, [provider.id]);
+      const inUse = labels.get(provider.id) ?? [];
+      if (inUse.length > 0) return [{ type, provider: name, connectors: inUse.sort() }];
+      await manager.delete(ProviderEntity, { id: provider.id });
+      return undefined;
+    });
+    if (refused) throw providerInUse(refused);
+    this.logger.log(`provider deleted: ${type}/${name}`);
+    await this.announce({ added: [], updated: [], deleted: [{ type, provider: name }] });
+  }
+
+  /** Deletes the tokens of a provider's connectors (of one user, or all); they become needs_reauth. */
+  async purgeTokens(type: string, name: string, user?: string): Promise<{ purged: number; connectors: string[] }> {
+    const labels = await this.dataSource.transaction(async (manager) => {
+      const provider = await this.findProvider(manager, type, name);
+      const where = user ? { providerId: provider.id, owner: user } : { providerId: provider.id };
+      const connectors = await manager.find(ConnectorEntity, { where, select: { id: true, label: true } });
+      if (connectors.length > 0) {
+        await manager.update(
+          ConnectorEntity,
+          { id: In(connectors.map((c) => c.id)) },
+          { accessToken: null, refreshToken: null, expiresAt: null, status: 'needs_reauth', lastError: 'tokens purged by the administrator', updatedAt: nowIso() },
+        );
+      }
+      return connectors;
+    });
+    this.logger.log(`tokens purged for ${type}/${name}${user ? ` (user ${user})` : ''}: ${labels.length} connector(s)`);
+    for (const connector of labels) {
+      await emitEvent(this.events, FlowEvent.ConnectorNeedsReauth, { connectorId: connector.id, reason: 'tokens_purged', at: nowIso() });
+    }
+    return { purged: labels.length, connectors: labels.map((c) => c.label).sort() };
+  }
+
+  private async announce(change: Omit<ProvidersChangedEvent, 'changeId' | 'at'>): Promise<void> {
+    const event: ProvidersChangedEvent = { changeId: randomUUID(), at: nowIso(), ...change };
+    try {
+      await emitEvent(this.events, FlowEvent.ProvidersChanged, event);
+    } catch (error) {
+      // The load is committed; servers also re-check providers periodically, so say it and go on.
+      this.logger.error(`providers.changed could not be sent (${(error as Error).message}); servers will pick the change up on their next check`);
+    }
+  }
+
+  private async findProvider(manager: EntityManager, type: string, name: string): Promise<ProviderEntity> {
+    const provider = await manager.findOne(ProviderEntity, { where: { type, name } });
+    if (!provider) throw new ApiError(404, 'not_found', `No OAuth provider "${name}" is loaded for connector type "${type}".`);
+    return provider;
+  }
+
+  private async readStored(manager: EntityManager, incoming: ProviderSettings[], lock = false): Promise<Map<string, StoredProvider>> {
+    const types = [...new Set(incoming.map((p) => p.type))];
+    const stored = new Map<string, StoredProvider>();
+    if (types.length === 0) return stored;
+    const query = manager.createQueryBuilder(ProviderEntity, 'p').where('p.type IN (:...types)', { types });
+    // On PostgreSQL, lock the rows so no connector can start using a provider while we decide on it.
+    if (lock && this.dataSource.options.type === 'postgres') query.setLock('pessimistic_write');
+    const rows = await query.getMany();
+    const labels = await this.connectorLabels(manager, rows.map((r) => r.id));
+    const wanted = new Set(incoming.map((p) => providerKey(p.type, p.name)));
+    for (const row of rows) {
+      const key = providerKey(row.type, row.name);
+      if (!wanted.has(key)) continue;
+      stored.set(key, {
+        id: row.id,
+        type: row.type,
+        name: row.name,
+        fingerprint: row.fingerprint,
+        secrets: this.box.openJson<Record<string, string>>(row.secrets),
+        connectorLabels: labels.get(row.id) ?? [],
+      });
+    }
+    return stored;
+  }
+
+  private async connectorLabels(manager: EntityManager, providerIds: string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    for (let i = 0; i < providerIds.length; i += INSERT_CHUNK) {
+      const ids = providerIds.slice(i, i + INSERT_CHUNK);
+      const rows = await manager.find(ConnectorEntity, { where: { providerId: In(ids) }, select: { providerId: true, label: true } });
+      for (const row of rows) (out.get(row.providerId) ?? out.set(row.providerId, []).get(row.providerId))?.push(row.label);
+    }
+    return out;
+  }
+
+  private async applyWrites(manager: EntityManager, writes: PlannedWrite[]): Promise<void> {
+    const now = nowIso();
+    const added = writes.filter((w): w is Extract<PlannedWrite, { kind: 'add' }> => w.kind === 'add');
+    for (let i = 0; i < added.length; i += INSERT_CHUNK) {
+      const rows = added.slice(i, i + INSERT_CHUNK).map((w) => ({
+        id: randomUUID(),
+        type: w.settings.type,
+        name: w.settings.name,
+        settings: JSON.stringify(w.settings.parameters),
+        secrets: this.box.sealJson(w.settings.secrets),
+        fingerprint: w.fingerprint,
+        createdAt: now,
+        updatedAt: now,
+      }));
+      await manager.insert(ProviderEntity, rows);
+    }
+    for (const write of writes) {
+      if (write.kind !== 'update') continue;
+      await manager.update(
+        ProviderEntity,
+        { id: write.id },
+        {
+          settings: JSON.stringify(write.settings.parameters),
+          secrets: this.box.sealJson(write.settings.secrets),
+          fingerprint: write.fingerprint,
+          updatedAt: now,
+        },
+      );
+    }
+  }
+}
+
+function secretParameterNamesSafe(type: string): string[] {
+  return isConnectorType(type) ? secretParameterNames(type) : ['CLIENT_SECRET', 'CONSUMER_SECRET'];
+}
+
+/** 400 invalid_configuration listing every error with its JSON pointer. */
+export function invalidConfiguration(errors: ValidationError[]): ApiError {
+  const listed = errors.map((e) => ({ path: e.path, message: e.message }));
+  return new ApiError(400, 'invalid_configuration', `The configuration has ${listed.length} error(s); nothing was loaded.`, { errors: listed });
+}
+
+/** 409 provider_in_use naming each provider and the connectors using it. */
+export function providerInUse(conflicts: ProviderConflict[], plan?: LoadPlan): ApiError {
+  const names = conflicts.map((c) => `${c.type}/${c.provider} (used by ${c.connectors.join(', ')})`).join('; ');
+  return new ApiError(409, 'provider_in_use', `In-use providers can only have their secret changed; nothing was written. Conflicts: ${names}.`, {
+    conflicts,
+    ...(plan ? { plan } : {}),
+  });
+}
+
+export type { ProviderRef };

@@ -1,0 +1,57 @@
+import { Injectable } from '@nestjs/common';
+import { buildEffectiveDefinition, type ConnectorDefinition, isConnectorType } from '@flow-oauth/connector-definitions';
+import { ProviderEntity } from '@flow-oauth/persistence';
+import { SecretBox } from '@flow-oauth/secrets';
+import { DataSource } from 'typeorm';
+
+/** A loaded provider with its secrets opened and its effective definition: what the protocol client needs. */
+export interface LoadedProvider {
+  id: string;
+  type: string;
+  name: string;
+  definition: ConnectorDefinition;
+  parameters: Record<string, unknown>;
+  secrets: Record<string, string>;
+  updatedAt: string;
+}
+
+/** Reads loaded providers for the OAuth flows and the refresher (secrets decrypted in memory only). */
+@Injectable()
+export class ProviderReader {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly box: SecretBox,
+  ) {}
+
+  /** One provider by id, or undefined. */
+  async findById(id: string): Promise<LoadedProvider | undefined> {
+    const row = await this.dataSource.getRepository(ProviderEntity).findOneBy({ id });
+    return row ? this.toLoaded(row) : undefined;
+  }
+
+  /** Every loaded provider. */
+  async all(): Promise<LoadedProvider[]> {
+    const rows = await this.dataSource.getRepository(ProviderEntity).find({ order: { type: 'ASC', name: 'ASC' } });
+    return rows.filter((r) => isConnectorType(r.type)).map((r) => this.toLoaded(r));
+  }
+
+  /** A cheap token that changes whenever any provider is added, updated or deleted. */
+  async version(): Promise<string> {
+    const [row] = (await this.dataSource.query('SELECT COUNT(*) AS n, MAX(updated_at) AS latest FROM providers')) as Array<{ n: number | string; latest: string | null }>;
+    return `${row?.n ?? 0}:${row?.latest ?? ''}`;
+  }
+
+  private toLoaded(row: ProviderEntity): LoadedProvider {
+    if (!isConnectorType(row.type)) throw new Error(`stored provider has unknown type ${row.type}`);
+    const parameters = JSON.parse(row.settings) as Record<string, unknown>;
+    return {
+      id: row.id,
+      type: row.type,
+      name: row.name,
+      definition: buildEffectiveDefinition(row.type, parameters),
+      parameters,
+      secrets: this.box.openJson<Record<string, string>>(row.secrets),
+      updatedAt: row.updatedAt,
+    };
+  }
+}

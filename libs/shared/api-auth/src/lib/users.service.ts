@@ -1,0 +1,51 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { ApiError } from '@flow-oauth/http-common';
+import { nowIso, UserEntity } from '@flow-oauth/persistence';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
+const RESERVED = new Set(['admin', 'service']);
+
+/** Hash of an API key as stored; keys are 192-bit random, so a plain SHA-256 is enough. */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** User keys for the connector API: issued once, stored hashed. */
+@Injectable()
+export class UsersService {
+  constructor(@InjectRepository(UserEntity) private readonly users: Repository<UserEntity>) {}
+
+  /** Creates a user and returns its key; the key is not retrievable later. */
+  async create(name: unknown): Promise<{ name: string; key: string; createdAt: string }> {
+    if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
+      throw new ApiError(400, 'invalid_request', 'name must be 1-64 characters: letters, digits, _ . @ - (starting with a letter or digit).');
+    }
+    if (RESERVED.has(name.toLowerCase())) throw new ApiError(400, 'invalid_request', `"${name}" is reserved.`);
+    if (await this.users.existsBy({ name })) throw new ApiError(409, 'user_exists', `User "${name}" already exists.`);
+    const key = `flow_u_${randomBytes(24).toString('base64url')}`;
+    const createdAt = nowIso();
+    await this.users.insert({ name, keyHash: hashApiKey(key), createdAt });
+    return { name, key, createdAt };
+  }
+
+  /** Every user, without keys. */
+  async list(): Promise<Array<{ name: string; createdAt: string }>> {
+    const rows = await this.users.find({ order: { name: 'ASC' } });
+    return rows.map((u) => ({ name: u.name, createdAt: u.createdAt }));
+  }
+
+  /** Deletes a user (its key stops working at once); 404 when unknown. */
+  async delete(name: string): Promise<void> {
+    const result = await this.users.delete({ name });
+    if (!result.affected) throw new ApiError(404, 'not_found', `User "${name}" does not exist.`);
+  }
+
+  /** The user a key belongs to, if any. */
+  async findByKey(key: string): Promise<string | undefined> {
+    const row = await this.users.findOne({ where: { keyHash: hashApiKey(key) }, select: { name: true } });
+    return row?.name;
+  }
+}

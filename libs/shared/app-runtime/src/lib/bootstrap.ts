@@ -1,0 +1,59 @@
+import type { DynamicModule, INestApplication, INestApplicationContext } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ConfigError, type FlowConfig, loadConfig } from '@flow-oauth/config';
+import { ApiExceptionFilter } from '@flow-oauth/http-common';
+import { waitForRedis } from '@flow-oauth/redis';
+
+export interface HttpAppSpec {
+  /** pm2 name, used as the logger context. */
+  name: string;
+  module: (config: FlowConfig) => DynamicModule;
+  port: (config: FlowConfig) => number;
+  /** Extra set-up before listen (microservice transports, middleware). */
+  configure?: (app: INestApplication, config: FlowConfig) => Promise<void> | void;
+}
+
+/** Builds an HTTP app the way every process runs: JSON errors, raw bodies, shutdown hooks. */
+export async function createHttpApp(spec: HttpAppSpec, config: FlowConfig): Promise<INestApplication> {
+  const app = await NestFactory.create(spec.module(config), { bodyParser: false, bufferLogs: false, abortOnError: false });
+  app.useGlobalFilters(new ApiExceptionFilter());
+  app.enableShutdownHooks();
+  const http = app.getHttpAdapter().getInstance() as { disable?: (name: string) => void };
+  http.disable?.('x-powered-by');
+  await spec.configure?.(app, config);
+  return app;
+}
+
+/** main.ts of every process: validate config, wait for Redis, start, listen, tell pm2 we are ready. */
+export async function runHttpApp(spec: HttpAppSpec): Promise<INestApplicationContext | undefined> {
+  const logger = new Logger(spec.name);
+  let config: FlowConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      logger.error(error.message);
+      process.exitCode = 78;
+      return undefined;
+    }
+    throw error;
+  }
+  if (config.generated.length > 0) {
+    logger.log(`Generated ${config.generated.join(', ')} into ${config.dataDir} (keep this folder; back it up with the database).`);
+  }
+  await waitForRedis(config.redisUrl, logger);
+  try {
+    const app = await createHttpApp(spec, config);
+    await app.listen(spec.port(config));
+    logger.log(`${spec.name} listening on ${await app.getUrl()}`);
+    process.send?.('ready');
+    return app;
+  } catch (error) {
+    logger.error(`Start-up failed: ${(error as Error).message}`);
+    process.exitCode = 1;
+    // Give pm2 a moment between restarts so a persistent fault is not a tight crash loop.
+    setTimeout(() => process.exit(1), 3000).unref();
+    return undefined;
+  }
+}
