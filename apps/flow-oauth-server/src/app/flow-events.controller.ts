@@ -1,0 +1,23 @@
+import { Controller, Logger } from '@nestjs/common';
+import { ProviderRegistry } from '@flow-oauth/connectors';
+import { FlowEvent, type ConnectorNeedsReauthEvent, type ProvidersChangedEvent } from '@flow-oauth/queue-contracts';
+import { EventPattern, Payload } from '@nestjs/microservices';
+
+/** Events from the other services. */
+@Controller()
+export class FlowEventsController {
+  private readonly logger = new Logger('FlowEvents');
+
+  constructor(private readonly registry: ProviderRegistry) {}
+
+  @EventPattern(FlowEvent.ProvidersChanged)
+  async providersChanged(@Payload() event: ProvidersChangedEvent): Promise<void> {
+    this.logger.log(`providers changed (${event.added.length} added, ${event.updated.length} updated, ${event.deleted.length} deleted); reloading`);
+    await this.registry.reload();
+  }
+
+  @EventPattern(FlowEvent.ConnectorNeedsReauth)
+  needsReauth(@Payload() event: ConnectorNeedsReauthEvent): void {
+    this.logger.warn(`connector ${event.connectorId} needs re-authorization (${event.reason})`);
+  }
+}

@@ -1,0 +1,103 @@
+import { createServer } from 'node:net';
+import { createHttpApp } from '@flow-oauth/app-runtime';
+import type { FlowConfig } from '@flow-oauth/config';
+import { buildDataSourceOptions, prepareDatabase } from '@flow-oauth/persistence';
+import { ProviderConfigurationService } from '@flow-oauth/provider-config';
+import { SecretBox } from '@flow-oauth/secrets';
+import { UsersService } from '@flow-oauth/api-auth';
+import { ProviderRegistry } from '@flow-oauth/connectors';
+import { createTestDatabase, testConfig, testRedisPrefix, type TestDatabase, type TestDatabaseKind } from '@flow-oauth/testing';
+import type { INestApplication } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { configureFlowOAuthServer, FlowOAuthServerModule } from '../src/app/flow-oauth-server.module';
+
+export interface CallResult {
+  status: number;
+  json: any;
+  text: string;
+  headers: Headers;
+}
+
+export interface RunningFlowServer {
+  app: INestApplication;
+  config: FlowConfig;
+  url: string;
+  db: TestDatabase;
+  dataSource: DataSource;
+  /** Loads a configuration document as config-loader would (same use case). */
+  loadProviders(doc: unknown): Promise<void>;
+  /** Issues a user key. */
+  createUser(name: string): Promise<string>;
+  call(method: string, path: string, body?: unknown, key?: string | null): Promise<CallResult>;
+  close(): Promise<void>;
+}
+
+/** A free loopback port, so FLOW_PUBLIC_URL (the return URL registered at the provider) is known before start. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Starts flow-oauth-server in-process on a fresh, migrated database, with a private queue prefix. */
+export async function startFlowServer(kind: TestDatabaseKind = 'sqlite', env: Record<string, string> = {}): Promise<RunningFlowServer> {
+  const db = await createTestDatabase(kind);
+  const port = await freePort();
+  const config = testConfig({
+    DATABASE_URL: db.url,
+    FLOW_QUEUE_PREFIX: testRedisPrefix('fos'),
+    FLOW_OAUTH_PORT: String(port),
+    FLOW_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    ...env,
+  });
+  const migrator = await new DataSource(buildDataSourceOptions(config.database)).initialize();
+  await prepareDatabase(migrator, new SecretBox(config.encryptionKey), { runMigrations: true });
+  await migrator.destroy();
+  const app = await createHttpApp({ name: 'flow-oauth-server', module: FlowOAuthServerModule.forRoot, port: () => port, configure: configureFlowOAuthServer }, config);
+  await app.listen(port, '127.0.0.1');
+  const url = `http://127.0.0.1:${port}`;
+  const dataSource = app.get(DataSource);
+  return {
+    app,
+    config,
+    url,
+    db,
+    dataSource,
+    async loadProviders(doc) {
+      await app.get(ProviderConfigurationService).load(doc, { dryRun: false });
+      // Deterministic for tests; the providers.changed path is tested on its own.
+      await app.get(ProviderRegistry).reload();
+    },
+    async createUser(name) {
+      return (await app.get(UsersService).create(name)).key;
+    },
+    async call(method, path, body, key) {
+      const headers: Record<string, string> = {};
+      const k = key === undefined ? config.adminKey : key;
+      if (k !== null) headers['authorization'] = `Bearer ${k}`;
+      let payload: string | undefined;
+      if (body !== undefined) {
+        payload = JSON.stringify(body);
+        headers['content-type'] = 'application/json';
+      }
+      const res = await fetch(`${url}${path}`, { method, headers, body: payload, redirect: 'manual' });
+      const text = await res.text();
+      let json: unknown;
+      try {
+        json = text ? JSON.parse(text) : undefined;
+      } catch {
+        json = undefined;
+      }
+      return { status: res.status, json, text, headers: res.headers };
+    },
+    async close() {
+      await app.close();
+      await db.drop();
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
+import { REDIS } from '@flow-oauth/redis';
+import { SecretBox } from '@flow-oauth/secrets';
+import type { Redis } from 'ioredis';
+
+export const STATE_TTL_SECONDS = 600;
+
+/** Everything the return endpoint needs to finish a sign-in, kept in Redis so any instance can finish it. */
+export interface PendingAuthorization {
+  type: string;
+  providerId: string;
+  providerName: string;
+  label: string;
+  owner: string;
+  params: Record<string, string>;
+  scope: string;
+  codeVerifier?: string;
+  /** OAuth 1.0a request-token secret. */
+  oauth1TokenSecret?: string;
+  redirectUrl?: string;
+  createdAt: string;
+}
+
+/**
+ * Single-use, 10-minute authorization state. The state (256-bit random) is never stored as such:
+ * the key is its hash, the value is sealed (it holds the PKCE verifier), and GETDEL makes
+ * consumption atomic, so a replayed state finds nothing.
+ */
+@Injectable()
+export class AuthorizationStateStore {
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly box: SecretBox,
+    @Inject(FLOW_CONFIG) private readonly config: FlowConfig,
+  ) {}
+
+  /** A new random state value. */
+  static newState(): string {
+    return randomBytes(32).toString('base64url');
+  }
+
+  /** Stores a pending authorization under a state (or OAuth 1.0a request token). */
+  async save(state: string, pending: PendingAuthorization): Promise<Date> {
+    await this.redis.set(this.key(state), this.box.sealJson(pending), 'EX', STATE_TTL_SECONDS);
+    return new Date(Date.parse(pending.createdAt) + STATE_TTL_SECONDS * 1000);
+  }
+
+  /** Takes (and deletes) the pending authorization of a state; undefined when unknown, used or expired. */
+  async consume(state: string): Promise<PendingAuthorization | undefined> {
+    if (!state || state.length > 512) return undefined;
+    const sealed = await this.redis.getdel(this.key(state));
+    if (!sealed) return undefined;
+    const pending = this.box.openJson<PendingAuthorization>(sealed);
+    // Redis expiry is the rule; this guards against clock-skewed or restored keys.
+    if (Date.now() - Date.parse(pending.createdAt) > STATE_TTL_SECONDS * 1000) return undefined;
+    return pending;
+  }
+
+  private key(state: string): string {
+    return `${this.config.queuePrefix}:oauth-state:${createHash('sha256').update(state).digest('hex')}`;
+  }
+}

@@ -1,0 +1,177 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ownerName, type Principal } from '@flow-oauth/api-auth';
+import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
+import { ApiError } from '@flow-oauth/http-common';
+import { OAuthClient, OAuthProtocolError, validateConnectionParams } from '@flow-oauth/oauth-client';
+import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
+import { ConnectorTokenStore, RefreshProducer } from '@flow-oauth/token-refresh';
+import { DataSource } from 'typeorm';
+import { AuthorizationStateStore, type PendingAuthorization } from './authorization-state.store';
+import { toConnectorView, type ConnectorView } from './connector-view';
+import { labelProblem } from './label-rules';
+import { ProviderRegistry } from './provider-registry';
+
+/** How a sign-in ended, for the return page. */
+export type ReturnOutcome =
+  | { ok: true; connector: ConnectorView; redirectUrl?: string }
+  | { ok: false; status: number; error: string; message: string; redirectUrl?: string };
+
+/** Starts sign-ins (authorize URL + single-use state) and finishes them at the return endpoint. */
+@Injectable()
+export class ConnectorAuthorizationService {
+  private readonly logger = new Logger('ConnectorAuthorization');
+
+  constructor(
+    private readonly registry: ProviderRegistry,
+    private readonly states: AuthorizationStateStore,
+    private readonly oauth: OAuthClient,
+    private readonly tokens: ConnectorTokenStore,
+    private readonly producer: RefreshProducer,
+    private readonly dataSource: DataSource,
+    @Inject(FLOW_CONFIG) private readonly config: FlowConfig,
+  ) {}
+
+  /** Validates everything a sign-in needs before any redirect, then returns where to send the user. */
+  async start(principal: Principal, body: Record<string, unknown>): Promise<{ authorizeUrl: string; state: string; expiresAt: string }> {
+    const { type, provider: providerName, label, params, scopes, redirectUrl } = body;
+    const problems: string[] = [];
+    if (typeof type !== 'string' || !type) problems.push('type is required');
+    if (typeof providerName !== 'string' || !providerName) problems.push('provider is required');
+    const labelIssue = labelProblem(label);
+    if (labelIssue) problems.push(labelIssue);
+    if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) problems.push('params must be an object of strings');
+    if (scopes !== undefined && (!Array.isArray(scopes) || scopes.some((s) => typeof s !== 'string' || !/^[\x21-\x7e]+$/.test(s)))) {
+      problems.push('scopes must be an array of scope strings');
+    }
+    if (redirectUrl !== undefined && !this.isAllowedRedirect(redirectUrl)) {
+      problems.push('redirectUrl must be on an allowed origin (FLOW_ALLOWED_REDIRECT_ORIGINS)');
+    }
+    if (problems.length > 0) throw new ApiError(400, 'invalid_request', problems.join('; '), { problems });
+
+    const provider = this.registry.get(type as string, providerName as string);
+    if (!provider) throw new ApiError(404, 'provider_not_found', `No OAuth provider "${String(providerName)}" is loaded for connector type "${String(type)}".`);
+    if (await this.dataSource.getRepository(ConnectorEntity).existsBy({ label: label as string })) {
+      throw new ApiError(409, 'label_taken', `A connector labelled "${String(label)}" already exists; labels are unique across all connectors.`);
+    }
+    const rawParams = (params ?? {}) as Record<string, unknown>;
+    const checked = validateConnectionParams(provider, rawParams);
+    if (checked.errors.length > 0) {
+      throw new ApiError(400, 'invalid_params', checked.errors.map((e) => `${e.param}: ${e.message}`).join('; '), { problems: checked.errors });
+    }
+
+    const pending: PendingAuthorization = {
+      type: provider.type,
+      providerId: provider.id,
+      providerName: provider.name,
+      label: label as string,
+      owner: ownerName(principal),
+      params: checked.values,
+      scope: '',
+      redirectUrl: redirectUrl as string | undefined,
+      createdAt: nowIso(),
+    };
+    try {
+      if (provider.definition.oauth_type === 'OAuth1') {
+        const request = await this.oauth.oauth1RequestToken(provider, { callbackUrl: this.config.returnUrl });
+        const expiresAt = await this.states.save(request.token, { ...pending, oauth1TokenSecret: request.tokenSecret });
+        return { authorizeUrl: request.authorizeUrl, state: request.token, expiresAt: expiresAt.toISOString() };
+      }
+      const state = AuthorizationStateStore.newState();
+      const built = this.oauth.buildAuthorizationUrl(provider, { state, connectionParams: checked.values, scopes: scopes as string[] | undefined });
+      const expiresAt = await this.states.save(state, { ...pending, scope: built.scope, codeVerifier: built.codeVerifier });
+      return { authorizeUrl: built.url, state, expiresAt: expiresAt.toISOString() };
+    } catch (error) {
+      throw providerFailure(error, 'starting the sign-in');
+    }
+  }
+
+  /** Finishes a sign-in from the provider's redirect; every failure is an outcome, never a throw. */
+  async complete(query: Record<string, unknown>): Promise<ReturnOutcome> {
+    const q = (name: string): string | undefined => (typeof query[name] === 'string' ? (query[name] as string) : undefined);
+    const isOAuth1 = q('oauth_token') !== undefined && q('state') === undefined;
+    const stateValue = isOAuth1 ? q('oauth_token') : q('state');
+    if (!stateValue) return failure(400, 'missing_state', 'The sign-in response has no state; start the connection again from Flow.');
+    const pending = await this.states.consume(stateValue);
+    if (!pending) return failure(400, 'invalid_state', 'This sign-in link has expired or was already used. Start the connection again.');
+    const redirectUrl = pending.redirectUrl;
+    const providerError = q('error');
+    if (providerError) {
+      const description = q('error_description');
+      const message = providerError === 'access_denied' ? 'Access was denied at the provider; no connector was created.' : `The provider refused the sign-in (${providerError}${description ? `: ${description.slice(0, 200)}` : ''}).`;
+      return failure(400, providerError.replace(/[^a-z0-9_]/gi, '').slice(0, 64) || 'provider_error', message, redirectUrl);
+    }
+    const provider = this.registry.getById(pending.providerId);
+    if (!provider) return failure(409, 'provider_not_found', 'The OAuth provider was removed during the sign-in.', redirectUrl);
+    try {
+      let values: Partial<ConnectorEntity>;
+      if (isOAuth1) {
+        const verifier = q('oauth_verifier');
+        if (!verifier) return failure(400, 'missing_verifier', 'The sign-in response has no oauth_verifier.', redirectUrl);
+        const access = await this.oauth.oauth1AccessToken(provider, { token: stateValue, tokenSecret: pending.oauth1TokenSecret ?? '', verifier });
+        values = {
+          ...this.tokens.columns({ accessToken: access.token, tokenType: 'OAuth1', expiresAt: null, refreshToken: access.tokenSecret, metadata: {} }, null),
+          metadata: JSON.stringify(access.metadata),
+        };
+      } else {
+        const code = q('code');
+        if (!code) return failure(400, 'missing_code', 'The sign-in response has no authorization code.', redirectUrl);
+        const tokens = await this.oauth.exchangeCode(provider, { code, codeVerifier: pending.codeVerifier, connectionParams: pending.params });
+        values = { ...this.tokens.columns({ ...tokens, scope: tokens.scope ?? (pending.scope || undefined) }, null), metadata: JSON.stringify(tokens.metadata) };
+      }
+      const now = nowIso();
+      const connector = Object.assign(new ConnectorEntity(), {
+        id: randomUUID(),
+        label: pending.label,
+        providerId: provider.id,
+        type: provider.type,
+        providerName: provider.name,
+        owner: pending.owner,
+        params: JSON.stringify(pending.params),
+        tokenVersion: 1,
+        createdAt: now,
+        ...values,
+        updatedAt: now,
+      });
+      try {
+        await this.dataSource.getRepository(ConnectorEntity).insert(connector);
+      } catch (error) {
+        if (await this.dataSource.getRepository(ConnectorEntity).existsBy({ label: pending.label })) {
+          return failure(409, 'label_taken', `A connector labelled "${pending.label}" was created meanwhile; start again with another label.`, redirectUrl);
+        }
+        throw error;
+      }
+      this.logger.log(`connector ${connector.id} (${connector.type}/${connector.providerName}) created for ${connector.owner}`);
+      await this.producer.schedule(connector, 'created').catch((e: Error) => this.logger.error(`refresh job for ${connector.id} not scheduled (the sweep will): ${e.message}`));
+      return { ok: true, connector: toConnectorView(connector), redirectUrl };
+    } catch (error) {
+      const failed = providerFailure(error, 'finishing the sign-in');
+      return failure(failed.getStatus(), failed.code, failed.message, redirectUrl);
+    }
+  }
+
+  private isAllowedRedirect(url: unknown): boolean {
+    if (typeof url !== 'string') return false;
+    try {
+      const origin = new URL(url).origin;
+      return this.config.allowedRedirectOrigins.some((allowed) => allowed.replace(/\/+$/, '') === origin);
+    } catch {
+      return false;
+    }
+  }
+}
+
+function failure(status: number, error: string, message: string, redirectUrl?: string): ReturnOutcome {
+  return { ok: false, status, error, message, redirectUrl };
+}
+
+/** Maps a provider-side failure to an API error without any secret in it. */
+export function providerFailure(error: unknown, during: string): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof OAuthProtocolError) {
+    if (error.kind === 'transient') return new ApiError(503, 'provider_unavailable', `The provider did not answer while ${during}; try again.`);
+    if (error.kind === 'config') return new ApiError(400, 'invalid_params', error.message);
+    return new ApiError(502, error.kind === 'invalid_grant' ? 'invalid_grant' : 'provider_error', `The provider refused ${during}: ${error.message}`);
+  }
+  throw error;
+}

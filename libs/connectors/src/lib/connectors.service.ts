@@ -1,0 +1,119 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Principal } from '@flow-oauth/api-auth';
+import { ApiError } from '@flow-oauth/http-common';
+import { OAuthClient, OAuthProtocolError } from '@flow-oauth/oauth-client';
+import { ConnectorEntity } from '@flow-oauth/persistence';
+import { ConnectorTokenStore, LockTimeoutError, RefreshProducer, TokenRefreshService } from '@flow-oauth/token-refresh';
+import { DataSource } from 'typeorm';
+import { providerFailure } from './connector-authorization.service';
+import { toConnectorView, type ConnectorView } from './connector-view';
+import { ProviderRegistry } from './provider-registry';
+
+/** The token answer: `{ access_token, token_type, expires_at, ...kept metadata }`. */
+export type TokenAnswer = Record<string, unknown> & { access_token: string; token_type: string; expires_at: string | null };
+
+/** Connector reads, the on-demand token API, validation and deletion. */
+@Injectable()
+export class ConnectorsService {
+  private readonly logger = new Logger('Connectors');
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly registry: ProviderRegistry,
+    private readonly tokens: ConnectorTokenStore,
+    private readonly refresher: TokenRefreshService,
+    private readonly producer: RefreshProducer,
+    private readonly oauth: OAuthClient,
+  ) {}
+
+  /** Connectors the principal may see: its own, or all for admin and service keys. */
+  async list(principal: Principal): Promise<ConnectorView[]> {
+    const where = principal.kind === 'user' ? { owner: principal.name } : {};
+    const rows = await this.dataSource.getRepository(ConnectorEntity).find({ where, order: { createdAt: 'ASC', label: 'ASC' } });
+    return rows.map(toConnectorView);
+  }
+
+  /** One connector's metadata; 404 when it does not exist or belongs to someone else. */
+  async get(principal: Principal, id: string): Promise<ConnectorView> {
+    return toConnectorView(await this.visible(principal, id));
+  }
+
+  /** A valid access token, refreshed first (under the connector's lock) when it expires within the margin. */
+  async token(principal: Principal, id: string): Promise<TokenAnswer> {
+    let connector = await this.visible(principal, id);
+    if (connector.status === 'needs_reauth' || !connector.accessToken) {
+      throw new ApiError(409, 'needs_reauth', `Connector "${connector.label}" must be signed in again (${connector.lastError ?? 'no token'}).`);
+    }
+    if (this.refresher.isDue(connector)) {
+      try {
+        const outcome = await this.refresher.refreshConnector(connector.id, 'if-due');
+        if (outcome.status === 'missing') throw new ApiError(404, 'not_found', 'Connector not found.');
+        if (outcome.status === 'needs_reauth') {
+          throw new ApiError(409, 'needs_reauth', `Connector "${connector.label}" must be signed in again (${outcome.reason}).`);
+        }
+        connector = outcome.connector;
+      } catch (error) {
+        if (error instanceof ApiError) throw error;
+        // The provider is down: a token that has not expired yet is still worth handing out.
+        const stillValid = connector.expiresAt !== null && Date.parse(connector.expiresAt) > Date.now() + 5000;
+        if (!stillValid || !(error instanceof OAuthProtocolError || error instanceof LockTimeoutError)) {
+          if (error instanceof LockTimeoutError) throw new ApiError(503, 'refresh_in_progress', 'A refresh of this connector is taking long; try again shortly.');
+          throw providerFailure(error, 'refreshing the token');
+        }
+        this.logger.warn(`connector ${connector.id}: refresh failed, serving the unexpired token`);
+      }
+    }
+    const { accessToken, refreshToken } = this.tokens.open(connector);
+    const metadata = JSON.parse(connector.metadata) as Record<string, unknown>;
+    const answer: TokenAnswer = { ...metadata, access_token: accessToken as string, token_type: connector.tokenType ?? 'Bearer', expires_at: connector.expiresAt };
+    if (connector.tokenType === 'OAuth1') answer['oauth_token_secret'] = refreshToken;
+    if (connector.scope) answer['scope'] = connector.scope;
+    return answer;
+  }
+
+  /** Tests the connector's token against the provider's validation endpoint. */
+  async validate(principal: Principal, id: string): Promise<{ valid: boolean; status?: number; detail: string }> {
+    const connector = await this.visible(principal, id);
+    const provider = this.registry.getById(connector.providerId);
+    if (!provider) throw new ApiError(409, 'provider_not_found', 'The connector\'s OAuth provider is no longer loaded.');
+    if (!connector.accessToken) return { valid: false, detail: 'the connector has no token; sign in again' };
+    const { accessToken } = this.tokens.open(connector);
+    try {
+      const result = await this.oauth.validate(provider, { accessToken: accessToken as string, connectionParams: JSON.parse(connector.params) as Record<string, string> });
+      return { valid: result.ok, status: result.status, detail: result.detail };
+    } catch (error) {
+      throw providerFailure(error, 'validating the connector');
+    }
+  }
+
+  /** Revokes at the provider where it can, then deletes the connector, its tokens and its refresh job. */
+  async delete(principal: Principal, id: string): Promise<{ revoked: boolean; detail: string }> {
+    const connector = await this.visible(principal, id);
+    const provider = this.registry.getById(connector.providerId);
+    let revocation = { revoked: false, detail: 'no token to revoke' };
+    if (provider && connector.accessToken) {
+      const { accessToken, refreshToken } = this.tokens.open(connector);
+      try {
+        revocation = await this.oauth.revoke(provider, {
+          accessToken: accessToken ?? undefined,
+          refreshToken: connector.tokenType === 'OAuth1' ? undefined : (refreshToken ?? undefined),
+          connectionParams: JSON.parse(connector.params) as Record<string, string>,
+        });
+      } catch (error) {
+        revocation = { revoked: false, detail: `revocation failed: ${error instanceof Error ? error.message : 'unknown error'}` };
+      }
+    }
+    await this.dataSource.getRepository(ConnectorEntity).delete({ id: connector.id });
+    await this.producer.cancel(connector).catch(() => undefined);
+    this.logger.log(`connector ${connector.id} deleted (revoked: ${revocation.revoked})`);
+    return revocation;
+  }
+
+  private async visible(principal: Principal, id: string): Promise<ConnectorEntity> {
+    const connector = /^[0-9a-f-]{36}$/.test(id) ? await this.dataSource.getRepository(ConnectorEntity).findOneBy({ id }) : null;
+    if (!connector || (principal.kind === 'user' && connector.owner !== principal.name)) {
+      throw new ApiError(404, 'not_found', `Connector ${id.slice(0, 64)} not found.`);
+    }
+    return connector;
+  }
+}

@@ -1,0 +1,26 @@
+import { Module } from '@nestjs/common';
+import { BullModule } from '@nestjs/bullmq';
+import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
+import { OAuthClient } from '@flow-oauth/oauth-client';
+import { ProviderConfigModule } from '@flow-oauth/provider-config';
+import { QueueName } from '@flow-oauth/queue-contracts';
+import { ConnectorLock } from './connector-lock';
+import { ConnectorTokenStore } from './connector-token-store';
+import { RefreshProducer } from './refresh.producer';
+import { RefreshSweep } from './refresh-sweep';
+import { TokenRefreshService } from './token-refresh.service';
+
+/** The refresh function, its lock, token storage and the refresh-job producer. Needs BullModule.forRoot in the app. */
+@Module({
+  imports: [BullModule.registerQueue({ name: QueueName.TokenRefresh }), ProviderConfigModule],
+  providers: [
+    ConnectorLock,
+    ConnectorTokenStore,
+    RefreshProducer,
+    RefreshSweep,
+    TokenRefreshService,
+    { provide: OAuthClient, inject: [FLOW_CONFIG], useFactory: (config: FlowConfig) => new OAuthClient({ returnUrl: config.returnUrl, env: config.flowEnv }) },
+  ],
+  exports: [ConnectorLock, ConnectorTokenStore, RefreshProducer, RefreshSweep, TokenRefreshService, OAuthClient, ProviderConfigModule, BullModule],
+})
+export class TokenRefreshModule {}
