@@ -45,19 +45,28 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts flow-oauth-server in-process on a fresh, migrated database, with a private queue prefix. */
-export async function startFlowServer(kind: TestDatabaseKind = 'sqlite', env: Record<string, string> = {}): Promise<RunningFlowServer> {
-  const db = await createTestDatabase(kind);
-  const port = await freePort();
-  const config = testConfig({
-    DATABASE_URL: db.url,
-    FLOW_QUEUE_PREFIX: testRedisPrefix('fos'),
-    FLOW_OAUTH_PORT: String(port),
-    FLOW_PUBLIC_URL: `http://127.0.0.1:${port}`,
-    ...env,
-  });
-  const migrator = await new DataSource(buildDataSourceOptions(config.database)).initialize();
-  await prepareDatabase(migrator, new SecretBox(config.encryptionKey), { runMigrations: true });
-  await migrator.destroy();
+export async function startFlowServer(
+  kind: TestDatabaseKind = 'sqlite',
+  env: Record<string, string> = {},
+  /** Another instance of the same deployment: same database, keys, Redis prefix and public URL. */
+  sibling?: { db: TestDatabase; config: FlowConfig; samePort?: boolean },
+): Promise<RunningFlowServer> {
+  const db = sibling?.db ?? (await createTestDatabase(kind));
+  const port = sibling?.samePort ? sibling.config.ports.flowOauth : await freePort();
+  const config: FlowConfig = sibling
+    ? { ...sibling.config, ports: { ...sibling.config.ports, flowOauth: port } }
+    : testConfig({
+        DATABASE_URL: db.url,
+        FLOW_QUEUE_PREFIX: testRedisPrefix('fos'),
+        FLOW_OAUTH_PORT: String(port),
+        FLOW_PUBLIC_URL: `http://127.0.0.1:${port}`,
+        ...env,
+      });
+  if (!sibling) {
+    const migrator = await new DataSource(buildDataSourceOptions(config.database)).initialize();
+    await prepareDatabase(migrator, new SecretBox(config.encryptionKey), { runMigrations: true });
+    await migrator.destroy();
+  }
   const app = await createHttpApp({ name: 'flow-oauth-server', module: FlowOAuthServerModule.forRoot, port: () => port, configure: configureFlowOAuthServer }, config);
   await app.listen(port, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
@@ -97,7 +106,7 @@ export async function startFlowServer(kind: TestDatabaseKind = 'sqlite', env: Re
     },
     async close() {
       await app.close();
-      await db.drop();
+      if (!sibling) await db.drop();
     },
   };
 }

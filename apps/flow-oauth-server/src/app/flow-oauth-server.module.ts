@@ -35,6 +35,6 @@ export class FlowOAuthServerModule {
 
 /** Connects the BullMQ event transport so every instance hears providers.changed. */
 export async function configureFlowOAuthServer(app: INestApplication, config: FlowConfig): Promise<void> {
-  app.connectMicroservice({ strategy: new BullMqServer({ connection: { url: config.redisUrl }, prefix: config.queuePrefix, group: FlowApp.FlowOAuthServer }) }, { inheritAppConfig: true });
+  app.connectMicroservice({ strategy: new BullMqServer({ connection: { url: config.redisUrl }, prefix: config.queuePrefix, group: FlowApp.FlowOAuthServer }) });
   await app.startAllMicroservices();
 }
