@@ -112,7 +112,7 @@ describe('flow-oauth-server OAuth 2 flows against oidc-provider', () => {
     expect(after.refreshToken).not.toBe(before.refreshToken);
     expect(after.tokenVersion).toBe(before.tokenVersion + 1);
 
-    const auths = (await oidc.tokenRequests()).filter((r) => r.clientId === `client-${c.name}` && r.endpoint === '/token');
+    const auths = (await oidc.tokenRequests()).filter((r) => r.clientId === `client-${c.name}` && r.endpoint === 'token');
     expect(auths.map((r) => r.grantType)).toEqual(['authorization_code', 'refresh_token']);
     expect(new Set(auths.map((r) => r.clientAuth))).toEqual(new Set([c.auth]));
     expect(auths[0].params.includes('code_verifier')).toBe(c.pkce);

@@ -116,8 +116,9 @@ export class ConnectorAuthorizationService {
       } else {
         const code = q('code');
         if (!code) return failure(400, 'missing_code', 'The sign-in response has no authorization code.', redirectUrl);
-        const tokens = await this.oauth.exchangeCode(provider, { code, codeVerifier: pending.codeVerifier, connectionParams: pending.params });
-        values = { ...this.tokens.columns({ ...tokens, scope: tokens.scope ?? (pending.scope || undefined) }, null), metadata: JSON.stringify(tokens.metadata) };
+        const tokens = await this.oauth.exchangeCode(provider, { code, codeVerifier: pending.codeVerifier, connectionParams: pending.params, scope: pending.scope });
+        // Keep the requested scope: refreshes must ask for the same (Microsoft templates name {scope}).
+        values = { ...this.tokens.columns({ ...tokens, scope: pending.scope || tokens.scope }, null), metadata: JSON.stringify(tokens.metadata) };
       }
       const now = nowIso();
       const connector = Object.assign(new ConnectorEntity(), {

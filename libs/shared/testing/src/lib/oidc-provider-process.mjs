@@ -1,0 +1,172 @@
+// A real oidc-provider (certified OAuth 2 / OpenID Connect server) on 127.0.0.1, run as a child process:
+// oidc-provider is ESM-only and jest runs CommonJS. Started by startOidcTestServer (oidc-test-server.ts) with its settings as
+// JSON in argv[2]; prints {"port":N,"issuer":"..."} on one stdout line once it listens; exits on
+// SIGTERM or when its parent goes away (stdin closes).
+import { generateKeyPairSync } from 'node:crypto';
+import * as http from 'node:http';
+import Provider from 'oidc-provider';
+
+const settings = JSON.parse(process.argv[2] ?? '{}');
+const clients = new Map((settings.clients ?? []).map((client) => [client.clientId, client]));
+const routes = {
+  authorization: '/auth',
+  token: '/token',
+  userinfo: '/me',
+  revocation: '/token/revocation',
+  introspection: '/token/introspection',
+  ...(settings.routes ?? {}),
+};
+const TOKEN_ENDPOINTS = new Map([
+  [routes.token, 'token'],
+  [routes.revocation, 'revocation'],
+  [routes.introspection, 'introspection'],
+]);
+/** What each token / revocation / introspection request looked like: parameter names and auth method, never values. */
+const recorded = [];
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function basicClientId(header) {
+  if (typeof header !== 'string' || !/^basic /i.test(header)) return undefined;
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  try {
+    return decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, '%20'));
+  } catch {
+    return undefined;
+  }
+}
+
+function json(res, status, body) {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+let handle = (_req, res) => json(res, 503, { error: 'starting' });
+const server = http.createServer((req, res) => {
+  Promise.resolve(handle(req, res)).catch(() => {
+    if (!res.headersSent) json(res, 500, { error: 'server_error' });
+    else res.destroy();
+  });
+});
+
+function stop() {
+  server.close();
+  server.closeAllConnections();
+  process.exit(0);
+}
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+process.stdin.on('end', stop);
+process.stdin.on('error', stop);
+process.stdin.resume();
+
+server.listen(0, '127.0.0.1', () => {
+  const { port } = server.address();
+  const issuer = `http://127.0.0.1:${port}`;
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'test-signing-key', use: 'sig', alg: 'RS256' };
+
+  const provider = new Provider(issuer, {
+    clients: [...clients.values()].map((client) => ({
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+      redirect_uris: client.redirectUris,
+      token_endpoint_auth_method: client.tokenEndpointAuthMethod ?? 'client_secret_basic',
+      grant_types: client.refreshTokens === false ? ['authorization_code'] : ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      ...(client.scope ? { scope: client.scope } : {}),
+    })),
+    routes,
+    jwks: { keys: [signingKey] },
+    cookies: { keys: ['flow-oauth-test-cookie-key'] },
+    scopes: ['openid', 'offline_access', ...(settings.extraScopes ?? [])],
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    async findAccount(_ctx, sub) {
+      return { accountId: sub, claims: async () => ({ sub, email: `${sub}@example.test`, email_verified: true, name: sub }) };
+    },
+    features: {
+      devInteractions: { enabled: true },
+      revocation: { enabled: true },
+      introspection: { enabled: true },
+      userinfo: { enabled: true },
+      resourceIndicators: settings.resourceIndicators
+        ? {
+            enabled: true,
+            defaultResource: async () => undefined,
+            useGrantedResource: async () => true,
+            getResourceServerInfo: async (_ctx, resource) => ({
+              scope: ['openid', 'offline_access', ...(settings.extraScopes ?? [])].join(' '),
+              audience: resource,
+              accessTokenFormat: 'opaque',
+            }),
+          }
+        : { enabled: false },
+    },
+    pkce: { required: (_ctx, client) => clients.get(client.clientId)?.pkceRequired === true },
+    async issueRefreshToken(_ctx, client, code) {
+      if (!client.grantTypeAllowed('refresh_token')) return false;
+      const setting = clients.get(client.clientId)?.refreshTokens;
+      if (setting === 'offline_access') return code.scopes.has('offline_access');
+      return setting !== false;
+    },
+    rotateRefreshToken: (ctx) => clients.get(ctx.oidc.client.clientId)?.rotateRefreshToken !== false,
+    expiresWithSession: async () => false,
+    // Expired means expired: the default 15 s tolerance would hide short access-token lifetimes.
+    clockTolerance: 0,
+    ttl: {
+      AccessToken: settings.accessTokenTtlSeconds ?? 3600,
+      AuthorizationCode: 120,
+      IdToken: 3600,
+      RefreshToken: settings.refreshTokenTtlSeconds ?? 14 * 24 * 3600,
+      Grant: 14 * 24 * 3600,
+      Session: 24 * 3600,
+      Interaction: 600,
+    },
+  });
+
+  const callback = provider.callback();
+  handle = async (req, res) => {
+    const url = new URL(req.url ?? '/', issuer);
+    if (url.pathname === '/__test/requests' && req.method === 'GET') return json(res, 200, recorded);
+    const isForm = /application\/x-www-form-urlencoded/i.test(req.headers['content-type'] ?? '');
+    if (req.method === 'POST' && TOKEN_ENDPOINTS.has(url.pathname) && isForm) {
+      // Read the body here (oidc-provider accepts a pre-read body) to record the request and to hold
+      // clients to their registered authentication method: oidc-provider itself accepts basic and
+      // post interchangeably for a client_secret_* client.
+      const raw = await readBody(req);
+      req.body = raw;
+      const params = new URLSearchParams(raw);
+      const fromHeader = basicClientId(req.headers.authorization);
+      const clientAuth = fromHeader !== undefined ? 'client_secret_basic' : params.has('client_secret') ? 'client_secret_post' : 'none';
+      const clientId = fromHeader ?? params.get('client_id') ?? undefined;
+      recorded.push({
+        endpoint: TOKEN_ENDPOINTS.get(url.pathname),
+        path: url.pathname,
+        clientAuth,
+        clientId,
+        grantType: params.get('grant_type') ?? undefined,
+        params: [...params.keys()],
+        accept: req.headers.accept,
+      });
+      const registered = clients.get(clientId)?.tokenEndpointAuthMethod ?? 'client_secret_basic';
+      if (settings.strictClientAuth !== false && clientAuth !== 'none' && clientAuth !== registered) {
+        return json(res, 401, {
+          error: 'invalid_client',
+          error_description: `this client must authenticate with ${registered}, not ${clientAuth}`,
+        });
+      }
+    }
+    return callback(req, res);
+  };
+
+  process.stdout.write(`${JSON.stringify({ port, issuer, routes })}\n`);
+});
