@@ -8,6 +8,7 @@ import { DataSource } from 'typeorm';
 import { providerFailure } from './connector-authorization.service';
 import { toConnectorView, type ConnectorView } from './connector-view';
 import { ProviderRegistry } from './provider-registry';
+import { TokenAnswerCache, type TokenRow, TokenRowReader } from './token-snapshot';
 
 /** The token answer: `{ access_token, token_type, expires_at, ...kept metadata }`. */
 export type TokenAnswer = Record<string, unknown> & { access_token: string; token_type: string; expires_at: string | null };
@@ -16,6 +17,8 @@ export type TokenAnswer = Record<string, unknown> & { access_token: string; toke
 @Injectable()
 export class ConnectorsService {
   private readonly logger = new Logger('Connectors');
+  private readonly rows: TokenRowReader;
+  private readonly answers = new TokenAnswerCache<TokenAnswer>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -24,7 +27,9 @@ export class ConnectorsService {
     private readonly refresher: TokenRefreshService,
     private readonly producer: RefreshProducer,
     private readonly oauth: OAuthClient,
-  ) {}
+  ) {
+    this.rows = new TokenRowReader(dataSource);
+  }
 
   /** Connectors the principal may see: its own, or all for admin and service keys. */
   async list(principal: Principal): Promise<ConnectorView[]> {
@@ -40,34 +45,43 @@ export class ConnectorsService {
 
   /** A valid access token, refreshed first (under the connector's lock) when it expires within the margin. */
   async token(principal: Principal, id: string): Promise<TokenAnswer> {
-    let connector = await this.visible(principal, id);
-    if (connector.status === 'needs_reauth' || !connector.accessToken) {
-      throw new ApiError(409, 'needs_reauth', `Connector "${connector.label}" must be signed in again (${connector.lastError ?? 'no token'}).`);
+    let row = /^[0-9a-f-]{36}$/.test(id) ? await this.rows.read(id) : undefined;
+    if (!row || (principal.kind === 'user' && row.owner !== principal.name)) throw new ApiError(404, 'not_found', `Connector ${id.slice(0, 64)} not found.`);
+    if (row.status === 'needs_reauth' || !row.accessToken) {
+      throw new ApiError(409, 'needs_reauth', `Connector "${row.label}" must be signed in again (${row.lastError ?? 'no token'}).`);
     }
-    if (this.refresher.isDue(connector)) {
-      try {
-        const outcome = await this.refresher.refreshConnector(connector.id, 'if-due');
-        if (outcome.status === 'missing') throw new ApiError(404, 'not_found', 'Connector not found.');
-        if (outcome.status === 'needs_reauth') {
-          throw new ApiError(409, 'needs_reauth', `Connector "${connector.label}" must be signed in again (${outcome.reason}).`);
-        }
-        connector = outcome.connector;
-      } catch (error) {
-        if (error instanceof ApiError) throw error;
-        // The provider is down: a token that has not expired yet is still worth handing out.
-        const stillValid = connector.expiresAt !== null && Date.parse(connector.expiresAt) > Date.now() + 5000;
-        if (!stillValid || !(error instanceof OAuthProtocolError || error instanceof LockTimeoutError)) {
-          if (error instanceof LockTimeoutError) throw new ApiError(503, 'refresh_in_progress', 'A refresh of this connector is taking long; try again shortly.');
-          throw providerFailure(error, 'refreshing the token');
-        }
-        this.logger.warn(`connector ${connector.id}: refresh failed, serving the unexpired token`);
-      }
+    if (this.refresher.isDue(row)) row = await this.refreshForAnswer(row);
+    const cached = this.answers.get(row.id, row.tokenVersion);
+    if (cached) return cached;
+    const answer = this.buildAnswer(row);
+    this.answers.set(row.id, row.tokenVersion, answer);
+    return answer;
+  }
+
+  private async refreshForAnswer(row: TokenRow): Promise<TokenRow> {
+    try {
+      const outcome = await this.refresher.refreshConnector(row.id, 'if-due');
+      if (outcome.status === 'missing') throw new ApiError(404, 'not_found', 'Connector not found.');
+      if (outcome.status === 'needs_reauth') throw new ApiError(409, 'needs_reauth', `Connector "${row.label}" must be signed in again (${outcome.reason}).`);
+      return outcome.connector;
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      if (error instanceof LockTimeoutError) throw new ApiError(503, 'refresh_in_progress', 'A refresh of this connector is taking long; try again shortly.');
+      // The provider is down: a token that has not expired yet is still worth handing out.
+      const stillValid = row.expiresAt !== null && Date.parse(row.expiresAt) > Date.now() + 5000;
+      if (!stillValid || !(error instanceof OAuthProtocolError)) throw providerFailure(error, 'refreshing the token');
+      this.logger.warn(`connector ${row.id}: refresh failed, serving the unexpired token`);
+      return row;
     }
-    const { accessToken, refreshToken } = this.tokens.open(connector);
-    const metadata = JSON.parse(connector.metadata) as Record<string, unknown>;
-    const answer: TokenAnswer = { ...metadata, access_token: accessToken as string, token_type: connector.tokenType ?? 'Bearer', expires_at: connector.expiresAt };
-    if (connector.tokenType === 'OAuth1') answer['oauth_token_secret'] = refreshToken;
-    if (connector.scope) answer['scope'] = connector.scope;
+  }
+
+  private buildAnswer(row: TokenRow): TokenAnswer {
+    const isOAuth1 = row.tokenType === 'OAuth1';
+    const opened = this.tokens.open({ accessToken: row.accessToken, refreshToken: isOAuth1 ? row.refreshToken : null });
+    const metadata = JSON.parse(row.metadata) as Record<string, unknown>;
+    const answer: TokenAnswer = { ...metadata, access_token: opened.accessToken as string, token_type: row.tokenType ?? 'Bearer', expires_at: row.expiresAt };
+    if (isOAuth1) answer['oauth_token_secret'] = opened.refreshToken;
+    if (row.scope) answer['scope'] = row.scope;
     return answer;
   }
 
@@ -104,6 +118,7 @@ export class ConnectorsService {
       }
     }
     await this.dataSource.getRepository(ConnectorEntity).delete({ id: connector.id });
+    this.answers.delete(connector.id);
     await this.producer.cancel(connector).catch(() => undefined);
     this.logger.log(`connector ${connector.id} deleted (revoked: ${revocation.revoked})`);
     return revocation;

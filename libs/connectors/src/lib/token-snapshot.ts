@@ -1,0 +1,59 @@
+import type { ConnectorEntity } from '@flow-oauth/persistence';
+import type { DataSource } from 'typeorm';
+
+/** The columns the token API needs, read with one narrow statement (the hot path avoids entity mapping). */
+export type TokenRow = Pick<
+  ConnectorEntity,
+  'id' | 'label' | 'owner' | 'status' | 'expiresAt' | 'tokenVersion' | 'tokenType' | 'accessToken' | 'refreshToken' | 'metadata' | 'scope' | 'lastError'
+>;
+
+/** Reads a connector's token columns; undefined when there is no such connector. */
+export class TokenRowReader {
+  private readonly sql: string;
+
+  constructor(private readonly dataSource: DataSource) {
+    const placeholder = dataSource.options.type === 'postgres' ? '$1' : '?';
+    this.sql =
+      'SELECT id, label, owner, status, expires_at AS "expiresAt", token_version AS "tokenVersion", token_type AS "tokenType", ' +
+      'access_token AS "accessToken", refresh_token AS "refreshToken", metadata, scope, last_error AS "lastError" ' +
+      `FROM connectors WHERE id = ${placeholder}`;
+  }
+
+  /** One row by id. */
+  async read(id: string): Promise<TokenRow | undefined> {
+    const rows = (await this.dataSource.query(this.sql, [id])) as TokenRow[];
+    const row = rows[0];
+    if (row) row.tokenVersion = Number(row.tokenVersion);
+    return row;
+  }
+}
+
+/**
+ * Opened token answers by connector id, valid only for the token version they were built from:
+ * every token write bumps the version, so a stale entry is never served, across instances too.
+ */
+export class TokenAnswerCache<T> {
+  private readonly entries = new Map<string, { version: number; answer: T }>();
+
+  constructor(private readonly max = 10_000) {}
+
+  /** The cached answer for this exact version. */
+  get(id: string, version: number): T | undefined {
+    const entry = this.entries.get(id);
+    return entry && entry.version === version ? entry.answer : undefined;
+  }
+
+  /** Remembers an answer (oldest entry evicted when full). */
+  set(id: string, version: number, answer: T): void {
+    if (this.entries.size >= this.max && !this.entries.has(id)) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    this.entries.set(id, { version, answer });
+  }
+
+  /** Forgets a connector. */
+  delete(id: string): void {
+    this.entries.delete(id);
+  }
+}
