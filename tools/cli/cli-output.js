@@ -1,0 +1,154 @@
+// What the CLI prints: config-loader answers turned into tables and error lists. Pure functions of
+// the answer; nothing here reads the network or the disk.
+'use strict';
+
+const REDACTED = '********';
+/** Parameter names whose values are never printed, whatever the server sent. */
+const SECRET_NAME = /secret|password|passwd|private/i;
+
+/** Columns padded to their widest cell; a header row and a rule under it. */
+function formatTable(headers, rows) {
+  const cells = [headers, ...rows].map((row) => row.map((cell) => (cell === undefined || cell === null ? '' : String(cell))));
+  const widths = headers.map((_, col) => Math.max(...cells.map((row) => row[col].length)));
+  const line = (row) =>
+    row
+      .map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col])))
+      .join('  ')
+      .trimEnd();
+  return [line(cells[0]), line(widths.map((w) => '-'.repeat(w))), ...cells.slice(1).map(line)].join('\n');
+}
+
+function plural(count, word) {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
+
+/** Row statuses in the order a reader scans them: what goes wrong first. */
+const PLAN_SECTIONS = [
+  ['conflicts', 'conflict'],
+  ['added', 'added'],
+  ['updated', 'updated'],
+  ['unchanged', 'unchanged'],
+];
+
+/** The counts line of a plan: "2 added, 1 updated, 3 unchanged, 0 conflicts". */
+function planCounts(plan) {
+  const n = (key) => (Array.isArray(plan[key]) ? plan[key].length : 0);
+  return `${n('added')} added, ${n('updated')} updated, ${n('unchanged')} unchanged, ${plural(n('conflicts'), 'conflict')}`;
+}
+
+/** A load answer `{ applied, plan }` as a status | type | provider | connectors table with counts. */
+function formatPlan(result) {
+  const plan = (result && result.plan) || {};
+  const rows = [];
+  for (const [key, status] of PLAN_SECTIONS) {
+    for (const entry of plan[key] || []) {
+      rows.push([status, entry.type, entry.provider, Array.isArray(entry.connectors) ? entry.connectors.join(', ') : '']);
+    }
+  }
+  const conflicts = (plan.conflicts || []).length;
+  let heading;
+  if (result && result.applied) heading = 'Loaded.';
+  else if (conflicts > 0) heading = 'Dry run: nothing was written. The load would be refused: in-use providers may only have their secret changed.';
+  else heading = 'Dry run: nothing was written. Loading this file would do the following.';
+  const body = rows.length > 0 ? formatTable(['status', 'type', 'provider', 'connectors'], rows) : '(the file names no providers)';
+  return `${heading}\n\n${body}\n\n${planCounts(plan)}`;
+}
+
+/** A JSON pointer as shown to a person: the root pointer "" reads as "(document)". */
+function showPointer(pointer) {
+  return pointer === '' || pointer === undefined || pointer === null ? '(document)' : String(pointer);
+}
+
+/**
+ * An error answer of the API as lines for the terminal: invalid files list `<pointer>  <message>`
+ * one per line, conflicts as a table, anything else as `HTTP <status> <code>: <message>`.
+ */
+function formatApiError(status, body) {
+  const answer = body && typeof body === 'object' ? body : {};
+  const code = typeof answer.error === 'string' ? answer.error : 'error';
+  const message = typeof answer.message === 'string' ? answer.message : typeof body === 'string' && body ? body.slice(0, 300) : '';
+  if (code === 'invalid_configuration' && Array.isArray(answer.errors)) {
+    const pointers = answer.errors.map((e) => showPointer(e && e.path));
+    const width = Math.max(...pointers.map((p) => p.length));
+    const lines = answer.errors.map((e, i) => `${pointers[i].padEnd(width)}  ${e && e.message}`);
+    return [`Invalid configuration: ${plural(answer.errors.length, 'error')}; nothing was loaded.`, ...lines].join('\n');
+  }
+  if (code === 'provider_in_use' && Array.isArray(answer.conflicts)) {
+    const table = formatTable(
+      ['status', 'type', 'provider', 'connectors'],
+      answer.conflicts.map((c) => ['conflict', c.type, c.provider, (c.connectors || []).join(', ')]),
+    );
+    const lead =
+      answer.conflicts.length > 0 && answer.plan
+        ? 'Refused: in-use providers may only have their secret changed; nothing was written.'
+        : `Refused: ${message || 'the provider is in use'}`;
+    return `${lead}\n\n${table}${answer.plan ? `\n\n${planCounts(answer.plan)}` : ''}`;
+  }
+  return `HTTP ${status} ${code}${message ? `: ${message}` : ''}`;
+}
+
+/** Replaces the value of every secret-looking parameter (even if the server already did). */
+function redactSettings(settings) {
+  const out = {};
+  for (const [name, value] of Object.entries(settings || {})) {
+    out[name] = SECRET_NAME.test(name) && value !== '' ? REDACTED : value;
+  }
+  return out;
+}
+
+function shortValue(value, max = 48) {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}
+
+/** The loaded configuration (`{ type: { provider: settings } }`) as a table, secrets redacted. */
+function formatConfiguration(configuration) {
+  const rows = [];
+  for (const [type, providers] of Object.entries(configuration || {})) {
+    for (const [provider, settings] of Object.entries(providers || {})) {
+      const shown = Object.entries(redactSettings(settings)).map(([k, v]) => `${k}=${shortValue(v)}`);
+      rows.push([type, provider, shown.join(' ')]);
+    }
+  }
+  if (rows.length === 0) return 'No OAuth providers are loaded yet (npm run flow-oauth -- load <file>).';
+  const types = new Set(rows.map((r) => r[0])).size;
+  return `${formatTable(['type', 'provider', 'parameters'], rows)}\n\n${plural(rows.length, 'provider')} of ${plural(types, 'connector type')}`;
+}
+
+/** The connector type catalog as a table. */
+function formatConnectorTypes(catalog) {
+  const list = Array.isArray(catalog) ? catalog : Object.values(catalog || {});
+  const rows = list.map((t) => [
+    t.type,
+    t.title,
+    t.protocol,
+    listOf(t.requiredParameters || t.required).join(', '),
+    listOf(t.optionalParameters || t.optional).join(', '),
+  ]);
+  return `${formatTable(['type', 'title', 'protocol', 'required', 'optional'], rows)}\n\n${plural(rows.length, 'connector type')}`;
+}
+
+function listOf(value) {
+  if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? v : v && (v.name || v.id))).filter(Boolean);
+  if (value && typeof value === 'object') return Object.keys(value);
+  return [];
+}
+
+/** The users table (names and dates; the API never returns keys). */
+function formatUsers(users) {
+  const list = Array.isArray(users) ? users : [];
+  if (list.length === 0) return 'No users yet (npm run flow-oauth -- users add <name>).';
+  return `${formatTable(['name', 'created'], list.map((u) => [u.name, u.createdAt]))}\n\n${plural(list.length, 'user')}`;
+}
+
+module.exports = {
+  REDACTED,
+  formatTable,
+  formatPlan,
+  planCounts,
+  formatApiError,
+  formatConfiguration,
+  formatConnectorTypes,
+  formatUsers,
+  redactSettings,
+};

@@ -1,0 +1,119 @@
+import { formatApiError, formatConfiguration, formatConnectorTypes, formatPlan, formatTable, formatUsers, planCounts, redactSettings } from './cli-output';
+
+describe('formatTable', () => {
+  it('pads columns to the widest cell and rules the header', () => {
+    expect(formatTable(['status', 'type'], [['added', 'google_gmail'], ['unchanged', 'x']])).toBe(
+      ['status     type', '---------  ------------', 'added      google_gmail', 'unchanged  x'].join('\n'),
+    );
+  });
+});
+
+describe('formatPlan', () => {
+  const plan = {
+    added: [{ type: 'google_gmail', provider: 'Gmail-1' }],
+    updated: [{ type: 'slack', provider: 'Slack-1' }],
+    unchanged: [{ type: 'google_task', provider: 'Google Tasks' }],
+    conflicts: [{ type: 'box', provider: 'Box-1', connectors: ['alice_box', 'bob_box'] }],
+  };
+
+  it('shows every provider as status | type | provider | connectors, conflicts first, with counts', () => {
+    const text = formatPlan({ applied: false, plan });
+    const lines = text.split('\n');
+    expect(lines).toContain('status     type          provider      connectors');
+    expect(lines).toContain('conflict   box           Box-1         alice_box, bob_box');
+    expect(lines).toContain('added      google_gmail  Gmail-1');
+    expect(lines).toContain('unchanged  google_task   Google Tasks');
+    expect(text.indexOf('conflict ')).toBeLessThan(text.indexOf('added '));
+    expect(lines[lines.length - 1]).toBe('1 added, 1 updated, 1 unchanged, 1 conflict');
+    expect(lines[0]).toMatch(/^Dry run: nothing was written\. The load would be refused/);
+  });
+
+  it('says whether the load was applied or only planned', () => {
+    const clean = { ...plan, conflicts: [] };
+    expect(formatPlan({ applied: true, plan: clean }).split('\n')[0]).toBe('Loaded.');
+    expect(formatPlan({ applied: false, plan: clean }).split('\n')[0]).toMatch(/^Dry run: nothing was written\./);
+  });
+
+  it('counts an empty plan', () => {
+    expect(planCounts({})).toBe('0 added, 0 updated, 0 unchanged, 0 conflicts');
+    expect(formatPlan({ applied: true, plan: { added: [], updated: [], unchanged: [], conflicts: [] } })).toContain('(the file names no providers)');
+  });
+});
+
+describe('formatApiError', () => {
+  it('lists every error of an invalid file as "<json pointer>  <message>", one per line', () => {
+    const text = formatApiError(400, {
+      error: 'invalid_configuration',
+      message: 'The configuration has 3 error(s); nothing was loaded.',
+      errors: [
+        { path: '/slack/Slack-1/CLIENT_SECRET', message: 'is required' },
+        { path: '/gmail', message: 'unknown connector type' },
+        { path: '', message: 'must be a JSON object' },
+      ],
+    });
+    expect(text.split('\n')).toEqual([
+      'Invalid configuration: 3 errors; nothing was loaded.',
+      '/slack/Slack-1/CLIENT_SECRET  is required',
+      '/gmail                        unknown connector type',
+      '(document)                    must be a JSON object',
+    ]);
+  });
+
+  it('shows an in-use conflict as a table naming the connectors', () => {
+    const text = formatApiError(409, {
+      error: 'provider_in_use',
+      message: 'In-use providers can only have their secret changed',
+      conflicts: [{ type: 'google_gmail', provider: 'Gmail-1', connectors: ['my_gmail'] }],
+    });
+    expect(text).toMatch(/^Refused: /);
+    expect(text).toContain('conflict  google_gmail  Gmail-1   my_gmail');
+  });
+
+  it('shows any other error as HTTP status, code and message', () => {
+    expect(formatApiError(401, { error: 'unauthorized', message: 'The API key is not valid.' })).toBe('HTTP 401 unauthorized: The API key is not valid.');
+    expect(formatApiError(502, '<html>Bad gateway</html>')).toBe('HTTP 502 error: <html>Bad gateway</html>');
+    expect(formatApiError(500, undefined)).toBe('HTTP 500 error');
+  });
+});
+
+describe('formatConfiguration', () => {
+  it('never prints a secret, even one the server failed to redact', () => {
+    const text = formatConfiguration({
+      google_gmail: { 'Gmail-1': { CLIENT_ID: 'id-1', CLIENT_SECRET: 'leaked-secret' } },
+      trello: { 'Trello-1': { CONSUMER_KEY: 'ck', CONSUMER_SECRET: '********' } },
+    });
+    expect(text).not.toContain('leaked-secret');
+    expect(text).toContain('CLIENT_ID=id-1 CLIENT_SECRET=********');
+    expect(text).toContain('CONSUMER_KEY=ck CONSUMER_SECRET=********');
+    expect(text.split('\n').pop()).toBe('2 providers of 2 connector types');
+  });
+
+  it('keeps URL and template parameters that merely mention tokens', () => {
+    expect(redactSettings({ TOKEN_URL: 'https://idp/token', oauth2_token_data: ['x'], CLIENT_SECRET: 's' })).toEqual({
+      TOKEN_URL: 'https://idp/token',
+      oauth2_token_data: ['x'],
+      CLIENT_SECRET: '********',
+    });
+  });
+
+  it('says so when nothing is loaded', () => {
+    expect(formatConfiguration({})).toMatch(/No OAuth providers are loaded yet/);
+  });
+});
+
+describe('formatConnectorTypes and formatUsers', () => {
+  it('tabulates the catalog', () => {
+    const text = formatConnectorTypes([
+      { type: 'trello', title: 'Trello', protocol: 'OAuth1', requiredParameters: ['CONSUMER_KEY', 'CONSUMER_SECRET'], optionalParameters: [] },
+      { type: 'windchill', title: 'Windchill', protocol: 'OAuth2', requiredParameters: ['CLIENT_ID'], optionalParameters: ['RESOURCE_URL'] },
+    ]);
+    expect(text).toContain('trello     Trello     OAuth1    CONSUMER_KEY, CONSUMER_SECRET');
+    expect(text).toMatch(/windchill {2}Windchill {2}OAuth2 {4}CLIENT_ID\s+RESOURCE_URL/);
+    expect(text.split('\n').pop()).toBe('2 connector types');
+  });
+
+  it('tabulates users without keys', () => {
+    expect(formatUsers([{ name: 'alice', createdAt: '2026-01-01T00:00:00.000Z' }])).toContain('alice  2026-01-01T00:00:00.000Z');
+    expect(formatUsers([])).toMatch(/No users yet/);
+  });
+});
