@@ -5,6 +5,7 @@ export default [
   { ignores: ['dist/**', 'node_modules/**', 'data/**', 'tmp/**', '.nx/**'] },
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
+  ...nx.configs['flat/javascript'],
   {
     files: ['**/*.ts'],
     languageOptions: { parser: tseslint.parser },

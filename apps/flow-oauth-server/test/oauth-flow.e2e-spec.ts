@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConnectorEntity } from '@flow-oauth/persistence';
 import { REDIS } from '@flow-oauth/redis';
+import { SecretBox } from '@flow-oauth/secrets';
 import { LogCapture, type OidcTestServer, startOidcTestServer } from '@flow-oauth/testing';
 import type { Redis } from 'ioredis';
 import { type RunningFlowServer, startFlowServer } from './flow-oauth-server.harness';
@@ -256,7 +257,6 @@ describe('flow-oauth-server OAuth 2 flows against oidc-provider', () => {
 
     it('no token or secret appears in any log line or list answer', async () => {
       const rows = await flow.dataSource.getRepository(ConnectorEntity).find();
-      const { SecretBox } = await import('@flow-oauth/secrets');
       const box = new SecretBox(flow.config.encryptionKey);
       const tokens = rows.flatMap((r) => [r.accessToken, r.refreshToken].filter((t): t is string => !!t).map((t) => box.open(t)));
       expect(tokens.length).toBeGreaterThan(4);

@@ -4,7 +4,7 @@ import { SecretBox } from '@flow-oauth/secrets';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { buildDataSourceOptions, FLOW_ENTITIES } from './data-source-options';
-import { prepareDatabase } from './database-readiness';
+import { DatabaseNotReadyError, prepareDatabase } from './database-readiness';
 
 /** TypeORM connection, entity repositories and the SecretBox for the configured database. */
 @Global()
@@ -25,6 +25,8 @@ export class PersistenceModule {
             // The connection error is clear on its own; retrying for long would look like a hang.
             retryAttempts: 2,
             retryDelay: 1000,
+            // A wrong key or a missing schema will not heal by retrying; a refused connection might.
+            toRetry: (error: unknown) => !(error instanceof DatabaseNotReadyError),
             encryptionKey: config.encryptionKey.toString('base64'),
           }),
           dataSourceFactory: async (opts?: DataSourceOptions) => {

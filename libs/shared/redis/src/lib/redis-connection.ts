@@ -33,12 +33,17 @@ export function bullConnectionOptions(url: string): RedisOptions {
 /** Pings Redis once with a short timeout; throws a message naming the (redacted) URL and the cause. */
 export async function pingRedis(url: string, timeoutMs = 2000): Promise<void> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: timeoutMs, retryStrategy: () => null, enableOfflineQueue: false });
-  client.on('error', () => undefined);
+  // The connect() rejection only says "Connection is closed"; the socket error says why.
+  let cause: Error | undefined;
+  client.on('error', (error: Error) => {
+    cause ??= error;
+  });
   try {
     await client.connect();
     await client.ping();
   } catch (error) {
-    throw new Error(`Redis at ${describeRedisUrl(url)} is not reachable (${(error as Error).message}). Start Redis or set REDIS_URL.`);
+    const reason = (cause ?? (error as Error)).message;
+    throw new Error(`Redis at ${describeRedisUrl(url)} is not reachable (${reason}). Start Redis or set REDIS_URL.`);
   } finally {
     client.disconnect();
   }

@@ -6,9 +6,16 @@ import { type FlowConfig, loadConfig } from '@flow-oauth/config';
 
 export const TEST_REDIS_URL = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 
+// Data dirs of this test process, removed when it exits.
+const createdDirs: string[] = [];
+process.once('exit', () => {
+  for (const dir of createdDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 /** A complete FlowConfig for a test: explicit keys, ephemeral ports, a private data dir. */
 export function testConfig(overrides: Record<string, string> = {}): FlowConfig {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'flow-test-data-'));
+  createdDirs.push(dataDir);
   return loadConfig({
     cwd: dataDir,
     env: {
