@@ -5,6 +5,8 @@
 'use strict';
 
 const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { POSTGRES_START_COMMAND, REDIS_START_COMMAND, postgresProblem, redisProblem } = require('./dependency-checks');
 
@@ -45,11 +47,31 @@ async function main() {
     fail('services', `the test suite needs these services:\n  ${problems.join('\n  ')}\n(.ci/run starts them itself; TEST_REDIS_URL / TEST_POSTGRES_URL point elsewhere.)`);
   }
 
-  const jest = spawnSync(path.join(BIN, 'jest'), ['--ci', ...jestArgs], { cwd: ROOT, stdio: 'inherit' });
+  // jest also writes its results as JSON, so the run can end on a plain `N passed, N failed` line.
+  const results = path.join(os.tmpdir(), `flow-oauth-jest-${process.pid}.json`);
+  const jest = spawnSync(path.join(BIN, 'jest'), ['--ci', '--json', `--outputFile=${results}`, ...jestArgs], { cwd: ROOT, stdio: 'inherit' });
   const seconds = Math.round((Date.now() - started) / 1000);
   if (jest.error) fail('jest', `could not run jest: ${jest.error.message}`);
-  if (jest.status !== 0) fail('jest', `tests failed (exit ${jest.status}; whole run ${seconds} s); see jest's summary above.`);
+  const counts = readCounts(results);
+  if (jest.status !== 0) {
+    if (counts) console.log(`\n${counts}`);
+    fail('jest', `tests failed (exit ${jest.status}; whole run ${seconds} s); see jest's summary above.`);
+  }
   console.log(`\nnpm test: lint, type-check, build and every jest suite passed in ${seconds} s.`);
+  if (counts) console.log(counts);
+}
+
+/** jest's totals as one plain line (`N passed, N failed, N skipped`), or undefined without results. */
+function readCounts(file) {
+  try {
+    const r = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return `${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`;
+  } catch {
+    // jest could not write its results (it failed before running); its own output says why.
+    return undefined;
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
 }
 
 /** Runs one step; on failure, stops everything and says how to reproduce it alone. */

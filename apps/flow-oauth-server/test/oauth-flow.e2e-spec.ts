@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { ConnectorEntity } from '@flow-oauth/persistence';
-import { REDIS } from '@flow-oauth/redis';
+import { QueueName } from '@flow-oauth/queue-contracts';
+import { bullConnectionOptions, REDIS } from '@flow-oauth/redis';
+import { RefreshProducer } from '@flow-oauth/token-refresh';
+import { Queue } from 'bullmq';
 import { SecretBox } from '@flow-oauth/secrets';
 import { LogCapture, type OidcTestServer, startOidcTestServer } from '@flow-oauth/testing';
 import type { Redis } from 'ioredis';
@@ -26,6 +29,7 @@ describe('flow-oauth-server OAuth 2 flows against oidc-provider', () => {
   let userKey: string;
   let otherKey: string;
   const logs = new LogCapture();
+  let refreshQueue: Queue;
 
   beforeAll(async () => {
     flow = await startFlowServer('sqlite', { FLOW_ALLOWED_REDIRECT_ORIGINS: 'https://flow.example.com' });
@@ -56,6 +60,7 @@ describe('flow-oauth-server OAuth 2 flows against oidc-provider', () => {
       };
     }
     await flow.loadProviders({ odata: providers });
+    refreshQueue = new Queue(QueueName.TokenRefresh, { connection: bullConnectionOptions(flow.config.redisUrl), prefix: flow.config.queuePrefix });
     userKey = await flow.createUser('alice');
     otherKey = await flow.createUser('mallory');
     logs.start();
@@ -63,6 +68,8 @@ describe('flow-oauth-server OAuth 2 flows against oidc-provider', () => {
 
   afterAll(async () => {
     logs.stop();
+    await refreshQueue?.obliterate({ force: true }).catch(() => undefined);
+    await refreshQueue?.close();
     await flow?.close();
     await oidc?.stop();
   });
@@ -94,6 +101,13 @@ describe('flow-oauth-server OAuth 2 flows against oidc-provider', () => {
     expect(Object.keys(connector)).toEqual(expect.arrayContaining(['id', 'label', 'type', 'provider', 'owner', 'status', 'expiresAt', 'createdAt', 'updatedAt']));
     expect(JSON.stringify(list.json)).not.toMatch(/access_token|refresh_token/);
 
+    // Hand-off to token-refresher: one pending refresh job, due at expires_at - margin.
+    const job = await refreshQueue.getJob(RefreshProducer.jobId(connector.id, 1));
+    expect(job?.name).toBe('refresh-connector');
+    expect(job?.data).toMatchObject({ connectorId: connector.id });
+    const due = (job?.timestamp ?? 0) + (job?.delay ?? 0);
+    expect(Math.abs(due - (Date.parse(connector.expiresAt) - flow.config.refreshMarginSeconds * 1000))).toBeLessThan(5000);
+
     const token = await flow.call('GET', `/api/connectors/${connector.id}/token`, undefined, flow.config.serviceKey);
     expect(token.status).toBe(200);
     expect(token.json).toMatchObject({ access_token: expect.any(String), token_type: 'Bearer', expires_at: connector.expiresAt });
@@ -112,6 +126,9 @@ describe('flow-oauth-server OAuth 2 flows against oidc-provider', () => {
     const after = await connectorByLabel(label);
     expect(after.refreshToken).not.toBe(before.refreshToken);
     expect(after.tokenVersion).toBe(before.tokenVersion + 1);
+    // The refreshed token's job replaces the first one.
+    expect(await refreshQueue.getJob(RefreshProducer.jobId(connector.id, 2))).toBeDefined();
+    expect(await refreshQueue.getJob(RefreshProducer.jobId(connector.id, 1))).toBeUndefined();
 
     const auths = (await oidc.tokenRequests()).filter((r) => r.clientId === `client-${c.name}` && r.endpoint === 'token');
     expect(auths.map((r) => r.grantType)).toEqual(['authorization_code', 'refresh_token']);
@@ -119,6 +136,7 @@ describe('flow-oauth-server OAuth 2 flows against oidc-provider', () => {
     expect(auths[0].params.includes('code_verifier')).toBe(c.pkce);
 
     expect((await flow.call('DELETE', `/api/connectors/${connector.id}`, undefined, userKey)).status).toBe(204);
+    expect(await refreshQueue.getJob(RefreshProducer.jobId(connector.id, 2))).toBeUndefined();
     expect((await oidc.introspect(refreshed.json.access_token, { clientId: `client-${c.name}`, clientSecret: secretOf(c.name) })).active).toBe(false);
     expect((await flow.call('GET', `/api/connectors/${connector.id}`, undefined, userKey)).status).toBe(404);
   });
