@@ -7,7 +7,7 @@ import { ProviderConfigurationService, ProviderReader } from '@flow-oauth/provid
 import { QueueName } from '@flow-oauth/queue-contracts';
 import { bullConnectionOptions } from '@flow-oauth/redis';
 import { SecretBox } from '@flow-oauth/secrets';
-import { createTestDatabase, type OidcTestServer, startOidcTestServer, testConfig, testRedisPrefix, type TestDatabase } from '@flow-oauth/testing';
+import { createTestDatabase, type OidcTestServer, startOidcTestServer, startRecordingServer, testConfig, testRedisPrefix, type TestDatabase } from '@flow-oauth/testing';
 import { ConnectorTokenStore, RefreshProducer, RefreshSweep } from '@flow-oauth/token-refresh';
 import type { INestApplication } from '@nestjs/common';
 import { Queue } from 'bullmq';
@@ -111,8 +111,13 @@ describe('token-refresher background refresh', () => {
     expect(refreshed.refreshToken).not.toBe(created.refreshToken);
     expect(refreshed.accessToken).not.toBe(created.accessToken);
     expect(Date.parse(refreshed.expiresAt as string)).toBeGreaterThan(Date.now() + 3000_000);
-    // The next refresh is queued for the new token version.
-    const next = await queue.getJob(RefreshProducer.jobId(created.id, refreshed.tokenVersion));
+    // The next refresh is queued for the new token version (right after the token write commits).
+    const deadline = Date.now() + 5000;
+    let next = await queue.getJob(RefreshProducer.jobId(created.id, refreshed.tokenVersion));
+    while (!next && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      next = await queue.getJob(RefreshProducer.jobId(created.id, refreshed.tokenVersion));
+    }
     expect(next ? await next.getState() : 'missing').toMatch(/delayed|waiting|active|completed/);
   });
 
@@ -126,6 +131,43 @@ describe('token-refresher background refresh', () => {
     const dead = await waitFor('Background_Dead', (c) => c.status !== 'active');
     expect(dead.status).toBe('needs_reauth');
     expect(dead.lastError).toBe('invalid_grant');
+  });
+
+  it('a provider answering 429 with Retry-After is asked again when it said, then the refresh lands (provider mocked: oidc-provider does not rate-limit)', async () => {
+    const provider = await startRecordingServer();
+    let calls = 0;
+    provider.respond(() => {
+      calls += 1;
+      return calls === 1
+        ? { status: 429, headers: { 'retry-after': '1' }, body: { error: 'slow_down' } }
+        : { body: { access_token: 'at-after-429', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt-after-429' } };
+    });
+    try {
+      await app.get(ProviderConfigurationService).load(
+        { odata: { 'Rate-Limited': { CLIENT_ID: 'rl', CLIENT_SECRET: 'rl-secret', AUTH_URL: `${provider.url}/authorize`, TOKEN_URL: `${provider.url}/token` } } },
+        { dryRun: false },
+      );
+      const rl = (await app.get(ProviderReader).all()).find((p) => p.name === 'Rate-Limited');
+      const box = new SecretBox(config.encryptionKey);
+      const now = nowIso();
+      const connector = Object.assign(new ConnectorEntity(), {
+        id: randomUUID(), label: 'Rate_Limited', providerId: rl?.id, type: 'odata', providerName: 'Rate-Limited', owner: 'alice', status: 'active',
+        accessToken: box.seal('at-old'), refreshToken: box.seal('rt-old'), tokenType: 'Bearer', scope: null,
+        expiresAt: new Date(Date.now() + 60_000).toISOString(), params: '{}', metadata: '{}', lastError: null, tokenVersion: 1, createdAt: now, updatedAt: now,
+      });
+      await app.get(DataSource).getRepository(ConnectorEntity).insert(connector);
+      await app.get(RefreshProducer).schedule(connector, 'created');
+      const done = await waitFor('Rate_Limited', (c) => c.tokenVersion >= 2);
+      expect(done.status).toBe('active');
+      expect(box.open(done.accessToken as string)).toBe('at-after-429');
+      expect(box.open(done.refreshToken as string)).toBe('rt-after-429');
+      const [first, second] = provider.requests;
+      expect(first.form.get('refresh_token')).toBe('rt-old');
+      expect(second.form.get('refresh_token')).toBe('rt-old');
+      expect(provider.requests).toHaveLength(2);
+    } finally {
+      await provider.stop();
+    }
   });
 
   it('the sweep re-creates a refresh job lost from Redis', async () => {

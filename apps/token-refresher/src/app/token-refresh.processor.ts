@@ -1,8 +1,14 @@
 import { Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { OAuthProtocolError } from '@flow-oauth/oauth-client';
 import { QueueName, type RefreshJobData, TokenRefreshJobName } from '@flow-oauth/queue-contracts';
 import { RefreshSweep, TokenRefreshService } from '@flow-oauth/token-refresh';
-import type { Job } from 'bullmq';
+import { DelayedError, type Job } from 'bullmq';
+
+/** A refresh job's data, plus how often the provider already said "later" (429 / Retry-After). */
+type RefreshJob = Job<RefreshJobData & { rateLimited?: number }>;
+
+const MAX_RETRY_AFTER_SECONDS = 3600;
 
 /** Consumes the token-refresh queue: one refresh per job (the lib's refresh function), and the sweep. */
 @Processor(QueueName.TokenRefresh, { concurrency: 4 })
@@ -20,10 +26,15 @@ export class TokenRefreshProcessor extends WorkerHost implements OnApplicationBo
     await this.sweep.register();
   }
 
-  async process(job: Job<RefreshJobData>): Promise<string> {
+  async process(job: RefreshJob, token?: string): Promise<string> {
     switch (job.name) {
       case TokenRefreshJobName.RefreshConnector:
-        return (await this.refresher.refreshConnector(job.data.connectorId, 'if-due')).status;
+        try {
+          return (await this.refresher.refreshConnector(job.data.connectorId, 'if-due')).status;
+        } catch (error) {
+          await this.honourRetryAfter(job, error, token);
+          throw error;
+        }
       case TokenRefreshJobName.Sweep:
         return `re-created ${await this.sweep.run()}`;
       default:
@@ -31,9 +42,24 @@ export class TokenRefreshProcessor extends WorkerHost implements OnApplicationBo
     }
   }
 
+  /**
+   * A provider that answered 429 with Retry-After is asked again when it said, not on the backoff
+   * schedule; this counts against the job's attempts like any other failure.
+   */
+  private async honourRetryAfter(job: RefreshJob, error: unknown, token: string | undefined): Promise<void> {
+    if (!(error instanceof OAuthProtocolError) || error.kind !== 'transient' || !error.retryAfterSeconds || !token) return;
+    const used = (job.data.rateLimited ?? 0) + job.attemptsMade + 1;
+    if (used >= (job.opts.attempts ?? 1)) return;
+    const seconds = Math.min(error.retryAfterSeconds, MAX_RETRY_AFTER_SECONDS);
+    await job.updateData({ ...job.data, rateLimited: (job.data.rateLimited ?? 0) + 1 });
+    await job.moveToDelayed(Date.now() + seconds * 1000, token);
+    this.logger.warn(`provider rate-limited the refresh of ${job.data.connectorId}; retrying in ${seconds} s as it asked`);
+    throw new DelayedError();
+  }
+
   /** After the last retry of a transient failure the connector shows refresh_failed. */
   @OnWorkerEvent('failed')
-  async onFailed(job: Job<RefreshJobData> | undefined, error: Error): Promise<void> {
+  async onFailed(job: RefreshJob | undefined, error: Error): Promise<void> {
     if (!job || job.name !== TokenRefreshJobName.RefreshConnector) return;
     const attempts = job.opts.attempts ?? 1;
     this.logger.warn(`refresh of ${job.data.connectorId} failed (attempt ${job.attemptsMade}/${attempts}): ${error.message}`);
