@@ -1,11 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ApiAuthModule } from '@flow-oauth/api-auth';
-import { HealthModule } from '@flow-oauth/app-runtime';
-import { FlowConfigModule, type FlowConfig } from '@flow-oauth/config';
-import { MessagingModule } from '@flow-oauth/messaging';
-import { PersistenceModule } from '@flow-oauth/persistence';
+import { FlowRuntimeModule } from '@flow-oauth/app-runtime';
+import type { FlowConfig } from '@flow-oauth/config';
 import { ProviderConfigModule } from '@flow-oauth/provider-config';
-import { RedisModule } from '@flow-oauth/redis';
 import { ConnectorTypesController } from './connector-types.controller';
 import { OAuthConfigurationsController } from './oauth-configurations.controller';
 import { ThingworxServicesController } from './thingworx-services.controller';
@@ -18,13 +15,9 @@ export class ConfigLoaderModule {
     return {
       module: ConfigLoaderModule,
       imports: [
-        FlowConfigModule.forRoot(config),
-        PersistenceModule.forRoot({ runMigrations: true }),
-        RedisModule.forRoot(),
-        MessagingModule.forRoot({ connection: { url: config.redisUrl }, prefix: config.queuePrefix }),
+        FlowRuntimeModule.forRoot(config, { runMigrations: true, workQueues: false }),
         ApiAuthModule,
         ProviderConfigModule,
-        HealthModule,
       ],
       controllers: [OAuthConfigurationsController, ConnectorTypesController, UsersController, ThingworxServicesController],
     };

@@ -1,12 +1,10 @@
 import { type DynamicModule, type INestApplication, Module } from '@nestjs/common';
 import { ApiAuthModule } from '@flow-oauth/api-auth';
-import { HealthModule } from '@flow-oauth/app-runtime';
-import { FlowConfigModule, type FlowConfig } from '@flow-oauth/config';
+import { FlowRuntimeModule } from '@flow-oauth/app-runtime';
+import type { FlowConfig } from '@flow-oauth/config';
 import { ConnectorsModule } from '@flow-oauth/connectors';
-import { BullMqServer, MessagingModule } from '@flow-oauth/messaging';
-import { PersistenceModule } from '@flow-oauth/persistence';
+import { BullMqServer } from '@flow-oauth/messaging';
 import { FlowApp } from '@flow-oauth/queue-contracts';
-import { BullRootModule, RedisModule } from '@flow-oauth/redis';
 import { ConnectorsController } from './connectors.controller';
 import { FlowEventsController } from './flow-events.controller';
 import { ProvidersController } from './providers.controller';
@@ -19,14 +17,9 @@ export class FlowOAuthServerModule {
     return {
       module: FlowOAuthServerModule,
       imports: [
-        FlowConfigModule.forRoot(config),
-        PersistenceModule.forRoot({ runMigrations: false }),
-        RedisModule.forRoot(),
-        BullRootModule,
-        MessagingModule.forRoot({ connection: { url: config.redisUrl }, prefix: config.queuePrefix }),
+        FlowRuntimeModule.forRoot(config, { runMigrations: false, workQueues: true }),
         ApiAuthModule,
         ConnectorsModule,
-        HealthModule,
       ],
       controllers: [ProvidersController, ConnectorsController, ReturnController, FlowEventsController],
     };

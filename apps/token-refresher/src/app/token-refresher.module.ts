@@ -1,9 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { HealthModule } from '@flow-oauth/app-runtime';
-import { FlowConfigModule, type FlowConfig } from '@flow-oauth/config';
-import { MessagingModule } from '@flow-oauth/messaging';
-import { PersistenceModule } from '@flow-oauth/persistence';
-import { BullRootModule, RedisModule } from '@flow-oauth/redis';
+import { FlowRuntimeModule } from '@flow-oauth/app-runtime';
+import type { FlowConfig } from '@flow-oauth/config';
 import { TokenRefreshModule } from '@flow-oauth/token-refresh';
 import { TokenRefreshProcessor } from './token-refresh.processor';
 
@@ -14,13 +11,8 @@ export class TokenRefresherModule {
     return {
       module: TokenRefresherModule,
       imports: [
-        FlowConfigModule.forRoot(config),
-        PersistenceModule.forRoot({ runMigrations: false }),
-        RedisModule.forRoot(),
-        BullRootModule,
-        MessagingModule.forRoot({ connection: { url: config.redisUrl }, prefix: config.queuePrefix }),
+        FlowRuntimeModule.forRoot(config, { runMigrations: false, workQueues: true }),
         TokenRefreshModule,
-        HealthModule,
       ],
       providers: [TokenRefreshProcessor],
     };

@@ -1,2 +1,3 @@
 export * from './lib/bootstrap';
 export * from './lib/health.module';
+export * from './lib/flow-runtime.module';

@@ -1,0 +1,32 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { FlowConfigModule, type FlowConfig } from '@flow-oauth/config';
+import { MessagingModule } from '@flow-oauth/messaging';
+import { PersistenceModule } from '@flow-oauth/persistence';
+import { BullRootModule, RedisModule } from '@flow-oauth/redis';
+import { HealthModule } from './health.module';
+
+export interface FlowRuntimeOptions {
+  /** True in exactly one process (config-loader); the others wait for the schema. */
+  runMigrations: boolean;
+  /** The process produces or consumes BullMQ work queues (refresh jobs). */
+  workQueues: boolean;
+}
+
+/** What every process stands on: validated config, database, Redis, the event client, /health. */
+@Module({})
+export class FlowRuntimeModule {
+  static forRoot(config: FlowConfig, options: FlowRuntimeOptions): DynamicModule {
+    return {
+      module: FlowRuntimeModule,
+      imports: [
+        FlowConfigModule.forRoot(config),
+        PersistenceModule.forRoot({ runMigrations: options.runMigrations }),
+        RedisModule.forRoot(),
+        ...(options.workQueues ? [BullRootModule] : []),
+        MessagingModule.forRoot({ connection: { url: config.redisUrl }, prefix: config.queuePrefix }),
+        HealthModule,
+      ],
+      exports: options.workQueues ? [BullRootModule] : [],
+    };
+  }
+}
