@@ -447,6 +447,123 @@ describe('configuration errors', () => {
     });
   });
 
+  describe('generic OAuth 1.0a providers ("oauth_type": "OAuth1")', () => {
+    const oauth1 = {
+      oauth_type: 'OAuth1',
+      base_url: 'https://api.example.com',
+      oauth1_request_token_url: '/1/OAuthGetRequestToken',
+      oauth1_authorize_url: 'https://www.example.com/1/OAuthAuthorizeToken',
+      oauth1_access_token_url: '/1/OAuthGetAccessToken',
+    };
+
+    it('load with CLIENT_ID / CLIENT_SECRET and the three oauth1 endpoints, relative ones joined to base_url', () => {
+      const { providers, errors } = validateConfiguration({ odata: { 'OData 1a': { ...gmail, ...oauth1 } } });
+      expect(errors).toEqual([]);
+      const [provider] = providers;
+      expect(provider).toMatchObject({ type: 'odata', name: 'OData 1a', secrets: { CLIENT_SECRET: SECRET } });
+      expect(provider.parameters).not.toHaveProperty('CLIENT_SECRET');
+      expect(provider.definition).toMatchObject({ ...oauth1, name: 'odata', generic: true, refreshable: false });
+      const ctx = buildTemplateContext({ definition: provider.definition, environment: 'production', parameters: provider.parameters, secrets: provider.secrets, returnUrl: RETURN_URL });
+      expect(resolveUrl(provider.definition.oauth1_request_token_url ?? '', provider.definition.base_url, ctx)).toBe('https://api.example.com/1/OAuthGetRequestToken');
+      expect(resolveUrl(provider.definition.oauth1_authorize_url ?? '', provider.definition.base_url, ctx)).toBe('https://www.example.com/1/OAuthAuthorizeToken');
+      // The consumer key and secret are template variables under both names, as in the trello definition.
+      expect(ctx.variables).toMatchObject({ client_id: ID, client_secret: SECRET, consumer_key: ID, consumer_secret: SECRET });
+      expect(buildEffectiveDefinition('odata', provider.parameters)).toEqual(provider.definition);
+    });
+
+    it('take the optional revoke URL, authorize query, VALIDATE_URL and SCOPES', () => {
+      const { providers, errors } = validateConfiguration({
+        swagger: {
+          S: {
+            ...gmail,
+            ...oauth1,
+            oauth1_revoke_url: '/1/tokens/{token}?key={consumer_key}&token={token}',
+            oauth1_auth_query: ['{"name":"Flow"}', '{"scope":"{scope}"}', '{"expiration":"never"}'],
+            oauth1_signature_method: 'HMAC-SHA1',
+            VALIDATE_URL: 'https://api.example.com/1/members/me',
+            SCOPES: 'read,write',
+          },
+        },
+      });
+      expect(errors).toEqual([]);
+      expect(providers[0].definition).toMatchObject({ oauth2_validate_url: 'https://api.example.com/1/members/me', oauth2_params_scope: ['{"read":"read"}', '{"write":"write"}'] });
+    });
+
+    it('accept CONSUMER_KEY / CONSUMER_SECRET for CLIENT_ID / CLIENT_SECRET, the secret kept secret', () => {
+      const { providers, errors } = validateConfiguration({ soap: { S: { ...oauth1, CONSUMER_KEY: 'key-1', CONSUMER_SECRET: 'secret-1' } } });
+      expect(errors).toEqual([]);
+      expect(providers[0].parameters).toMatchObject({ CLIENT_ID: 'key-1' });
+      expect(providers[0].parameters).not.toHaveProperty('CONSUMER_SECRET');
+      expect(providers[0].secrets).toEqual({ CLIENT_SECRET: 'secret-1' });
+      expect(secretParameterNames('soap')).toEqual(['CLIENT_SECRET']);
+      expect(errorsOf({ soap: { S: { ...oauth1, CONSUMER_KEY: 'key-1', CLIENT_ID: 'key-1', CONSUMER_SECRET: '<consumer secret here>' } } })).toEqual([
+        { path: '/soap/S/CLIENT_ID', message: 'CLIENT_ID is given twice (as CONSUMER_KEY and as CLIENT_ID)' },
+        { path: '/soap/S/CONSUMER_SECRET', message: 'CONSUMER_SECRET still holds a template placeholder (a value with < or >): put the real value in' },
+      ]);
+      expect(errorsOf({ soap: { S: oauth1 } })).toEqual([
+        { path: '/soap/S/CLIENT_ID', message: 'CLIENT_ID is required (also accepted as CONSUMER_KEY)' },
+        { path: '/soap/S/CLIENT_SECRET', message: 'CLIENT_SECRET is required (also accepted as CONSUMER_SECRET)' },
+      ]);
+    });
+
+    it.each(['oauth1_request_token_url', 'oauth1_authorize_url', 'oauth1_access_token_url'])('report a missing %s at its own path', (field) => {
+      const provider: Record<string, unknown> = { ...gmail, ...oauth1 };
+      delete provider[field];
+      const errors = errorsOf({ odata: { O: provider } });
+      expect(errors).toEqual([{ path: `/odata/O/${field}`, message: expect.stringMatching(new RegExp(`^an OAuth 1\\.0a odata provider needs ${field}: `)) }]);
+    });
+
+    it('need no OAuth 2 endpoints, and refuse them (they would be ignored)', () => {
+      expect(errorsOf({ odata: { O: { ...gmail, oauth_type: 'OAuth1' } } }).map((e) => e.path)).toEqual([
+        '/odata/O/oauth1_request_token_url',
+        '/odata/O/oauth1_authorize_url',
+        '/odata/O/oauth1_access_token_url',
+      ]);
+      const errors = errorsOf({ odata: { O: { ...gmail, ...oauth1, AUTH_URL: 'https://a.example.com/authorize', oauth2_token_url: '/token', REVOKE_URL: 'https://a.example.com/revoke' } } });
+      expect(errors.map((e) => e.path)).toEqual(['/odata/O/AUTH_URL', '/odata/O/oauth2_token_url', '/odata/O/REVOKE_URL']);
+      expect(errors[0].message).toMatch(/^AUTH_URL is an OAuth 2 endpoint, which an OAuth 1\.0a provider does not use/);
+    });
+
+    it('report a bad oauth1 endpoint or template with its path', () => {
+      const withoutBase: Record<string, unknown> = { ...oauth1 };
+      delete withoutBase['base_url'];
+      const errors = errorsOf({
+        odata: { O: { ...gmail, ...withoutBase, oauth1_access_token_url: 'ftp://x.example.com/t', oauth1_revoke_url: 'https://api.example.com/1/tokens/{tokn}' } },
+      });
+      expect(errors).toEqual([
+        { path: '/odata/O/oauth1_request_token_url', message: 'oauth1_request_token_url is relative ("/1/OAuthGetRequestToken") but the definition has no base_url' },
+        { path: '/odata/O/oauth1_access_token_url', message: 'oauth1_access_token_url must be an http(s) URL' },
+        { path: '/odata/O/oauth1_revoke_url', message: expect.stringMatching(/^unknown template variable \{tokn\} \(did you mean \{token\}\?\)/) },
+      ]);
+    });
+
+    it.each([['OAuth3'], ['oauth1'], ['OAuth 1.0a'], [1], [null]])('refuse oauth_type %p with one error at its path', (value) => {
+      const errors = errorsOf({ odata: { O: { ...gmail, ...oauth1, oauth_type: value } } });
+      expect(errors).toEqual([{ path: '/odata/O/oauth_type', message: expect.stringMatching(/^oauth_type must be "OAuth2" \(the default when left out\) or "OAuth1" \(OAuth 1\.0a\), not /) }]);
+    });
+
+    it('OAuth 2 providers refuse OAuth 1.0a settings and consumer credentials, never echoing a secret', () => {
+      const errors = errorsOf({
+        odata: { O: { CONSUMER_KEY: 'key-1', CONSUMER_SECRET: 'consumer-secret-1', AUTH_URL: 'https://a.example.com/authorize', TOKEN_URL: 'https://a.example.com/token', oauth1_request_token_url: 'https://a.example.com/rt' } },
+      });
+      expect(errors).toEqual([
+        { path: '/odata/O/CONSUMER_KEY', message: 'CONSUMER_KEY is the OAuth 1.0a name of CLIENT_ID: use CLIENT_ID, or set "oauth_type": "OAuth1" for an OAuth 1.0a provider' },
+        { path: '/odata/O/CONSUMER_SECRET', message: 'CONSUMER_SECRET is the OAuth 1.0a name of CLIENT_SECRET: use CLIENT_SECRET, or set "oauth_type": "OAuth1" for an OAuth 1.0a provider' },
+        { path: '/odata/O/CLIENT_ID', message: 'CLIENT_ID is required' },
+        { path: '/odata/O/CLIENT_SECRET', message: 'CLIENT_SECRET is required' },
+        { path: '/odata/O/oauth1_request_token_url', message: 'oauth1_request_token_url is an OAuth 1.0a setting: set "oauth_type": "OAuth1" for an OAuth 1.0a provider' },
+      ]);
+      expect(JSON.stringify(errors)).not.toContain('consumer-secret-1');
+      expect(errorsOf({ odata: { O: { ...gmail, oauth_type: 'OAuth2', AUTH_URL: 'https://a.example.com/authorize', TOKEN_URL: 'https://a.example.com/token' } } })).toEqual([]);
+    });
+
+    it('built-in definitions are unaffected: trello still takes only CONSUMER_KEY / CONSUMER_SECRET', () => {
+      expect(errorsOf({ trello: { T: { CONSUMER_KEY: 'k', CONSUMER_SECRET: 's' } } })).toEqual([]);
+      expect(errorsOf({ trello: { T: { CLIENT_ID: 'k', CONSUMER_KEY: 'k', CONSUMER_SECRET: 's' } } }).map((e) => e.path)).toEqual(['/trello/T/CLIENT_ID']);
+      expect(errorsOf({ slack: { S: { ...gmail, oauth_type: 'OAuth1' } } }).map((e) => e.path)).toEqual(['/slack/S/oauth_type']);
+    });
+  });
+
   it('refuses prototype keys in an object that JSON.parse built', () => {
     const doc = JSON.parse(`{"__proto__": {}, "slack": {"constructor": ${JSON.stringify(gmail)}, "S": {"prototype": "x", "CLIENT_ID": "a", "CLIENT_SECRET": "b"}}}`) as unknown;
     expect(errorsOf(doc)).toEqual([

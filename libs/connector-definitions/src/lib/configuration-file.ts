@@ -3,7 +3,7 @@ import { splitScopes } from './connection-variables';
 import { validateDefinition } from './definition-schema';
 import type { ConnectorDefinition, ConnectorType, ProviderParameter } from './definition.types';
 import { CONNECTOR_TYPES, getDefinition, isConnectorType } from './definitions/registry';
-import { scopeMap } from './definitions/template-lists';
+import { environmentParams, scopeMap } from './definitions/template-lists';
 import { parseJson } from './strict-json';
 import { FORBIDDEN_KEYS } from './template-engine';
 import { type ValidationError, jsonPointer } from './validation-error';
@@ -52,6 +52,46 @@ const GENERIC_ENDPOINTS: ReadonlyArray<readonly [parameter: string, field: strin
   ['VALIDATE_URL', 'oauth2_validate_url'],
   ['REVOKE_URL', 'oauth2_revoke_url'],
 ];
+
+// An OAuth 1.0a generic provider (`"oauth_type": "OAuth1"`): the endpoints it must give, and what each is.
+const OAUTH1_REQUIRED_ENDPOINTS: ReadonlyArray<readonly [field: string, what: string]> = [
+  ['oauth1_request_token_url', 'the request-token (temporary credentials) endpoint'],
+  ['oauth1_authorize_url', 'the authorization page the user is sent to'],
+  ['oauth1_access_token_url', 'the access-token (token credentials) endpoint'],
+];
+
+// Settings that only an OAuth 1.0a provider uses: refused on an OAuth 2 generic provider.
+const OAUTH1_ONLY_FIELDS: readonly string[] = [
+  'oauth1_request_token_url',
+  'oauth1_authorize_url',
+  'oauth1_access_token_url',
+  'oauth1_revoke_url',
+  'oauth1_auth_query',
+  'oauth1_signature_method',
+];
+
+// Endpoints that only an OAuth 2 provider uses (VALIDATE_URL / oauth2_validate_url serve both): refused on an OAuth1 one.
+const OAUTH2_ONLY_ENDPOINTS: ReadonlyArray<readonly [parameter: string, field: string]> = GENERIC_ENDPOINTS.filter(([parameter]) => parameter !== 'VALIDATE_URL');
+
+// OAuth 1.0a spellings of a generic provider's credentials, normalised to CLIENT_ID / CLIENT_SECRET.
+const OAUTH1_CREDENTIAL_ALIASES: ReadonlyArray<readonly [alias: string, parameter: string]> = [
+  ['CONSUMER_KEY', 'CLIENT_ID'],
+  ['CONSUMER_SECRET', 'CLIENT_SECRET'],
+];
+
+// `{consumer_key}` / `{consumer_secret}` in an OAuth1 generic provider's templates, as in the trello definition.
+const OAUTH1_ENVIRONMENT_CREDENTIALS: ReadonlyArray<readonly [variable: string, parameter: string]> = [
+  ['client_id', 'CLIENT_ID'],
+  ['client_secret', 'CLIENT_SECRET'],
+  ['consumer_key', 'CLIENT_ID'],
+  ['consumer_secret', 'CLIENT_SECRET'],
+];
+
+/** The protocol of a generic provider: its `oauth_type` (OAuth2 when left out); undefined when the value is not one. */
+function genericProtocol(oauthType: unknown): 'OAuth2' | 'OAuth1' | undefined {
+  if (oauthType === undefined || oauthType === 'OAuth2') return 'OAuth2';
+  return oauthType === 'OAuth1' ? 'OAuth1' : undefined;
+}
 
 // Keys of a generic provider that a file may not set: they would change how the provider is stored.
 const RESERVED_DEFINITION_KEYS: ReadonlySet<string> = new Set(['provider_parameters', 'generic']);
@@ -121,6 +161,13 @@ function composeDefinition(type: ConnectorType, parameters: Record<string, unkno
     definition.oauth2_params_scope = scopes;
     sources.set('oauth2_params_scope', 'SCOPES');
   }
+  if (definition.oauth_type === 'OAuth1') {
+    // OAuth 1.0a tokens do not expire and are never refreshed; templates may name {consumer_key} as trello's do.
+    if (!has(parameters, 'refreshable')) definition.refreshable = false;
+    for (const [field, list] of Object.entries(environmentParams(OAUTH1_ENVIRONMENT_CREDENTIALS))) {
+      if (!has(parameters, field)) definition[field] = list;
+    }
+  }
   return { definition, sources };
 }
 
@@ -183,7 +230,7 @@ export function validateConfiguration(doc: unknown): { providers: ProviderSettin
 function bareDefinitionError(doc: JsonObject): ValidationError | undefined {
   const keys = Object.keys(doc);
   if (keys.some((key) => isConnectorType(key))) return undefined;
-  if (!keys.some((key) => key === 'name' || key === 'oauth_type' || key.startsWith('oauth2_'))) return undefined;
+  if (!keys.some((key) => key === 'name' || key === 'oauth_type' || key.startsWith('oauth2_') || key.startsWith('oauth1_'))) return undefined;
   const name = doc['name'];
   const type = typeof name === 'string' && isConnectorType(name) && getDefinition(name).generic ? name : 'odata';
   return {
@@ -292,11 +339,22 @@ function validateProvider(
   };
   const builtIn = getDefinition(type);
   const declared = builtIn.provider_parameters ?? [];
+  const protocol = builtIn.generic ? genericProtocol(settings['oauth_type']) : builtIn.oauth_type;
   const byKey = new Map<string, ProviderParameter>();
+  const aliasesOf = new Map<string, string[]>();
   for (const parameter of declared) {
     byKey.set(parameter.name, parameter);
+    aliasesOf.set(parameter.name, [...(parameter.aliases ?? [])]);
     for (const alias of parameter.aliases ?? []) byKey.set(alias, parameter);
   }
+  // A generic OAuth 1.0a provider may name its credentials as OAuth 1.0a does (consumer key and secret).
+  for (const [alias, name] of OAUTH1_CREDENTIAL_ALIASES) {
+    const parameter = byKey.get(name);
+    if (!builtIn.generic || protocol === 'OAuth2' || !parameter) continue;
+    byKey.set(alias, parameter);
+    aliasesOf.get(name)?.push(alias);
+  }
+  const oauth1Alias = new Map(OAUTH1_CREDENTIAL_ALIASES);
   const allowed = [...byKey.keys()];
   const parameters: Record<string, unknown> = {};
   const secrets: Record<string, string> = {};
@@ -310,6 +368,12 @@ function validateProvider(
     }
     const parameter = byKey.get(key);
     if (!parameter) {
+      const aliasOf = builtIn.generic ? oauth1Alias.get(key) : undefined;
+      if (aliasOf !== undefined) {
+        // Never kept as a plain (unencrypted, unredacted) setting of an OAuth 2 provider.
+        fail(keyPath, `${key} is the OAuth 1.0a name of ${aliasOf}: use ${aliasOf}, or set "oauth_type": "OAuth1" for an OAuth 1.0a provider`);
+        continue;
+      }
       if (builtIn.generic) {
         if (RESERVED_DEFINITION_KEYS.has(key)) fail(keyPath, `${key} cannot be set in the configuration file`);
         else if (typeof value === 'string' && PLACEHOLDER.test(value)) {
@@ -338,7 +402,8 @@ function validateProvider(
 
   for (const parameter of declared) {
     if (!parameter.required || writtenAs.has(parameter.name)) continue;
-    const also = parameter.aliases?.length ? ` (also accepted as ${parameter.aliases.join(', ')})` : '';
+    const aliases = aliasesOf.get(parameter.name) ?? [];
+    const also = aliases.length ? ` (also accepted as ${aliases.join(', ')})` : '';
     fail(jsonPointer(path, parameter.name), `${parameter.name} is required${also}`);
   }
 
@@ -352,7 +417,7 @@ function validateProvider(
   }
 
   const { definition, sources } = composeDefinition(type, parameters);
-  if (builtIn.generic) errors.push(...genericDefinitionErrors(type, parameters, path, writtenAs, definition, sources));
+  if (builtIn.generic) errors.push(...genericDefinitionErrors(type, protocol, settings, parameters, path, writtenAs, definition, sources));
   if (errors.length > 0) return { errors };
   return { settings: { type, name, parameters, secrets, definition }, errors };
 }
@@ -360,6 +425,8 @@ function validateProvider(
 /** Endpoints and custom definition of a generic provider. */
 function genericDefinitionErrors(
   type: ConnectorType,
+  protocol: 'OAuth2' | 'OAuth1' | undefined,
+  settings: JsonObject,
   parameters: JsonObject,
   path: string,
   writtenAs: Map<string, string>,
@@ -378,13 +445,42 @@ function genericDefinitionErrors(
   if (has(parameters, 'SCOPES') && has(parameters, 'oauth2_params_scope')) fail(jsonPointer(path, 'SCOPES'), 'give either SCOPES or oauth2_params_scope, not both');
   const name = parameters['name'];
   if (name !== undefined && name !== type) fail(jsonPointer(path, 'name'), `name must be "${type}" (the connector type) or left out`);
+  const oauthTypePath = jsonPointer(path, 'oauth_type');
   const oauthType = parameters['oauth_type'];
-  if (oauthType !== undefined && oauthType !== 'OAuth2') fail(jsonPointer(path, 'oauth_type'), `${type} providers use OAuth2; oauth_type must be "OAuth2" or left out`);
+  if (protocol === undefined) {
+    const got = typeof oauthType === 'string' ? `"${truncate(oauthType)}"` : describe(oauthType);
+    fail(oauthTypePath, `oauth_type must be "OAuth2" (the default when left out) or "OAuth1" (OAuth 1.0a), not ${got}`);
+  }
 
-  // A declared endpoint that failed its own check was still given: do not also call it missing.
-  const given = (parameter: string): boolean => writtenAs.has(parameter) || has(parameters, parameter);
-  const hasAuth = given('AUTH_URL') || has(parameters, 'oauth2_auth_url');
-  const hasToken = given('TOKEN_URL') || has(parameters, 'oauth2_token_url');
+  // An endpoint that failed its own check was still given: do not also call it missing.
+  const given = (key: string): boolean => writtenAs.has(key) || has(settings, key);
+  if (protocol === 'OAuth2') errors.push(...oauth2EndpointErrors(type, path, given));
+  if (protocol === 'OAuth1') errors.push(...oauth1EndpointErrors(type, path, given));
+
+  for (const error of validateDefinition(definition, path)) {
+    // An unknown oauth_type is reported once, above.
+    if (protocol === undefined && error.path === oauthTypePath) continue;
+    let at = error.path;
+    for (const [field, parameter] of sources) {
+      const fieldPath = jsonPointer(path, field);
+      if (at === fieldPath || at.startsWith(`${fieldPath}/`)) at = jsonPointer(path, writtenAs.get(parameter) ?? parameter) + at.slice(fieldPath.length);
+    }
+    errors.push({ path: at, message: error.message });
+  }
+  return errors;
+}
+
+/** An OAuth 2 generic provider: AUTH_URL + TOKEN_URL or oauth2_auth_url + oauth2_token_url, and no OAuth 1.0a settings. */
+function oauth2EndpointErrors(type: ConnectorType, path: string, given: (key: string) => boolean): ValidationError[] {
+  const errors: ValidationError[] = [];
+  const fail = (at: string, message: string): void => {
+    errors.push({ path: at, message });
+  };
+  for (const field of OAUTH1_ONLY_FIELDS) {
+    if (given(field)) fail(jsonPointer(path, field), `${field} is an OAuth 1.0a setting: set "oauth_type": "OAuth1" for an OAuth 1.0a provider`);
+  }
+  const hasAuth = given('AUTH_URL') || given('oauth2_auth_url');
+  const hasToken = given('TOKEN_URL') || given('oauth2_token_url');
   if (!hasAuth && !hasToken) {
     fail(
       path,
@@ -396,14 +492,27 @@ function genericDefinitionErrors(
   } else if (!hasToken) {
     fail(jsonPointer(path, given('AUTH_URL') ? 'TOKEN_URL' : 'oauth2_token_url'), 'the token endpoint is required');
   }
+  return errors;
+}
 
-  for (const error of validateDefinition(definition, path)) {
-    let at = error.path;
-    for (const [field, parameter] of sources) {
-      const fieldPath = jsonPointer(path, field);
-      if (at === fieldPath || at.startsWith(`${fieldPath}/`)) at = jsonPointer(path, writtenAs.get(parameter) ?? parameter) + at.slice(fieldPath.length);
+/**
+ * An OAuth 1.0a generic provider: the three oauth1_* endpoints (absolute, or relative to base_url);
+ * oauth1_revoke_url, oauth1_auth_query and the validate URL are optional. OAuth 2 endpoints would be ignored: refused.
+ */
+function oauth1EndpointErrors(type: ConnectorType, path: string, given: (key: string) => boolean): ValidationError[] {
+  const errors: ValidationError[] = [];
+  const fail = (at: string, message: string): void => {
+    errors.push({ path: at, message });
+  };
+  for (const [parameter, field] of OAUTH2_ONLY_ENDPOINTS) {
+    for (const key of [parameter, field]) {
+      if (given(key)) {
+        fail(jsonPointer(path, key), `${key} is an OAuth 2 endpoint, which an OAuth 1.0a provider does not use: give oauth1_request_token_url, oauth1_authorize_url and oauth1_access_token_url (and oauth1_revoke_url)`);
+      }
     }
-    errors.push({ path: at, message: error.message });
+  }
+  for (const [field, what] of OAUTH1_REQUIRED_ENDPOINTS) {
+    if (!given(field)) fail(jsonPointer(path, field), `an OAuth 1.0a ${type} provider needs ${field}: ${what} (absolute, or relative to base_url)`);
   }
   return errors;
 }

@@ -114,7 +114,8 @@ export interface ConnectorDefinition {
   /**
    * A generic type (odata, soap, swagger). Its built-in definition is a skeleton with default
    * templates and no endpoints; each provider in the file supplies them (AUTH_URL/TOKEN_URL or a full
-   * definition), and the provider's effective definition keeps this flag.
+   * definition; with `oauth_type: 'OAuth1'` the oauth1_* endpoints), and the provider's effective
+   * definition keeps this flag.
    */
   generic?: boolean;
 

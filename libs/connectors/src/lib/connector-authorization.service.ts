@@ -73,7 +73,7 @@ export class ConnectorAuthorizationService {
     };
     try {
       if (provider.definition.oauth_type === 'OAuth1') {
-        const request = await this.oauth.oauth1RequestToken(provider, { callbackUrl: this.config.returnUrl });
+        const request = await this.oauth.oauth1RequestToken(provider, { callbackUrl: this.config.returnUrl, scopes: scopes as string[] | undefined, connectionParams: checked.values });
         const expiresAt = await this.states.save(request.token, { ...pending, oauth1TokenSecret: request.tokenSecret });
         return { authorizeUrl: request.authorizeUrl, state: request.token, expiresAt: expiresAt.toISOString() };
       }
@@ -108,7 +108,7 @@ export class ConnectorAuthorizationService {
       if (isOAuth1) {
         const verifier = q('oauth_verifier');
         if (!verifier) return failure(400, 'missing_verifier', 'The sign-in response has no oauth_verifier.', redirectUrl);
-        const access = await this.oauth.oauth1AccessToken(provider, { token: stateValue, tokenSecret: pending.oauth1TokenSecret ?? '', verifier });
+        const access = await this.oauth.oauth1AccessToken(provider, { token: stateValue, tokenSecret: pending.oauth1TokenSecret ?? '', verifier, connectionParams: pending.params });
         values = {
           ...this.tokens.columns({ accessToken: access.token, tokenType: 'OAuth1', expiresAt: null, refreshToken: access.tokenSecret, metadata: {} }, null),
           metadata: JSON.stringify(access.metadata),

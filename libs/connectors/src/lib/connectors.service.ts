@@ -91,9 +91,11 @@ export class ConnectorsService {
     const provider = this.registry.getById(connector.providerId);
     if (!provider) throw new ApiError(409, 'provider_not_found', 'The connector\'s OAuth provider is no longer loaded.');
     if (!connector.accessToken) return { valid: false, detail: 'the connector has no token; sign in again' };
-    const { accessToken } = this.tokens.open(connector);
+    const { accessToken, refreshToken } = this.tokens.open(connector);
+    // OAuth 1.0a: the token secret (kept in the refresh-token column) signs the validation call.
+    const tokenSecret = connector.tokenType === 'OAuth1' ? (refreshToken ?? undefined) : undefined;
     try {
-      const result = await this.oauth.validate(provider, { accessToken: accessToken as string, connectionParams: JSON.parse(connector.params) as Record<string, string> });
+      const result = await this.oauth.validate(provider, { accessToken: accessToken as string, tokenSecret, connectionParams: JSON.parse(connector.params) as Record<string, string> });
       return { valid: result.ok, status: result.status, detail: result.detail };
     } catch (error) {
       throw providerFailure(error, 'validating the connector');
