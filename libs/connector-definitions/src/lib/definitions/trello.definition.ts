@@ -12,6 +12,8 @@ export const TRELLO_DEFINITION: ConnectorDefinition = {
   oauth1_access_token_url: 'https://trello.com/1/OAuthGetAccessToken',
   oauth1_revoke_url: 'https://api.trello.com/1/tokens/{token}?key={consumer_key}&token={token}',
   oauth1_signature_method: 'HMAC-SHA1',
+  // Validation: a signed GET of the member the token belongs to.
+  oauth2_validate_url: 'https://api.trello.com/1/members/me',
   oauth1_auth_query: pairs([
     ['name', 'Flow OAuth'],
     ['scope', '{scope}'],
