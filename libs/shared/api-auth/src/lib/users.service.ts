@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { ApiError } from '@flow-oauth/http-common';
 import { nowIso, UserEntity } from '@flow-oauth/persistence';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import { DataSource, type Repository } from 'typeorm';
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
 const RESERVED = new Set(['admin', 'service']);
@@ -16,7 +16,15 @@ export function hashApiKey(key: string): string {
 /** User keys for the connector API: issued once, stored hashed. */
 @Injectable()
 export class UsersService {
-  constructor(@InjectRepository(UserEntity) private readonly users: Repository<UserEntity>) {}
+  private readonly byKeySql: string;
+
+  constructor(
+    @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
+    dataSource: DataSource,
+  ) {
+    // Every user-key request runs this: one narrow statement, no query building.
+    this.byKeySql = `SELECT name FROM users WHERE key_hash = ${dataSource.options.type === 'postgres' ? '$1' : '?'}`;
+  }
 
   /** Creates a user and returns its key; the key is not retrievable later. */
   async create(name: unknown): Promise<{ name: string; key: string; createdAt: string }> {
@@ -45,7 +53,7 @@ export class UsersService {
 
   /** The user a key belongs to, if any. */
   async findByKey(key: string): Promise<string | undefined> {
-    const row = await this.users.findOne({ where: { keyHash: hashApiKey(key) }, select: { name: true } });
-    return row?.name;
+    const rows = (await this.users.manager.query(this.byKeySql, [hashApiKey(key)])) as Array<{ name: string }>;
+    return rows[0]?.name;
   }
 }
