@@ -118,7 +118,7 @@ describe('flow-oauth-server OAuth 2 flows against oidc-provider', () => {
 
     // The token is about to expire: the token API refreshes it first (and the refresh token rotates).
     const before = await connectorByLabel(label);
-    await flow.dataSource.getRepository(ConnectorEntity).update({ id: connector.id }, { expiresAt: new Date(Date.now() + 10_000).toISOString() });
+    await flow.dataSource.getRepository(ConnectorEntity).update({ id: connector.id }, { expiresAt: new Date(Date.now() + 10_000).toISOString(), updatedAt: new Date(Date.now() - 3590_000).toISOString() });
     const refreshed = await flow.call('GET', `/api/connectors/${connector.id}/token`, undefined, userKey);
     expect(refreshed.status).toBe(200);
     expect(refreshed.json.access_token).not.toBe(token.json.access_token);
@@ -146,7 +146,7 @@ describe('flow-oauth-server OAuth 2 flows against oidc-provider', () => {
     const connector = await connectorByLabel('Concurrent_1');
     const refreshGrants = async () => (await oidc.tokenRequests()).filter((r) => r.clientId === 'client-basic-pkce' && r.grantType === 'refresh_token').length;
     const grantsBefore = await refreshGrants();
-    await flow.dataSource.getRepository(ConnectorEntity).update({ id: connector.id }, { expiresAt: new Date(Date.now() + 10_000).toISOString() });
+    await flow.dataSource.getRepository(ConnectorEntity).update({ id: connector.id }, { expiresAt: new Date(Date.now() + 10_000).toISOString(), updatedAt: new Date(Date.now() - 3590_000).toISOString() });
     const answers = await Promise.all(Array.from({ length: 8 }, () => flow.call('GET', `/api/connectors/${connector.id}/token`, undefined, userKey)));
     expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
     expect(new Set(answers.map((a) => a.json.access_token)).size).toBe(1);

@@ -30,13 +30,14 @@ describe('token-refresher background refresh', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('sqlite');
-    // Access tokens live an hour; a margin of 3597 s makes each refresh due 3 s after it is issued.
-    config = testConfig({ DATABASE_URL: db.url, FLOW_QUEUE_PREFIX: testRedisPrefix('tr'), REFRESH_MARGIN_SECONDS: '3597', FLOW_PUBLIC_URL: 'http://127.0.0.1:9' });
+    // Access tokens live 6 s: a refresh is due at half that life (the margin of 300 s is longer than the token lives).
+    config = testConfig({ DATABASE_URL: db.url, FLOW_QUEUE_PREFIX: testRedisPrefix('tr'), FLOW_PUBLIC_URL: 'http://127.0.0.1:9' });
     const migrator = await new DataSource(buildDataSourceOptions(config.database)).initialize();
     await prepareDatabase(migrator, new SecretBox(config.encryptionKey), { runMigrations: true });
     await migrator.destroy();
     oidc = await startOidcTestServer({
       clients: [{ clientId: 'bg-client', clientSecret: 'bg-secret-4242', redirectUris: [REDIRECT], tokenEndpointAuthMethod: 'client_secret_post', rotateRefreshToken: true }],
+      accessTokenTtlSeconds: 6,
     });
     app = await createHttpApp({ name: 'token-refresher', module: TokenRefresherModule.forRoot, port: () => 0 }, config);
     await app.listen(0, '127.0.0.1');
@@ -110,7 +111,7 @@ describe('token-refresher background refresh', () => {
     expect(refreshed.status).toBe('active');
     expect(refreshed.refreshToken).not.toBe(created.refreshToken);
     expect(refreshed.accessToken).not.toBe(created.accessToken);
-    expect(Date.parse(refreshed.expiresAt as string)).toBeGreaterThan(Date.now() + 3000_000);
+    expect(Date.parse(refreshed.expiresAt as string)).toBeGreaterThan(Date.parse(created.expiresAt as string));
     // The next refresh is queued for the new token version (right after the token write commits).
     const deadline = Date.now() + 5000;
     let next = await queue.getJob(RefreshProducer.jobId(created.id, refreshed.tokenVersion));
@@ -153,7 +154,8 @@ describe('token-refresher background refresh', () => {
       const connector = Object.assign(new ConnectorEntity(), {
         id: randomUUID(), label: 'Rate_Limited', providerId: rl?.id, type: 'odata', providerName: 'Rate-Limited', owner: 'alice', status: 'active',
         accessToken: box.seal('at-old'), refreshToken: box.seal('rt-old'), tokenType: 'Bearer', scope: null,
-        expiresAt: new Date(Date.now() + 60_000).toISOString(), params: '{}', metadata: '{}', lastError: null, tokenVersion: 1, createdAt: now, updatedAt: now,
+        // Issued an hour ago, expiring in a minute: due now.
+        expiresAt: new Date(Date.now() + 60_000).toISOString(), params: '{}', metadata: '{}', lastError: null, tokenVersion: 1, createdAt: now, updatedAt: new Date(Date.now() - 3600_000).toISOString(),
       });
       await app.get(DataSource).getRepository(ConnectorEntity).insert(connector);
       await app.get(RefreshProducer).schedule(connector, 'created');

@@ -2,7 +2,7 @@ import { Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { OAuthProtocolError } from '@flow-oauth/oauth-client';
 import { QueueName, type RefreshJobData, TokenRefreshJobName } from '@flow-oauth/queue-contracts';
-import { RefreshSweep, TokenRefreshService } from '@flow-oauth/token-refresh';
+import { jobTokenVersion, RefreshSweep, TokenRefreshService } from '@flow-oauth/token-refresh';
 import { DelayedError, type Job } from 'bullmq';
 
 /** A refresh job's data, plus how often the provider already said "later" (429 / Retry-After). */
@@ -63,6 +63,6 @@ export class TokenRefreshProcessor extends WorkerHost implements OnApplicationBo
     if (!job || job.name !== TokenRefreshJobName.RefreshConnector) return;
     const attempts = job.opts.attempts ?? 1;
     this.logger.warn(`refresh of ${job.data.connectorId} failed (attempt ${job.attemptsMade}/${attempts}): ${error.message}`);
-    if (job.attemptsMade >= attempts) await this.refresher.markRefreshFailed(job.data.connectorId, error);
+    if (job.attemptsMade >= attempts) await this.refresher.markRefreshFailed(job.data.connectorId, jobTokenVersion(job.id), error);
   }
 }

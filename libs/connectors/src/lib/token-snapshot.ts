@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 /** The columns the token API needs, read with one narrow statement (the hot path avoids entity mapping). */
 export type TokenRow = Pick<
   ConnectorEntity,
-  'id' | 'label' | 'owner' | 'status' | 'expiresAt' | 'tokenVersion' | 'tokenType' | 'accessToken' | 'refreshToken' | 'metadata' | 'scope' | 'lastError'
+  'id' | 'label' | 'owner' | 'status' | 'expiresAt' | 'tokenVersion' | 'tokenType' | 'accessToken' | 'refreshToken' | 'metadata' | 'scope' | 'lastError' | 'updatedAt'
 >;
 
 /** Reads a connector's token columns; undefined when there is no such connector. */
@@ -15,7 +15,7 @@ export class TokenRowReader {
     const placeholder = dataSource.options.type === 'postgres' ? '$1' : '?';
     this.sql =
       'SELECT id, label, owner, status, expires_at AS "expiresAt", token_version AS "tokenVersion", token_type AS "tokenType", ' +
-      'access_token AS "accessToken", refresh_token AS "refreshToken", metadata, scope, last_error AS "lastError" ' +
+      'access_token AS "accessToken", refresh_token AS "refreshToken", metadata, scope, last_error AS "lastError", updated_at AS "updatedAt" ' +
       `FROM connectors WHERE id = ${placeholder}`;
   }
 

@@ -10,7 +10,7 @@ import {
 } from '@flow-oauth/connector-definitions';
 import { ApiError } from '@flow-oauth/http-common';
 import { emitEvent, FLOW_EVENTS_CLIENT } from '@flow-oauth/messaging';
-import { ConnectorEntity, nowIso, ProviderEntity } from '@flow-oauth/persistence';
+import { ConnectorEntity, nowIso, ProviderEntity, runInTransaction } from '@flow-oauth/persistence';
 import { FlowEvent, type ProvidersChangedEvent } from '@flow-oauth/queue-contracts';
 import { SecretBox } from '@flow-oauth/secrets';
 import type { ClientProxy } from '@nestjs/microservices';
@@ -73,7 +73,7 @@ export class ProviderConfigurationService {
       return { applied: false, plan: planLoad(providers, stored).plan };
     }
 
-    const outcome = await this.dataSource.transaction(async (manager) => {
+    const outcome = await runInTransaction(this.dataSource, async (manager) => {
       const stored = await this.readStored(manager, providers, true);
       const { plan, writes } = planLoad(providers, stored);
       if (plan.conflicts.length > 0) return { plan, conflict: true };
@@ -101,7 +101,7 @@ export class ProviderConfigurationService {
 
   /** Deletes a provider; refuses (409) while any connector uses it. */
   async delete(type: string, name: string): Promise<void> {
-    const refused = await this.dataSource.transaction(async (manager) => {
+    const refused = await runInTransaction(this.dataSource, async (manager) => {
       const provider = await this.findProvider(manager, type, name);
       const labels = await this.connectorLabels(manager, [provider.id]);
       const inUse = labels.get(provider.id) ?? [];
@@ -116,7 +116,7 @@ export class ProviderConfigurationService {
 
   /** Deletes the tokens of a provider's connectors (of one user, or all); they become needs_reauth. */
   async purgeTokens(type: string, name: string, user?: string): Promise<{ purged: number; connectors: string[] }> {
-    const labels = await this.dataSource.transaction(async (manager) => {
+    const labels = await runInTransaction(this.dataSource, async (manager) => {
       const provider = await this.findProvider(manager, type, name);
       const where = user ? { providerId: provider.id, owner: user } : { providerId: provider.id };
       const connectors = await manager.find(ConnectorEntity, { where, select: { id: true, label: true } });
@@ -124,7 +124,8 @@ export class ProviderConfigurationService {
         await manager.update(
           ConnectorEntity,
           { id: In(connectors.map((c) => c.id)) },
-          { accessToken: null, refreshToken: null, expiresAt: null, status: 'needs_reauth', lastError: 'tokens purged by the administrator', updatedAt: nowIso() },
+          // The version bump makes a refresh that read the old tokens fail its guarded write instead of restoring them.
+          { accessToken: null, refreshToken: null, expiresAt: null, status: 'needs_reauth', lastError: 'tokens purged by the administrator', updatedAt: nowIso(), tokenVersion: () => 'token_version + 1' },
         );
       }
       return connectors;

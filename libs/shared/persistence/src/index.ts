@@ -6,3 +6,4 @@ export * from './lib/data-source-options';
 export * from './lib/database-readiness';
 export * from './lib/persistence.module';
 export * from './lib/timestamps';
+export * from './lib/transactions';

@@ -52,7 +52,8 @@ export class ConnectorTokenStore {
    */
   async writeRefreshed(manager: EntityManager, connector: ConnectorEntity, tokens: TokenSet, keepRefreshToken: string | null): Promise<ConnectorEntity> {
     const metadata = { ...(JSON.parse(connector.metadata) as Record<string, unknown>), ...tokens.metadata };
-    const values = { ...this.columns(tokens, keepRefreshToken), metadata: JSON.stringify(metadata), tokenVersion: connector.tokenVersion + 1 };
+    // The scope stays the one the user asked for: the next refresh must ask for it again.
+    const values = { ...this.columns({ ...tokens, scope: connector.scope ?? tokens.scope }, keepRefreshToken), metadata: JSON.stringify(metadata), tokenVersion: connector.tokenVersion + 1 };
     const result = await manager
       .createQueryBuilder()
       .update(ConnectorEntity)

@@ -3,7 +3,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { ConnectorEntity } from '@flow-oauth/persistence';
 import { QueueName, type RefreshJobData, TokenRefreshJobName } from '@flow-oauth/queue-contracts';
 import type { Queue } from 'bullmq';
-import { DataSource, IsNull, Not } from 'typeorm';
+import { DataSource, In, IsNull, Not } from 'typeorm';
 import { RefreshProducer } from './refresh.producer';
 
 export const SWEEP_SCHEDULER_ID = 'refresh-sweep';
@@ -22,14 +22,19 @@ export class RefreshSweep {
 
   /** Registers the repeating sweep (idempotent across restarts and instances). */
   async register(): Promise<void> {
-    await this.queue.upsertJobScheduler(SWEEP_SCHEDULER_ID, { every: SWEEP_EVERY_MS }, { name: TokenRefreshJobName.Sweep, data: { connectorId: '*', reason: 'sweep' } });
+    await this.queue.upsertJobScheduler(
+      SWEEP_SCHEDULER_ID,
+      { every: SWEEP_EVERY_MS },
+      { name: TokenRefreshJobName.Sweep, data: { connectorId: '*', reason: 'sweep' }, opts: { removeOnComplete: 10, removeOnFail: 50 } },
+    );
   }
 
   /** One pass; returns how many jobs it re-created. */
   async run(): Promise<number> {
     const connectors = await this.dataSource.getRepository(ConnectorEntity).find({
-      where: { status: 'active', expiresAt: Not(IsNull()), accessToken: Not(IsNull()) },
-      select: { id: true, expiresAt: true, tokenVersion: true },
+      // refresh_failed connectors too: once the provider is back, the next attempt heals them.
+      where: { status: In(['active', 'refresh_failed']), expiresAt: Not(IsNull()), accessToken: Not(IsNull()) },
+      select: { id: true, expiresAt: true, tokenVersion: true, updatedAt: true },
     });
     let healed = 0;
     for (const connector of connectors) {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
-import { DEFAULT_JOB_OPTIONS, QueueName, type RefreshJobData, type RefreshReason, refreshJobId, TokenRefreshJobName } from '@flow-oauth/queue-contracts';
+import { QueueName, REFRESH_JOB_OPTIONS, type RefreshJobData, type RefreshReason, refreshJobId, TokenRefreshJobName } from '@flow-oauth/queue-contracts';
 import type { Queue } from 'bullmq';
 
 /** What scheduling needs to know of a connector. */
@@ -9,6 +9,26 @@ export interface SchedulableConnector {
   id: string;
   expiresAt: string | null;
   tokenVersion: number;
+  /** When the tokens were written (their issue time, near enough). */
+  updatedAt: string;
+}
+
+/**
+ * When a token is due for refresh: `expires_at - margin`, but never earlier than half its lifetime,
+ * so a token that lives no longer than the margin (short PingFederate lifetimes) is not refreshed
+ * in a loop.
+ */
+export function refreshDueAt(connector: Pick<SchedulableConnector, 'expiresAt' | 'updatedAt'>, marginSeconds: number): number {
+  const expires = Date.parse(connector.expiresAt as string);
+  const issued = Date.parse(connector.updatedAt);
+  const lifetime = Number.isFinite(issued) ? Math.max(0, expires - issued) : Infinity;
+  return expires - Math.min(marginSeconds * 1000, lifetime / 2);
+}
+
+/** The token version a refresh job was queued for (its id ends in `-v<version>`). */
+export function jobTokenVersion(jobId: string | undefined): number | undefined {
+  const match = /-v(\d+)$/.exec(jobId ?? '');
+  return match ? Number(match[1]) : undefined;
 }
 
 /**
@@ -35,11 +55,15 @@ export class RefreshProducer {
     if (tokenVersionGone(connector)) return;
     if (connector.tokenVersion > 0) await this.removeVersion(connector.id, connector.tokenVersion - 1);
     if (!connector.expiresAt) return;
-    const due = Date.parse(connector.expiresAt) - this.config.refreshMarginSeconds * 1000;
+    const jobId = RefreshProducer.jobId(connector.id, connector.tokenVersion);
+    // BullMQ ignores an add whose id it still keeps (completed or failed history): clear that first.
+    const kept = await this.queue.getJob(jobId);
+    if (kept && ((await kept.isCompleted()) || (await kept.isFailed()))) await kept.remove().catch(() => undefined);
+    const due = refreshDueAt(connector, this.config.refreshMarginSeconds);
     await this.queue.add(
       TokenRefreshJobName.RefreshConnector,
       { connectorId: connector.id, reason },
-      { ...DEFAULT_JOB_OPTIONS, jobId: RefreshProducer.jobId(connector.id, connector.tokenVersion), delay: Math.max(0, due - Date.now()) },
+      { ...REFRESH_JOB_OPTIONS, jobId, delay: Math.max(0, due - Date.now()) },
     );
   }
 

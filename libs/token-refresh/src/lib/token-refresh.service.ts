@@ -9,7 +9,7 @@ import type { ClientProxy } from '@nestjs/microservices';
 import { DataSource } from 'typeorm';
 import { ConnectorLock } from './connector-lock';
 import { ConnectorTokenStore } from './connector-token-store';
-import { RefreshProducer } from './refresh.producer';
+import { RefreshProducer, refreshDueAt } from './refresh.producer';
 
 export type RefreshMode = 'if-due' | 'force';
 
@@ -40,9 +40,9 @@ export class TokenRefreshService {
     @Inject(FLOW_CONFIG) private readonly config: FlowConfig,
   ) {}
 
-  /** True when the connector's access token expires within the refresh margin. */
-  isDue(connector: Pick<ConnectorEntity, 'expiresAt'>, now = Date.now()): boolean {
-    return connector.expiresAt !== null && Date.parse(connector.expiresAt) - now <= this.config.refreshMarginSeconds * 1000;
+  /** True when the connector's access token is due for refresh (see refreshDueAt). */
+  isDue(connector: Pick<ConnectorEntity, 'expiresAt' | 'updatedAt'>, now = Date.now()): boolean {
+    return connector.expiresAt !== null && now >= refreshDueAt(connector, this.config.refreshMarginSeconds);
   }
 
   /** Refreshes a connector's tokens (if due, or always with 'force'). */
@@ -71,10 +71,12 @@ export class TokenRefreshService {
         if (error instanceof OAuthProtocolError && (error.kind === 'invalid_grant' || error.kind === 'invalid_client')) {
           return this.markNeedsReauth(connector, error.kind);
         }
-        await repo.update({ id: connector.id }, { lastError: describe(error), updatedAt: nowIso() });
+        // updated_at stays the token's issue time (refreshDueAt reads it).
+        await repo.update({ id: connector.id }, { lastError: describe(error) });
         throw error;
       }
-      const updated = await this.dataSource.transaction((manager) => this.tokens.writeRefreshed(manager, connector, tokens, refreshToken));
+      // One guarded UPDATE: atomic on its own, so no transaction (which SQLite would share process-wide).
+      const updated = await this.tokens.writeRefreshed(this.dataSource.manager, connector, tokens, refreshToken);
       this.logger.log(`connector ${connector.id} refreshed; expires ${updated.expiresAt ?? 'never'}`);
       await this.producer.schedule(updated, 'scheduled');
       await this.tell(FlowEvent.ConnectorRefreshed, { connectorId: connector.id, expiresAt: updated.expiresAt, at: nowIso() });
@@ -82,11 +84,13 @@ export class TokenRefreshService {
     });
   }
 
-  /** Marks a connector as failed after the worker ran out of retries. */
-  async markRefreshFailed(connectorId: string, error: unknown): Promise<void> {
-    await this.dataSource
-      .getRepository(ConnectorEntity)
-      .update({ id: connectorId, status: 'active' }, { status: 'refresh_failed', lastError: describe(error), updatedAt: nowIso() });
+  /**
+   * Marks a connector as failed after the worker ran out of retries, unless its tokens moved on
+   * meanwhile (an on-demand refresh succeeded, or they were purged).
+   */
+  async markRefreshFailed(connectorId: string, tokenVersion: number | undefined, error: unknown): Promise<void> {
+    const where = tokenVersion === undefined ? { id: connectorId, status: 'active' as const } : { id: connectorId, status: 'active' as const, tokenVersion };
+    await this.dataSource.getRepository(ConnectorEntity).update(where, { status: 'refresh_failed', lastError: describe(error) });
   }
 
   private async markNeedsReauth(connector: ConnectorEntity, reason: string): Promise<RefreshOutcome> {

@@ -47,3 +47,15 @@ export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
   removeOnComplete: 100,
   removeOnFail: 500,
 };
+
+/**
+ * Options of a connector's refresh job. A provider outage outlasts seconds: retries wait 30 s, 1 min,
+ * 2 min ... (about an hour in all, with jitter) before the connector shows refresh_failed; the
+ * sweep keeps trying such connectors after that.
+ */
+export const REFRESH_JOB_OPTIONS: DefaultJobOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 30_000, jitter: 0.5 },
+  removeOnComplete: 100,
+  removeOnFail: 500,
+};
