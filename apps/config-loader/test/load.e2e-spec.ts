@@ -158,6 +158,14 @@ describe.each(TEST_DATABASE_KINDS)('config-loader load API on %s', (kind) => {
     expect((await loader.call('DELETE', '/api/oauth-configurations/google_gmail/Gmail-1')).status).toBe(404);
   });
 
+  it('concurrent loads each apply whole (transactions do not interleave)', async () => {
+    const files = Array.from({ length: 6 }, (_, i) => ({ github: Object.fromEntries(Array.from({ length: 40 }, (_, j) => [`Par-${i}-${j}`, { CLIENT_ID: `c${i}${j}`, CLIENT_SECRET: `s${i}${j}` }])) }));
+    const answers = await Promise.all(files.map((f) => loader.call('POST', '/api/oauth-configurations', f)));
+    expect(answers.map((a) => a.status)).toEqual(Array(6).fill(200));
+    const loaded = (await loader.call('GET', '/api/oauth-configurations')).json.github;
+    expect(Object.keys(loaded).filter((n) => n.startsWith('Par-'))).toHaveLength(240);
+  });
+
   it('dryRun returns the plan, conflicts included, and writes nothing', async () => {
     await loader.call('POST', '/api/oauth-configurations', { slack: { 'Slack-Dry': { CLIENT_ID: 's-id', CLIENT_SECRET: 's-secret' } } });
     await insertConnector(loader, 'slack', 'Slack-Dry', 'DrySlack');
@@ -270,6 +278,13 @@ describe.each(TEST_DATABASE_KINDS)('config-loader load API on %s', (kind) => {
     const list = await loader.call('GET', '/api/users');
     expect(list.text).not.toContain(created.json.key);
     expect(list.json.map((u: { name: string }) => u.name)).toContain('carol');
+    // A user who owns connectors is not deleted: a later user of the same name would inherit them.
+    await loader.call('POST', '/api/oauth-configurations', { box: { 'Box-Carol': { CLIENT_ID: 'c', CLIENT_SECRET: 'c' } } });
+    const connectorId = await insertConnector(loader, 'box', 'Box-Carol', 'CarolsBox', 'carol');
+    const refused = await loader.call('DELETE', '/api/users/carol');
+    expect(refused.status).toBe(409);
+    expect(refused.json).toMatchObject({ error: 'user_has_connectors', connectors: ['CarolsBox'] });
+    await loader.dataSource.getRepository(ConnectorEntity).delete({ id: connectorId });
     expect((await loader.call('DELETE', '/api/users/carol')).status).toBe(204);
     expect((await loader.call('DELETE', '/api/users/carol')).status).toBe(404);
   });

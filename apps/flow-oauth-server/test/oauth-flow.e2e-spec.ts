@@ -204,6 +204,31 @@ describe('flow-oauth-server OAuth 2 flows against oidc-provider', () => {
       expect(await count()).toBe(n);
     });
 
+    it('a sign-in finishing after its provider was changed is refused (no connector under stale settings)', async () => {
+      const start = await flow.call('POST', '/api/connectors/authorizations', { type: 'odata', provider: 'OIDC-post-nopkce', label: 'Stale_1' }, userKey);
+      const back = await oidc.completeAuthorization(start.json.authorizeUrl);
+      const current = (await flow.call('GET', '/api/providers', undefined, userKey)).json.find((p: { provider: string }) => p.provider === 'OIDC-post-nopkce');
+      expect(current).toBeDefined();
+      // Not in use, so the load may change it: here its validation endpoint.
+      const provider = {
+        CLIENT_ID: 'client-post-nopkce',
+        CLIENT_SECRET: secretOf('post-nopkce'),
+        oauth2_auth_url: oidc.authorizationEndpoint,
+        oauth2_token_url: oidc.tokenEndpoint,
+        oauth2_validate_url: `${oidc.userinfoEndpoint}?changed=1`,
+        oauth2_revoke_url: oidc.revocationEndpoint,
+        oauth2_revoke_method: 'post_form_client_auth',
+        oauth2_client_auth: 'client_secret_post',
+        oauth2_pkce: false,
+        oauth2_params_scope: ['{"openid":"OpenID"}', '{"offline_access":"Offline access"}', '{"api:read":"Read the API"}'],
+      };
+      await flow.loadProviders({ odata: { 'OIDC-post-nopkce': provider } });
+      const page = await fetch(back);
+      expect(page.status).toBe(409);
+      expect(await page.text()).toContain('changed or removed during the sign-in');
+      expect(await flow.dataSource.getRepository(ConnectorEntity).countBy({ label: 'Stale_1' })).toBe(0);
+    });
+
     it('a missing code and a provider error each give a clear page', async () => {
       const start = await flow.call('POST', '/api/connectors/authorizations', { type: 'odata', provider: 'OIDC-post-nopkce', label: 'NoCode_1' }, userKey);
       const noCode = await fetch(`${flow.config.returnUrl}?state=${encodeURIComponent(start.json.state)}`);

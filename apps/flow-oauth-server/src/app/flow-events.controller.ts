@@ -1,6 +1,6 @@
 import { Controller, Logger } from '@nestjs/common';
-import { ProviderRegistry } from '@flow-oauth/connectors';
-import { FlowEvent, type ConnectorNeedsReauthEvent, type ProvidersChangedEvent } from '@flow-oauth/queue-contracts';
+import { ConnectorsService, ProviderRegistry } from '@flow-oauth/connectors';
+import { FlowEvent, type ConnectorNeedsReauthEvent, type ConnectorRefreshedEvent, type ProvidersChangedEvent } from '@flow-oauth/queue-contracts';
 import { EventPattern, Payload } from '@nestjs/microservices';
 
 /** Events from the other services. */
@@ -8,7 +8,10 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 export class FlowEventsController {
   private readonly logger = new Logger('FlowEvents');
 
-  constructor(private readonly registry: ProviderRegistry) {}
+  constructor(
+    private readonly registry: ProviderRegistry,
+    private readonly connectors: ConnectorsService,
+  ) {}
 
   @EventPattern(FlowEvent.ProvidersChanged)
   async providersChanged(@Payload() event: ProvidersChangedEvent): Promise<void> {
@@ -16,8 +19,15 @@ export class FlowEventsController {
     await this.registry.reload();
   }
 
+  /** Cached answers are keyed by token version already; this just frees the stale one early. */
+  @EventPattern(FlowEvent.ConnectorRefreshed)
+  refreshed(@Payload() event: ConnectorRefreshedEvent): void {
+    this.connectors.forget(event.connectorId);
+  }
+
   @EventPattern(FlowEvent.ConnectorNeedsReauth)
   needsReauth(@Payload() event: ConnectorNeedsReauthEvent): void {
+    this.connectors.forget(event.connectorId);
     this.logger.warn(`connector ${event.connectorId} needs re-authorization (${event.reason})`);
   }
 }

@@ -12,6 +12,8 @@ export interface PendingAuthorization {
   type: string;
   providerId: string;
   providerName: string;
+  /** The provider's settings fingerprint when the sign-in started. */
+  providerFingerprint: string;
   label: string;
   owner: string;
   params: Record<string, string>;

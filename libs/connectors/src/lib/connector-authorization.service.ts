@@ -4,7 +4,7 @@ import { ownerName, type Principal } from '@flow-oauth/api-auth';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { ApiError } from '@flow-oauth/http-common';
 import { OAuthClient, OAuthProtocolError, validateConnectionParams } from '@flow-oauth/oauth-client';
-import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
+import { ConnectorEntity, nowIso, ProviderEntity, runInTransaction } from '@flow-oauth/persistence';
 import { ConnectorTokenStore, RefreshProducer } from '@flow-oauth/token-refresh';
 import { DataSource } from 'typeorm';
 import { AuthorizationStateStore, type PendingAuthorization } from './authorization-state.store';
@@ -64,6 +64,7 @@ export class ConnectorAuthorizationService {
       type: provider.type,
       providerId: provider.id,
       providerName: provider.name,
+      providerFingerprint: provider.fingerprint,
       label: label as string,
       owner: ownerName(principal),
       params: checked.values,
@@ -86,8 +87,20 @@ export class ConnectorAuthorizationService {
     }
   }
 
-  /** Finishes a sign-in from the provider's redirect; every failure is an outcome, never a throw. */
+  /** Finishes a sign-in from the provider's redirect; every failure is an outcome (a page), never a throw. */
   async complete(query: Record<string, unknown>): Promise<ReturnOutcome> {
+    try {
+      return await this.completeOrThrow(query);
+    } catch (error) {
+      const dependency = /ECONNREFUSED|timed out|max retries|did not answer|Connection is closed|SQLITE_BUSY/i.test((error as Error)?.message ?? '');
+      this.logger.error(`sign-in could not be finished: ${error instanceof Error ? error.name : 'error'}`);
+      return dependency
+        ? failure(503, 'dependency_unavailable', 'Flow could not reach its database or Redis; start the connection again in a moment.')
+        : failure(500, 'internal_error', 'The sign-in could not be finished; start the connection again.');
+    }
+  }
+
+  private async completeOrThrow(query: Record<string, unknown>): Promise<ReturnOutcome> {
     const q = (name: string): string | undefined => (typeof query[name] === 'string' ? (query[name] as string) : undefined);
     const isOAuth1 = q('oauth_token') !== undefined && q('state') === undefined;
     const stateValue = isOAuth1 ? q('oauth_token') : q('state');
@@ -135,7 +148,18 @@ export class ConnectorAuthorizationService {
         updatedAt: now,
       });
       try {
-        await this.dataSource.getRepository(ConnectorEntity).insert(connector);
+        const stored = await runInTransaction(this.dataSource, async (manager) => {
+          // Re-read the provider (shared lock on PostgreSQL): a load that changed it meanwhile, or
+          // is changing it now, wins, and this connector is not created under stale settings.
+          const row = await manager.findOne(ProviderEntity, {
+            where: { id: provider.id },
+            ...(this.dataSource.options.type === 'postgres' ? { lock: { mode: 'pessimistic_read' as const } } : {}),
+          });
+          if (!row || row.fingerprint !== pending.providerFingerprint) return false;
+          await manager.insert(ConnectorEntity, connector);
+          return true;
+        });
+        if (!stored) return failure(409, 'provider_changed', 'The OAuth provider was changed or removed during the sign-in; start the connection again.', redirectUrl);
       } catch (error) {
         if (await this.dataSource.getRepository(ConnectorEntity).existsBy({ label: pending.label })) {
           return failure(409, 'label_taken', `A connector labelled "${pending.label}" was created meanwhile; start again with another label.`, redirectUrl);

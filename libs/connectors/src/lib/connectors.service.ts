@@ -3,7 +3,7 @@ import type { Principal } from '@flow-oauth/api-auth';
 import { ApiError } from '@flow-oauth/http-common';
 import { OAuthClient, OAuthProtocolError } from '@flow-oauth/oauth-client';
 import { ConnectorEntity } from '@flow-oauth/persistence';
-import { ConnectorTokenStore, LockTimeoutError, RefreshProducer, TokenRefreshService } from '@flow-oauth/token-refresh';
+import { ConnectorLock, ConnectorTokenStore, LockTimeoutError, RefreshProducer, TokenRefreshService } from '@flow-oauth/token-refresh';
 import { DataSource } from 'typeorm';
 import { providerFailure } from './connector-authorization.service';
 import { toConnectorView, type ConnectorView } from './connector-view';
@@ -27,6 +27,7 @@ export class ConnectorsService {
     private readonly refresher: TokenRefreshService,
     private readonly producer: RefreshProducer,
     private readonly oauth: OAuthClient,
+    private readonly lock: ConnectorLock,
   ) {
     this.rows = new TokenRowReader(dataSource);
   }
@@ -85,6 +86,11 @@ export class ConnectorsService {
     return answer;
   }
 
+  /** Drops a connector's cached token answer (its tokens changed elsewhere). */
+  forget(id: string): void {
+    this.answers.delete(id);
+  }
+
   /** Tests the connector's token against the provider's validation endpoint. */
   async validate(principal: Principal, id: string): Promise<{ valid: boolean; status?: number; detail: string }> {
     const connector = await this.visible(principal, id);
@@ -104,6 +110,12 @@ export class ConnectorsService {
 
   /** Revokes at the provider where it can, then deletes the connector, its tokens and its refresh job. */
   async delete(principal: Principal, id: string): Promise<{ revoked: boolean; detail: string }> {
+    const found = await this.visible(principal, id);
+    // Under the refresh lock: a refresh running now would otherwise mint tokens nobody revokes.
+    return this.lock.withLock(found.id, () => this.deleteLocked(principal, id));
+  }
+
+  private async deleteLocked(principal: Principal, id: string): Promise<{ revoked: boolean; detail: string }> {
     const connector = await this.visible(principal, id);
     const provider = this.registry.getById(connector.providerId);
     let revocation = { revoked: false, detail: 'no token to revoke' };

@@ -16,6 +16,7 @@ export class ProviderRegistry implements OnApplicationBootstrap, OnModuleDestroy
   private version = '';
   private timer?: NodeJS.Timeout;
   private reloading?: Promise<void>;
+  private again?: Promise<void>;
 
   constructor(private readonly reader: ProviderReader) {}
 
@@ -29,21 +30,31 @@ export class ProviderRegistry implements OnApplicationBootstrap, OnModuleDestroy
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** Re-reads every provider (coalescing concurrent calls). */
+  /**
+   * Re-reads every provider. Calls during a reload coalesce into one more reload after it, so a
+   * change committed while a reload was reading is never missed.
+   */
   async reload(): Promise<void> {
-    this.reloading ??= (async () => {
-      try {
-        const version = await this.reader.version();
-        const all = await this.reader.all();
-        this.byKey = new Map(all.map((p) => [key(p.type, p.name), p]));
-        this.byId = new Map(all.map((p) => [p.id, p]));
-        this.version = version;
-        this.logger.log(`serving ${all.length} provider(s)`);
-      } finally {
-        this.reloading = undefined;
-      }
-    })();
+    if (this.reloading) {
+      this.again ??= this.reloading.then(() => {
+        this.again = undefined;
+        return this.reload();
+      });
+      return this.again;
+    }
+    this.reloading = this.readAll().finally(() => {
+      this.reloading = undefined;
+    });
     return this.reloading;
+  }
+
+  private async readAll(): Promise<void> {
+    const version = await this.reader.version();
+    const all = await this.reader.all();
+    this.byKey = new Map(all.map((p) => [key(p.type, p.name), p]));
+    this.byId = new Map(all.map((p) => [p.id, p]));
+    this.version = version;
+    this.logger.log(`serving ${all.length} provider(s)`);
   }
 
   private async reloadIfChanged(): Promise<void> {

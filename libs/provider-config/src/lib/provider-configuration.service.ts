@@ -131,8 +131,13 @@ export class ProviderConfigurationService {
       return connectors;
     });
     this.logger.log(`tokens purged for ${type}/${name}${user ? ` (user ${user})` : ''}: ${labels.length} connector(s)`);
-    for (const connector of labels) {
-      await emitEvent(this.events, FlowEvent.ConnectorNeedsReauth, { connectorId: connector.id, reason: 'tokens_purged', at: nowIso() });
+    try {
+      for (const connector of labels) {
+        await emitEvent(this.events, FlowEvent.ConnectorNeedsReauth, { connectorId: connector.id, reason: 'tokens_purged', at: nowIso() });
+      }
+    } catch (error) {
+      // The purge is committed; the connectors already show needs_reauth. Only the notice is lost.
+      this.logger.error(`connector.needs_reauth could not be sent after the purge: ${(error as Error).message}`);
     }
     return { purged: labels.length, connectors: labels.map((c) => c.label).sort() };
   }

@@ -12,6 +12,8 @@ export interface LoadedProvider {
   definition: ConnectorDefinition;
   parameters: Record<string, unknown>;
   secrets: Record<string, string>;
+  /** Fingerprint of the non-secret settings: a sign-in started under other settings is refused. */
+  fingerprint: string;
   updatedAt: string;
 }
 
@@ -51,6 +53,7 @@ export class ProviderReader {
       definition: buildEffectiveDefinition(row.type, parameters),
       parameters,
       secrets: this.box.openJson<Record<string, string>>(row.secrets),
+      fingerprint: row.fingerprint,
       updatedAt: row.updatedAt,
     };
   }

@@ -50,8 +50,15 @@ export class RefreshProducer {
     return `${refreshJobId(connectorId)}-v${tokenVersion}`;
   }
 
-  /** Schedules the refresh of a connector with an expiry (no-op for tokens that do not expire). */
+  /**
+   * Schedules the refresh of a connector with an expiry (no-op for tokens that do not expire).
+   * BullMQ waits for Redis indefinitely; callers on a request path get an error after 3 s instead.
+   */
   async schedule(connector: SchedulableConnector, reason: RefreshReason): Promise<void> {
+    await withDeadline(this.scheduleNow(connector, reason), 3000, 'Redis did not answer while scheduling a refresh job');
+  }
+
+  private async scheduleNow(connector: SchedulableConnector, reason: RefreshReason): Promise<void> {
     if (tokenVersionGone(connector)) return;
     if (connector.tokenVersion > 0) await this.removeVersion(connector.id, connector.tokenVersion - 1);
     if (!connector.expiresAt) return;
@@ -81,6 +88,14 @@ export class RefreshProducer {
       this.logger.debug(`could not remove refresh job of ${connectorId}: ${(error as Error).message}`);
     }
   }
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 function tokenVersionGone(connector: SchedulableConnector): boolean {

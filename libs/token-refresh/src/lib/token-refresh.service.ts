@@ -78,7 +78,8 @@ export class TokenRefreshService {
       // One guarded UPDATE: atomic on its own, so no transaction (which SQLite would share process-wide).
       const updated = await this.tokens.writeRefreshed(this.dataSource.manager, connector, tokens, refreshToken);
       this.logger.log(`connector ${connector.id} refreshed; expires ${updated.expiresAt ?? 'never'}`);
-      await this.producer.schedule(updated, 'scheduled');
+      // The tokens are saved; a job Redis could not take now is re-created by the sweep.
+      await this.producer.schedule(updated, 'scheduled').catch((e: Error) => this.logger.error(`next refresh of ${connector.id} not scheduled: ${e.message}`));
       await this.tell(FlowEvent.ConnectorRefreshed, { connectorId: connector.id, expiresAt: updated.expiresAt, at: nowIso() });
       return { status: 'refreshed', connector: updated };
     });

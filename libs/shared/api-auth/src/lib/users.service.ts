@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { ApiError } from '@flow-oauth/http-common';
-import { nowIso, UserEntity } from '@flow-oauth/persistence';
+import { ConnectorEntity, nowIso, UserEntity } from '@flow-oauth/persistence';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type Repository } from 'typeorm';
 
@@ -45,8 +45,16 @@ export class UsersService {
     return rows.map((u) => ({ name: u.name, createdAt: u.createdAt }));
   }
 
-  /** Deletes a user (its key stops working at once); 404 when unknown. */
+  /**
+   * Deletes a user (its key stops working at once); 404 when unknown. Refused (409) while the user
+   * owns connectors: ownership is by name, so a later user of the same name would inherit them.
+   */
   async delete(name: string): Promise<void> {
+    const owned = await this.users.manager.find(ConnectorEntity, { where: { owner: name }, select: { label: true }, order: { label: 'ASC' } });
+    if (owned.length > 0 && (await this.users.existsBy({ name }))) {
+      const labels = owned.map((c) => c.label);
+      throw new ApiError(409, 'user_has_connectors', `User "${name}" still owns connectors (${labels.join(', ')}); delete them first.`, { connectors: labels });
+    }
     const result = await this.users.delete({ name });
     if (!result.affected) throw new ApiError(404, 'not_found', `User "${name}" does not exist.`);
   }

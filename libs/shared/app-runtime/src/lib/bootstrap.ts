@@ -3,7 +3,11 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, type FlowConfig, loadConfig } from '@flow-oauth/config';
 import { ApiExceptionFilter } from '@flow-oauth/http-common';
+import { DatabaseNotReadyError } from '@flow-oauth/persistence';
 import { waitForRedis } from '@flow-oauth/redis';
+
+/** Exit code of a process that refuses its configuration (EX_CONFIG); pm2 is told not to restart it. */
+export const CONFIG_EXIT_CODE = 78;
 
 export interface HttpAppSpec {
   /** pm2 name, used as the logger context. */
@@ -34,7 +38,7 @@ export async function runHttpApp(spec: HttpAppSpec): Promise<INestApplicationCon
   } catch (error) {
     if (error instanceof ConfigError) {
       logger.error(error.message);
-      process.exitCode = 78;
+      process.exitCode = CONFIG_EXIT_CODE;
       return undefined;
     }
     throw error;
@@ -51,9 +55,12 @@ export async function runHttpApp(spec: HttpAppSpec): Promise<INestApplicationCon
     return app;
   } catch (error) {
     logger.error(`Start-up failed: ${(error as Error).message}`);
-    process.exitCode = 1;
+    // A wrong encryption key or a schema nobody migrates does not heal by restarting: exit with the
+    // configuration code, which ecosystem.config.js does not restart. Anything else may be passing.
+    const code = error instanceof DatabaseNotReadyError ? CONFIG_EXIT_CODE : 1;
+    process.exitCode = code;
     // Give pm2 a moment between restarts so a persistent fault is not a tight crash loop.
-    setTimeout(() => process.exit(1), 3000).unref();
+    setTimeout(() => process.exit(code), 3000).unref();
     return undefined;
   }
 }

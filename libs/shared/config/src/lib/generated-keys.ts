@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ConfigError } from './config-error';
 
 export interface GeneratedKeys {
   FLOW_ADMIN_KEY: string;
@@ -48,9 +49,14 @@ function tryRead(file: string): GeneratedKeys | undefined {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  const parsed = JSON.parse(text) as Partial<GeneratedKeys>;
+  let parsed: Partial<GeneratedKeys>;
+  try {
+    parsed = JSON.parse(text) as Partial<GeneratedKeys>;
+  } catch {
+    throw new ConfigError([`${file} is not valid JSON; restore it from backup (it holds the keys that encrypt the database)`]);
+  }
   if (!parsed.FLOW_ADMIN_KEY || !parsed.FLOW_SERVICE_KEY || !parsed.FLOW_ENCRYPTION_KEY) {
-    throw new Error(`${file} is incomplete; restore it from backup or remove it only if no data was stored yet`);
+    throw new ConfigError([`${file} is incomplete; restore it from backup, or remove it only if no data was stored yet`]);
   }
   return parsed as GeneratedKeys;
 }

@@ -21,7 +21,8 @@ export async function readJsonText(req: Request, options: ReadBodyOptions): Prom
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > options.limitBytes) {
-      req.unpipe?.();
+      // The rest of the body is not read: the connection cannot carry another request after it.
+      req.res?.setHeader('connection', 'close');
       throw tooLarge(options.limitBytes);
     }
     chunks.push(chunk);

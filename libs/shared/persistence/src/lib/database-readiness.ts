@@ -25,7 +25,7 @@ export async function prepareDatabase(dataSource: DataSource, box: SecretBox, op
     await dataSource.runMigrations({ transaction: 'each' });
   } else {
     const deadline = Date.now() + (options.waitForMigrationsMs ?? 60_000);
-    while (await dataSource.showMigrations()) {
+    while (!(await migrationsApplied(dataSource))) {
       if (Date.now() > deadline) {
         throw new DatabaseNotReadyError('the database schema is not up to date; start config-loader, which runs the migrations');
       }
@@ -61,4 +61,20 @@ export async function verifyEncryptionKey(dataSource: DataSource, box: SecretBox
     );
   }
   if (opened !== CANARY_TEXT) throw new DatabaseNotReadyError('the encryption key check in flow_meta is corrupt');
+}
+
+/**
+ * Whether every migration this build knows has run, read without writing anything (TypeORM's own
+ * check creates the migrations table, which only the migrating process may do).
+ */
+async function migrationsApplied(dataSource: DataSource): Promise<boolean> {
+  const runner = dataSource.createQueryRunner();
+  try {
+    if (!(await runner.hasTable('flow_migrations'))) return false;
+    const rows = (await runner.query('SELECT name FROM flow_migrations')) as Array<{ name: string }>;
+    const done = new Set(rows.map((r) => r.name));
+    return dataSource.migrations.every((m) => m.name !== undefined && done.has(m.name));
+  } finally {
+    await runner.release();
+  }
 }

@@ -5,6 +5,12 @@ import { createRedisConnection } from './redis-connection';
 
 export const REDIS = Symbol('REDIS');
 
+/**
+ * The shared client serves requests (OAuth state, locks, health), not BullMQ: while Redis is down a
+ * command fails within two seconds (and the request gets 503) instead of waiting for Redis to return.
+ */
+const REQUEST_PATH_OPTIONS = { maxRetriesPerRequest: 1, commandTimeout: 2000 };
+
 class RedisCloser implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
   async onApplicationShutdown(): Promise<void> {
@@ -21,7 +27,7 @@ export class RedisModule {
     return {
       module: RedisModule,
       providers: [
-        { provide: REDIS, inject: [FLOW_CONFIG], useFactory: (config: FlowConfig) => createRedisConnection(config.redisUrl) },
+        { provide: REDIS, inject: [FLOW_CONFIG], useFactory: (config: FlowConfig) => createRedisConnection(config.redisUrl, REQUEST_PATH_OPTIONS) },
         { provide: RedisCloser, inject: [REDIS], useFactory: (redis: Redis) => new RedisCloser(redis) },
       ],
       exports: [REDIS],
