@@ -29,6 +29,24 @@ describe('validateDefinition', () => {
     expect(validateDefinition(seedSample(), BASE)).toEqual([]);
   });
 
+  it('requires a pattern for a per-connection value that forms part of a URL host', () => {
+    const hostFromUser = minimal({
+      oauth2_token_url: 'https://{host}/token',
+      oauth2_required: [{ id: 'host', title: 'Host' }],
+    });
+    expect(validateDefinition(hostFromUser, BASE)).toEqual([
+      { path: `${BASE}/oauth2_token_url`, message: expect.stringContaining('{host} is part of the host in oauth2_token_url') },
+    ]);
+    const patterned = minimal({
+      base_url: 'https://{sub}.example.com',
+      oauth2_token_url: '/token',
+      oauth2_required: [{ id: 'sub', title: 'Subdomain', pattern: '^[a-z0-9-]+$' }],
+    });
+    expect(validateDefinition(patterned, BASE)).toEqual([]);
+    // In a path (the seed's {tenant}) no pattern is needed: the client keeps path values in their segment.
+    expect(validateDefinition(seedSample(), BASE)).toEqual([]);
+  });
+
   it('refuses a definition that is not an object', () => {
     expect(validateDefinition(['x'], BASE)).toEqual([{ path: BASE, message: 'a definition must be a JSON object, not an array' }]);
   });

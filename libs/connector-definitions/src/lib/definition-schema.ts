@@ -168,6 +168,8 @@ export function validateDefinition(def: unknown, basePath: string): ValidationEr
 
   // ---- per-connection (oauth2_required) parameters ----
   const requiredIds = new Set<string>();
+  // Per-connection values without a pattern: they must not form part of a URL's host.
+  const unpatterned = new Set<string>();
   const required = def['oauth2_required'];
   if (required !== undefined) {
     if (!Array.isArray(required)) fail(at('oauth2_required'), 'oauth2_required must be an array');
@@ -194,6 +196,7 @@ export function validateDefinition(def: unknown, basePath: string): ValidationEr
         if (typeof providerDefault === 'string' && !providerNames.has(providerDefault)) {
           fail(jsonPointer(path(), 'provider_default'), `provider_default ${providerDefault} is not a provider parameter of this definition`);
         }
+        if (typeof id === 'string' && typeof entry['pattern'] !== 'string') unpatterned.add(id);
         let pattern: RegExp | undefined;
         if (typeof entry['pattern'] === 'string') {
           const source = entry['pattern'];
@@ -292,6 +295,16 @@ export function validateDefinition(def: unknown, basePath: string): ValidationEr
     if (problem) fail(at(field), problem);
     checkTemplate(value, () => at(field));
   }
+  // A user-supplied value in a host decides where the client secret is sent: it needs a pattern.
+  for (const field of ['base_url', ...URL_FIELDS]) {
+    const value = def[field];
+    if (typeof value !== 'string') continue;
+    for (const id of hostVariables(value)) {
+      if (unpatterned.has(id)) {
+        fail(at(field), `{${id}} is part of the host in ${field}, so its oauth2_required entry needs a pattern (e.g. "^[a-z0-9-]+$") that keeps users from choosing another host`);
+      }
+    }
+  }
 
   // ---- what each protocol needs ----
   if (def['generic'] !== true) {
@@ -305,6 +318,13 @@ export function validateDefinition(def: unknown, basePath: string): ValidationEr
   }
 
   return errors;
+}
+
+/** Names of `{variables}` that appear in the host part of an absolute URL template. */
+function hostVariables(url: string): string[] {
+  const match = /^https?:\/\/([^/?#]*)/i.exec(url);
+  if (!match) return [];
+  return [...match[1].matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]);
 }
 
 /** Why a definition URL is unusable, or undefined when it is fine. */
