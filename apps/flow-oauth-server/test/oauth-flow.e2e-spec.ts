@@ -141,6 +141,34 @@ describe('flow-oauth-server OAuth 2 flows against oidc-provider', () => {
     expect((await flow.call('GET', `/api/connectors/${connector.id}`, undefined, userKey)).status).toBe(404);
   });
 
+  it("a provider in the seed's simple form (AUTH_URL, TOKEN_URL, REFRESH_URL, VALIDATE_URL) signs in, validates and refreshes", async () => {
+    await flow.loadProviders({
+      swagger: {
+        'Simple-Form': {
+          CLIENT_ID: 'client-basic-nopkce',
+          CLIENT_SECRET: secretOf('basic-nopkce'),
+          AUTH_URL: oidc.authorizationEndpoint,
+          TOKEN_URL: oidc.tokenEndpoint,
+          REFRESH_URL: oidc.tokenEndpoint,
+          VALIDATE_URL: oidc.userinfoEndpoint,
+          SCOPES: 'openid offline_access',
+        },
+      },
+    });
+    const start = await flow.call('POST', '/api/connectors/authorizations', { type: 'swagger', provider: 'Simple-Form', label: 'Simple_1' }, userKey);
+    expect(start.status).toBe(201);
+    expect(new URL(start.json.authorizeUrl).searchParams.get('scope')).toBe('openid offline_access');
+    const page = await fetch(await oidc.completeAuthorization(start.json.authorizeUrl));
+    expect({ status: page.status, text: page.status === 200 ? '' : await page.text() }).toEqual({ status: 200, text: '' });
+    const connector = await connectorByLabel('Simple_1');
+    expect((await flow.call('POST', `/api/connectors/${connector.id}/validate`, undefined, userKey)).json).toMatchObject({ valid: true });
+    const first = await flow.call('GET', `/api/connectors/${connector.id}/token`, undefined, flow.config.serviceKey);
+    await flow.dataSource.getRepository(ConnectorEntity).update({ id: connector.id }, { expiresAt: new Date(Date.now() + 10_000).toISOString(), updatedAt: new Date(Date.now() - 3590_000).toISOString() });
+    const second = await flow.call('GET', `/api/connectors/${connector.id}/token`, undefined, flow.config.serviceKey);
+    expect(second.status).toBe(200);
+    expect(second.json.access_token).not.toBe(first.json.access_token);
+  });
+
   it('one refresh per connector under concurrent token requests, even with a rotating refresh token', async () => {
     await signIn('OIDC-basic-pkce', 'Concurrent_1');
     const connector = await connectorByLabel('Concurrent_1');

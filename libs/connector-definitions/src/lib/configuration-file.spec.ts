@@ -341,6 +341,14 @@ describe('configuration errors', () => {
     expect(buildEffectiveDefinition('google_drive', providers[1].parameters).oauth2_params_scope).toEqual(['{"email":"email"}', '{"openid":"openid"}']);
   });
 
+  it('a generic provider without token templates authenticates with HTTP Basic; its own templates or setting win', () => {
+    const endpoints = { AUTH_URL: 'https://as.example.com/authorize', TOKEN_URL: 'https://as.example.com/token' };
+    const auth = (params: Record<string, unknown>) => buildEffectiveDefinition('odata', { CLIENT_ID: 'id', ...endpoints, ...params }).oauth2_client_auth;
+    expect(auth({})).toBe('client_secret_basic');
+    expect(auth({ oauth2_client_auth: 'client_secret_post' })).toBe('client_secret_post');
+    expect(auth({ oauth2_token_data: ['{"client_secret":"{client_secret}"}', '{"code":"{code}"}'] })).toBe('client_secret_post');
+  });
+
   it('refuses spaces around a value', () => {
     expect(errorsOf({ box: { B: { CLIENT_ID: ` ${ID}`, CLIENT_SECRET: SECRET } } })).toEqual([{ path: '/box/B/CLIENT_ID', message: 'CLIENT_ID has spaces at the start or the end' }]);
   });

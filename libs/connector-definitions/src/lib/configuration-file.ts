@@ -161,6 +161,12 @@ function composeDefinition(type: ConnectorType, parameters: Record<string, unkno
     definition.oauth2_params_scope = scopes;
     sources.set('oauth2_params_scope', 'SCOPES');
   }
+  if (definition.oauth_type !== 'OAuth1' && !has(parameters, 'oauth2_client_auth') && !has(parameters, 'oauth2_token_data')) {
+    // No templates of its own: authenticate the way every OAuth 2 server must accept (RFC 6749
+    // section 2.3.1: HTTP Basic). A definition whose own token templates carry client_secret (the
+    // seed's odata sample) keeps sending it in the body, as its templates say.
+    definition.oauth2_client_auth = 'client_secret_basic';
+  }
   if (definition.oauth_type === 'OAuth1') {
     // OAuth 1.0a tokens do not expire and are never refreshed; templates may name {consumer_key} as trello's do.
     if (!has(parameters, 'refreshable')) definition.refreshable = false;

@@ -196,7 +196,8 @@ describe('authorization-code flow against a real oidc-provider', () => {
 describe('short-lived access tokens against a real oidc-provider', () => {
   let server: OidcTestServer;
   const client = new OAuthClient({ returnUrl: RETURN_URL, env: 'production' });
-  const registered: OidcTestClientOptions = { clientId: 'short', clientSecret: 'short-secret-value', redirectUris: [RETURN_URL], tokenEndpointAuthMethod: 'client_secret_post' };
+  // A simple-form generic provider authenticates with HTTP Basic (RFC 6749 section 2.3.1), so the client is registered so.
+  const registered: OidcTestClientOptions = { clientId: 'short', clientSecret: 'short-secret-value', redirectUris: [RETURN_URL], tokenEndpointAuthMethod: 'client_secret_basic' };
 
   beforeAll(async () => {
     server = await startOidcTestServer({ clients: [registered], accessTokenTtlSeconds: 2 });
