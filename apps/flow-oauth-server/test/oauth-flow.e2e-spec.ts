@@ -304,7 +304,11 @@ describe('flow-oauth-server OAuth 2 flows against oidc-provider', () => {
       const good = await flow.call('POST', '/api/connectors/authorizations', { type: 'odata', provider: 'OIDC-post-pkce', label: 'Redir_2', redirectUrl: 'https://flow.example.com/done' }, userKey);
       expect(good.status).toBe(201);
       const page = await fetch(await oidc.completeAuthorization(good.json.authorizeUrl));
-      expect(await page.text()).toContain('https://flow.example.com/done');
+      const html = await page.text();
+      const created = await connectorByLabel('Redir_2');
+      const next = `https://flow.example.com/done?status=success&#38;connector=${created.id}&#38;label=Redir_2`;
+      expect(html).toContain(`<meta http-equiv="refresh" content="2;url=${next}">`);
+      expect(html).toContain(`href="${next}"`);
     });
 
     it("another user's connector is invisible to them: get, token, validate, delete", async () => {
