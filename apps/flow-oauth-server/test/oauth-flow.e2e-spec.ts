@@ -5,7 +5,7 @@ import { bullConnectionOptions, REDIS } from '@flow-oauth/redis';
 import { RefreshProducer } from '@flow-oauth/token-refresh';
 import { Queue } from 'bullmq';
 import { SecretBox } from '@flow-oauth/secrets';
-import { LogCapture, type OidcTestServer, startOidcTestServer } from '@flow-oauth/testing';
+import { LogCapture, type OidcTestServer, startOidcTestServer, TEST_DATABASE_KINDS } from '@flow-oauth/testing';
 import type { Redis } from 'ioredis';
 import { type RunningFlowServer, startFlowServer } from './flow-oauth-server.harness';
 
@@ -23,7 +23,7 @@ const combos = [
 
 const secretOf = (name: string) => `secret-${name}-Kq83vXz0pL`;
 
-describe('flow-oauth-server OAuth 2 flows against oidc-provider', () => {
+describe.each(TEST_DATABASE_KINDS)('flow-oauth-server OAuth 2 flows against oidc-provider on %s', (kind) => {
   let oidc: OidcTestServer;
   let flow: RunningFlowServer;
   let userKey: string;
@@ -32,7 +32,7 @@ describe('flow-oauth-server OAuth 2 flows against oidc-provider', () => {
   let refreshQueue: Queue;
 
   beforeAll(async () => {
-    flow = await startFlowServer('sqlite', { FLOW_ALLOWED_REDIRECT_ORIGINS: 'https://flow.example.com' });
+    flow = await startFlowServer(kind, { FLOW_ALLOWED_REDIRECT_ORIGINS: 'https://flow.example.com' });
     oidc = await startOidcTestServer({
       clients: combos.map((c) => ({
         clientId: `client-${c.name}`,

@@ -4,10 +4,11 @@ import { ownerName, type Principal } from '@flow-oauth/api-auth';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { ApiError } from '@flow-oauth/http-common';
 import { OAuthClient, OAuthProtocolError, validateConnectionParams } from '@flow-oauth/oauth-client';
-import { ConnectorEntity, nowIso, ProviderEntity, runInTransaction } from '@flow-oauth/persistence';
+import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
 import { ConnectorTokenStore, RefreshProducer } from '@flow-oauth/token-refresh';
 import { DataSource } from 'typeorm';
 import { AuthorizationStateStore, type PendingAuthorization } from './authorization-state.store';
+import { insertConnectorIfProviderUnchanged } from './connector-insert';
 import { toConnectorView, type ConnectorView } from './connector-view';
 import { labelProblem } from './label-rules';
 import { ProviderRegistry } from './provider-registry';
@@ -148,17 +149,7 @@ export class ConnectorAuthorizationService {
         updatedAt: now,
       });
       try {
-        const stored = await runInTransaction(this.dataSource, async (manager) => {
-          // Re-read the provider (shared lock on PostgreSQL): a load that changed it meanwhile, or
-          // is changing it now, wins, and this connector is not created under stale settings.
-          const row = await manager.findOne(ProviderEntity, {
-            where: { id: provider.id },
-            ...(this.dataSource.options.type === 'postgres' ? { lock: { mode: 'pessimistic_read' as const } } : {}),
-          });
-          if (!row || row.fingerprint !== pending.providerFingerprint) return false;
-          await manager.insert(ConnectorEntity, connector);
-          return true;
-        });
+        const stored = await insertConnectorIfProviderUnchanged(this.dataSource, connector, pending.providerFingerprint);
         if (!stored) return failure(409, 'provider_changed', 'The OAuth provider was changed or removed during the sign-in; start the connection again.', redirectUrl);
       } catch (error) {
         if (await this.dataSource.getRepository(ConnectorEntity).existsBy({ label: pending.label })) {

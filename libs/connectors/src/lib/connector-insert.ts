@@ -1,0 +1,45 @@
+import type { ConnectorEntity } from '@flow-oauth/persistence';
+import type { DataSource } from 'typeorm';
+
+const COLUMNS: Array<[column: string, field: keyof ConnectorEntity]> = [
+  ['id', 'id'],
+  ['label', 'label'],
+  ['provider_id', 'providerId'],
+  ['type', 'type'],
+  ['provider_name', 'providerName'],
+  ['owner', 'owner'],
+  ['status', 'status'],
+  ['access_token', 'accessToken'],
+  ['refresh_token', 'refreshToken'],
+  ['token_type', 'tokenType'],
+  ['scope', 'scope'],
+  ['expires_at', 'expiresAt'],
+  ['params', 'params'],
+  ['metadata', 'metadata'],
+  ['last_error', 'lastError'],
+  ['token_version', 'tokenVersion'],
+  ['created_at', 'createdAt'],
+  ['updated_at', 'updatedAt'],
+];
+
+/**
+ * Stores a new connector only if its provider still has the settings the sign-in started under,
+ * in ONE statement: no transaction (on SQLite TypeORM shares one connection per process, so a
+ * transaction would take in other requests' writes) and no gap between check and insert. On
+ * PostgreSQL the provider row is read FOR SHARE, so a load changing it either finishes first (and
+ * this inserts nothing) or waits and then sees the connector as using it.
+ */
+export async function insertConnectorIfProviderUnchanged(dataSource: DataSource, connector: ConnectorEntity, fingerprint: string): Promise<boolean> {
+  const postgres = dataSource.options.type === 'postgres';
+  const mark = (i: number) => (postgres ? `$${i}` : '?');
+  const values = COLUMNS.map(([, field]) => connector[field] ?? null);
+  const selects = COLUMNS.map((_, i) => mark(i + 1)).join(', ');
+  const idParam = mark(COLUMNS.length + 1);
+  const fingerprintParam = mark(COLUMNS.length + 2);
+  const sql =
+    `INSERT INTO connectors (${COLUMNS.map(([c]) => c).join(', ')}) ` +
+    `SELECT ${selects} WHERE EXISTS (SELECT 1 FROM providers WHERE id = ${idParam} AND fingerprint = ${fingerprintParam}${postgres ? ' FOR SHARE' : ''}) ` +
+    'RETURNING id';
+  const rows = (await dataSource.query(sql, [...values, connector.providerId, fingerprint])) as unknown[];
+  return rows.length === 1;
+}
