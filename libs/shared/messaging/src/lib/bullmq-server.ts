@@ -33,6 +33,8 @@ type EventJob = Job<unknown, void, string>;
 
 // Redis commands run while closing must not stall shutdown when Redis is gone.
 const CLOSE_STEP_TIMEOUT_MS = 2_000;
+/** How long a worker may take to finish its running handler on close before it is forced. */
+const WORKER_CLOSE_TIMEOUT_MS = 5_000;
 
 /**
  * Nest microservice transport that consumes Flow OAuth events from BullMQ, as the routing table
@@ -232,8 +234,17 @@ export class BullMqServer
     if (registry && broadcastQueue) {
       await this.step('deregister', registry.remove(this.group, this.instanceId));
     }
-    // Non-forced: a handler that is running finishes, so an event is never half-handled.
-    await Promise.all(this.workers.map((worker) => worker.close()));
+    // Non-forced first: a handler that is running finishes, so an event is never half-handled. A
+    // worker whose blocking connection is stuck (after a Redis outage) is then closed by force.
+    await Promise.all(
+      this.workers.map(async (worker) => {
+        const closed = await withTimeout(worker.close().then(() => true), WORKER_CLOSE_TIMEOUT_MS);
+        if (!closed) {
+          this.logger.warn(`Event worker of ${this.group} did not stop in ${WORKER_CLOSE_TIMEOUT_MS} ms; closing it by force`);
+          await withTimeout(worker.close(true), CLOSE_STEP_TIMEOUT_MS);
+        }
+      }),
+    );
     if (redis && broadcastQueue) {
       await this.step('remove the instance queue', obliterateQueue(redis, this.prefix, broadcastQueue));
     }

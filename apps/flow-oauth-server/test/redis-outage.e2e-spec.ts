@@ -1,0 +1,76 @@
+import * as net from 'node:net';
+import { TEST_REDIS_URL } from '@flow-oauth/testing';
+import { type RunningFlowServer, startFlowServer } from './flow-oauth-server.harness';
+
+/** A TCP proxy to the real Redis that the test can cut and restore, to play a Redis outage. */
+async function startCuttableProxy(target: URL): Promise<{ url: string; cut(): void; restore(): void; close(): Promise<void> }> {
+  let open = true;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    if (!open) return client.destroy();
+    const upstream = net.connect(Number(target.port || 6379), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    cut() {
+      open = false;
+      for (const s of sockets) s.destroy();
+    },
+    restore() {
+      open = true;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('flow-oauth-server while Redis is down', () => {
+  let proxy: Awaited<ReturnType<typeof startCuttableProxy>>;
+  let flow: RunningFlowServer;
+
+  beforeAll(async () => {
+    proxy = await startCuttableProxy(new URL(TEST_REDIS_URL));
+    flow = await startFlowServer('sqlite', { REDIS_URL: proxy.url });
+    await flow.loadProviders({ github: { 'GH-Outage': { CLIENT_ID: 'gh-id', CLIENT_SECRET: 'gh-secret' } } });
+  });
+  afterAll(async () => {
+    proxy.restore();
+    await flow?.close();
+    await proxy?.close();
+  });
+
+  it('answers 503 within seconds instead of hanging, says so on /health, and recovers when Redis is back', async () => {
+    const start = () => flow.call('POST', '/api/connectors/authorizations', { type: 'github', provider: 'GH-Outage', label: 'Outage_1' });
+    expect((await start()).status).toBe(201);
+
+    proxy.cut();
+    const began = Date.now();
+    const during = await start();
+    expect(during.status).toBe(503);
+    expect(during.json.error).toBe('dependency_unavailable');
+    expect(Date.now() - began).toBeLessThan(10_000);
+    const health = await flow.call('GET', '/health', undefined, null);
+    expect(health.status).toBe(503);
+    expect(health.json.checks.redis).toBe('down');
+
+    proxy.restore();
+    const deadline = Date.now() + 20_000;
+    let after = await start();
+    while (after.status !== 201 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      after = await start();
+    }
+    expect(after.status).toBe(201);
+  });
+});
