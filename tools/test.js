@@ -48,8 +48,10 @@ async function main() {
   }
 
   // jest also writes its results as JSON, so the run can end on a plain `N passed, N failed` line.
+  // --forceExit: a connection left retrying by a suite must not hold CI for its 90 minutes; every
+  // suite closes what it starts (run `npx jest --detectOpenHandles` to check one).
   const results = path.join(os.tmpdir(), `flow-oauth-jest-${process.pid}.json`);
-  const jest = spawnSync(path.join(BIN, 'jest'), ['--ci', '--json', `--outputFile=${results}`, ...jestArgs], { cwd: ROOT, stdio: 'inherit' });
+  const jest = spawnSync(path.join(BIN, 'jest'), ['--ci', '--forceExit', '--json', `--outputFile=${results}`, ...jestArgs], { cwd: ROOT, stdio: 'inherit' });
   const seconds = Math.round((Date.now() - started) / 1000);
   if (jest.error) fail('jest', `could not run jest: ${jest.error.message}`);
   const counts = readCounts(results);

@@ -240,8 +240,10 @@ export class BullMqServer
       this.workers.map(async (worker) => {
         const closed = await withTimeout(worker.close().then(() => true), WORKER_CLOSE_TIMEOUT_MS);
         if (!closed) {
-          this.logger.warn(`Event worker of ${this.group} did not stop in ${WORKER_CLOSE_TIMEOUT_MS} ms; closing it by force`);
-          await withTimeout(worker.close(true), CLOSE_STEP_TIMEOUT_MS);
+          // close() is already under way and a second close(true) would return the same promise:
+          // cut the worker's Redis connections instead.
+          this.logger.warn(`Event worker of ${this.group} did not stop in ${WORKER_CLOSE_TIMEOUT_MS} ms; disconnecting it`);
+          await withTimeout(worker.disconnect(), CLOSE_STEP_TIMEOUT_MS);
         }
       }),
     );
