@@ -1,6 +1,6 @@
 import { createHttpApp } from '@flow-oauth/app-runtime';
 import type { FlowConfig } from '@flow-oauth/config';
-import { createTestDatabase, testConfig, testRedisPrefix, type TestDatabase, type TestDatabaseKind } from '@flow-oauth/testing';
+import { type ApiAnswer, callApi, createTestDatabase, testConfig, testRedisPrefix, type TestDatabase, type TestDatabaseKind } from '@flow-oauth/testing';
 import type { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ConfigLoaderModule } from '../src/app/config-loader.module';
@@ -12,7 +12,7 @@ export interface RunningConfigLoader {
   db: TestDatabase;
   dataSource: DataSource;
   /** Calls the API with the admin key unless another key (or none: null) is given. */
-  call(method: string, path: string, body?: unknown, options?: { key?: string | null; contentType?: string; raw?: string }): Promise<{ status: number; json: any; text: string }>;
+  call(method: string, path: string, body?: unknown, options?: { key?: string | null; contentType?: string; raw?: string }): Promise<ApiAnswer>;
   /** Every row of every table, ordered: the database state a failed request must not change. */
   snapshot(): Promise<string>;
   close(): Promise<void>;
@@ -32,22 +32,8 @@ export async function startConfigLoader(kind: TestDatabaseKind, env: Record<stri
     url,
     db,
     dataSource,
-    async call(method, path, body, options = {}) {
-      const headers: Record<string, string> = {};
-      const key = options.key === undefined ? config.adminKey : options.key;
-      if (key !== null) headers['appKey'] = key;
-      let payload: string | undefined = options.raw;
-      if (payload === undefined && body !== undefined) payload = typeof body === 'string' ? body : JSON.stringify(body);
-      if (payload !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
-      const res = await fetch(`${url}${path}`, { method, headers, body: payload });
-      const text = await res.text();
-      let json: unknown;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
-      return { status: res.status, json, text };
+    call(method, path, body, options = {}) {
+      return callApi(url, method, path, { key: options.key === undefined ? config.adminKey : options.key, body, raw: options.raw, contentType: options.contentType });
     },
     async snapshot() {
       const tables = ['providers', 'connectors', 'users', 'flow_meta'];

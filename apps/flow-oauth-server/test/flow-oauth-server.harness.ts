@@ -6,17 +6,10 @@ import { ProviderConfigurationService } from '@flow-oauth/provider-config';
 import { SecretBox } from '@flow-oauth/secrets';
 import { UsersService } from '@flow-oauth/api-auth';
 import { ProviderRegistry } from '@flow-oauth/connectors';
-import { createTestDatabase, testConfig, testRedisPrefix, type TestDatabase, type TestDatabaseKind } from '@flow-oauth/testing';
+import { type ApiAnswer, callApi, createTestDatabase, testConfig, testRedisPrefix, type TestDatabase, type TestDatabaseKind } from '@flow-oauth/testing';
 import type { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { configureFlowOAuthServer, FlowOAuthServerModule } from '../src/app/flow-oauth-server.module';
-
-export interface CallResult {
-  status: number;
-  json: any;
-  text: string;
-  headers: Headers;
-}
 
 export interface RunningFlowServer {
   app: INestApplication;
@@ -28,7 +21,7 @@ export interface RunningFlowServer {
   loadProviders(doc: unknown): Promise<void>;
   /** Issues a user key. */
   createUser(name: string): Promise<string>;
-  call(method: string, path: string, body?: unknown, key?: string | null): Promise<CallResult>;
+  call(method: string, path: string, body?: unknown, key?: string | null): Promise<ApiAnswer>;
   close(): Promise<void>;
 }
 
@@ -85,24 +78,8 @@ export async function startFlowServer(
     async createUser(name) {
       return (await app.get(UsersService).create(name)).key;
     },
-    async call(method, path, body, key) {
-      const headers: Record<string, string> = {};
-      const k = key === undefined ? config.adminKey : key;
-      if (k !== null) headers['authorization'] = `Bearer ${k}`;
-      let payload: string | undefined;
-      if (body !== undefined) {
-        payload = JSON.stringify(body);
-        headers['content-type'] = 'application/json';
-      }
-      const res = await fetch(`${url}${path}`, { method, headers, body: payload, redirect: 'manual' });
-      const text = await res.text();
-      let json: unknown;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
-      return { status: res.status, json, text, headers: res.headers };
+    call(method, path, body, key) {
+      return callApi(url, method, path, { key: key === undefined ? config.adminKey : key, keyHeader: 'bearer', body });
     },
     async close() {
       await app.close();

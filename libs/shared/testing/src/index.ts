@@ -5,3 +5,4 @@ export * from './lib/oidc-test-server';
 export * from './lib/oauth1-test-server';
 export * from './lib/recording-http-server';
 export { HttpSession, type SessionResponse } from './lib/http-session';
+export * from './lib/api-call';
