@@ -43,6 +43,7 @@ export async function runHttpApp(spec: HttpAppSpec): Promise<INestApplicationCon
     }
     throw error;
   }
+  for (const warning of config.warnings) logger.warn(warning);
   if (config.generated.length > 0) {
     logger.log(`Generated ${config.generated.join(', ')} into ${config.dataDir} (keep this folder; back it up with the database).`);
   }

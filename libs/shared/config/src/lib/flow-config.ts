@@ -22,6 +22,8 @@ export interface FlowConfig {
   queuePrefix: string;
   /** Which generated keys were created by this call (so the caller can print them once). */
   generated: Array<'FLOW_ADMIN_KEY' | 'FLOW_SERVICE_KEY' | 'FLOW_ENCRYPTION_KEY'>;
+  /** Acceptable but unwise values, logged at start-up (never with the value). */
+  warnings: string[];
 }
 
 export const FLOW_CONFIG = Symbol('FLOW_CONFIG');

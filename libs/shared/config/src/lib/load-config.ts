@@ -75,8 +75,13 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
       if (created) generated.push('FLOW_ENCRYPTION_KEY');
     }
   }
-  if (adminKey !== undefined && adminKey.length < 16) problems.push('FLOW_ADMIN_KEY must be at least 16 characters');
-  if (serviceKey !== undefined && serviceKey.length < 16) problems.push('FLOW_SERVICE_KEY must be at least 16 characters');
+  const warnings: string[] = [];
+  for (const [name, key] of [['FLOW_ADMIN_KEY', adminKey], ['FLOW_SERVICE_KEY', serviceKey]] as const) {
+    if (key === undefined) continue;
+    if (/\s/.test(key)) problems.push(`${name} must not contain spaces`);
+    // A short key is the operator's choice (test rigs use them); say so, do not refuse to start.
+    else if (key.length < 16) warnings.push(`${name} is shorter than 16 characters; use a long random key in production`);
+  }
   if (adminKey !== undefined && adminKey === serviceKey) problems.push('FLOW_SERVICE_KEY must differ from FLOW_ADMIN_KEY');
   let encryptionKey = Buffer.alloc(0);
   if (encryptionKeyText !== undefined) {
@@ -103,6 +108,7 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
     dataDir,
     queuePrefix,
     generated,
+    warnings,
   };
 
   function port(name: string, fallback: number): number {
