@@ -158,7 +158,7 @@ describe.each(TEST_DATABASE_KINDS)('config-loader load API on %s', (kind) => {
     expect((await loader.call('DELETE', '/api/oauth-configurations/google_gmail/Gmail-1')).status).toBe(404);
   });
 
-  it('concurrent loads each apply whole (transactions do not interleave)', async () => {
+  it('concurrent loads all apply whole', async () => {
     const files = Array.from({ length: 6 }, (_, i) => ({ github: Object.fromEntries(Array.from({ length: 40 }, (_, j) => [`Par-${i}-${j}`, { CLIENT_ID: `c${i}${j}`, CLIENT_SECRET: `s${i}${j}` }])) }));
     const answers = await Promise.all(files.map((f) => loader.call('POST', '/api/oauth-configurations', f)));
     expect(answers.map((a) => a.status)).toEqual(Array(6).fill(200));

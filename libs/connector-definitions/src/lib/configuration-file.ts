@@ -161,7 +161,7 @@ function composeDefinition(type: ConnectorType, parameters: Record<string, unkno
     definition.oauth2_params_scope = scopes;
     sources.set('oauth2_params_scope', 'SCOPES');
   }
-  if (definition.oauth_type !== 'OAuth1' && !has(parameters, 'oauth2_client_auth') && !has(parameters, 'oauth2_token_data')) {
+  if (definition.oauth_type !== 'OAuth1' && !has(parameters, 'oauth2_client_auth') && !has(parameters, 'oauth2_token_data') && !has(parameters, 'oauth2_refresh_data')) {
     // No templates of its own: authenticate the way every OAuth 2 server must accept (RFC 6749
     // section 2.3.1: HTTP Basic). A definition whose own token templates carry client_secret (the
     // seed's odata sample) keeps sending it in the body, as its templates say.

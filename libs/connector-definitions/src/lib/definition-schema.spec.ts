@@ -37,6 +37,9 @@ describe('validateDefinition', () => {
     expect(validateDefinition(hostFromUser, BASE)).toEqual([
       { path: `${BASE}/oauth2_token_url`, message: expect.stringContaining('{host} is part of the host in oauth2_token_url') },
     ]);
+    // A template that starts with the variable lets it supply the whole origin.
+    const leading = minimal({ base_url: '{host}', oauth2_token_url: '{host}/token', oauth2_required: [{ id: 'host', title: 'Host' }] });
+    expect(validateDefinition(leading, BASE).map((e) => e.path)).toEqual([`${BASE}/base_url`, `${BASE}/oauth2_token_url`]);
     const patterned = minimal({
       base_url: 'https://{sub}.example.com',
       oauth2_token_url: '/token',

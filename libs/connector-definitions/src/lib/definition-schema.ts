@@ -320,8 +320,14 @@ export function validateDefinition(def: unknown, basePath: string): ValidationEr
   return errors;
 }
 
-/** Names of `{variables}` that appear in the host part of an absolute URL template. */
+/**
+ * Names of `{variables}` that decide a URL template's host: those inside the authority of an
+ * absolute URL, and a variable the template starts with (`{host}/token`), which supplies scheme
+ * and host itself.
+ */
 function hostVariables(url: string): string[] {
+  const leading = /^\{([A-Za-z_][A-Za-z0-9_]*)\}/.exec(url);
+  if (leading) return [leading[1]];
   const match = /^https?:\/\/([^/?#]*)/i.exec(url);
   if (!match) return [];
   return [...match[1].matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]);

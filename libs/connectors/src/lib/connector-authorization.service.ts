@@ -5,6 +5,7 @@ import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { ApiError } from '@flow-oauth/http-common';
 import { OAuthClient, OAuthProtocolError, validateConnectionParams } from '@flow-oauth/oauth-client';
 import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
+import type { LoadedProvider } from '@flow-oauth/provider-config';
 import { ConnectorTokenStore, RefreshProducer } from '@flow-oauth/token-refresh';
 import { DataSource } from 'typeorm';
 import { AuthorizationStateStore, type PendingAuthorization } from './authorization-state.store';
@@ -93,7 +94,7 @@ export class ConnectorAuthorizationService {
     try {
       return await this.completeOrThrow(query);
     } catch (error) {
-      const dependency = /ECONNREFUSED|timed out|max retries|did not answer|Connection is closed|SQLITE_BUSY/i.test((error as Error)?.message ?? '');
+      const dependency = /ECONNREFUSED|Command timed out|max retries|Redis did not|Connection is closed|SQLITE_BUSY/i.test((error as Error)?.message ?? '');
       this.logger.error(`sign-in could not be finished: ${error instanceof Error ? error.name : 'error'}`);
       return dependency
         ? failure(503, 'dependency_unavailable', 'Flow could not reach its database or Redis; start the connection again in a moment.')
@@ -150,7 +151,10 @@ export class ConnectorAuthorizationService {
       });
       try {
         const stored = await insertConnectorIfProviderUnchanged(this.dataSource, connector, pending.providerFingerprint);
-        if (!stored) return failure(409, 'provider_changed', 'The OAuth provider was changed or removed during the sign-in; start the connection again.', redirectUrl);
+        if (!stored) {
+          await this.revokeUnused(provider, values, pending.params);
+          return failure(409, 'provider_changed', 'The OAuth provider was changed or removed during the sign-in; start the connection again.', redirectUrl);
+        }
       } catch (error) {
         if (await this.dataSource.getRepository(ConnectorEntity).existsBy({ label: pending.label })) {
           return failure(409, 'label_taken', `A connector labelled "${pending.label}" was created meanwhile; start again with another label.`, redirectUrl);
@@ -163,6 +167,17 @@ export class ConnectorAuthorizationService {
     } catch (error) {
       const failed = providerFailure(error, 'finishing the sign-in');
       return failure(failed.getStatus(), failed.code, failed.message, redirectUrl);
+    }
+  }
+
+  /** Best effort: tokens obtained for a connector that is not created are revoked at the provider. */
+  private async revokeUnused(provider: LoadedProvider, values: Partial<ConnectorEntity>, params: Record<string, string>): Promise<void> {
+    try {
+      const opened = this.tokens.open({ accessToken: values.accessToken ?? null, refreshToken: values.refreshToken ?? null });
+      const oauth1 = values.tokenType === 'OAuth1';
+      await this.oauth.revoke(provider, { accessToken: opened.accessToken ?? undefined, refreshToken: oauth1 ? undefined : (opened.refreshToken ?? undefined), connectionParams: params });
+    } catch (error) {
+      this.logger.warn(`tokens of a refused sign-in could not be revoked: ${error instanceof Error ? error.name : 'error'}`);
     }
   }
 

@@ -3,7 +3,7 @@ import type { Principal } from '@flow-oauth/api-auth';
 import { ApiError } from '@flow-oauth/http-common';
 import { OAuthClient, OAuthProtocolError } from '@flow-oauth/oauth-client';
 import { ConnectorEntity } from '@flow-oauth/persistence';
-import { ConnectorLock, ConnectorTokenStore, LockTimeoutError, RefreshProducer, TokenRefreshService } from '@flow-oauth/token-refresh';
+import { ConnectorLock, ConnectorTokenStore, LockTimeoutError, StaleTokenWriteError, RefreshProducer, TokenRefreshService } from '@flow-oauth/token-refresh';
 import { DataSource } from 'typeorm';
 import { providerFailure } from './connector-authorization.service';
 import { toConnectorView, type ConnectorView } from './connector-view';
@@ -68,6 +68,13 @@ export class ConnectorsService {
     } catch (error) {
       if (error instanceof ApiError) throw error;
       if (error instanceof LockTimeoutError) throw new ApiError(503, 'refresh_in_progress', 'A refresh of this connector is taking long; try again shortly.');
+      if (error instanceof StaleTokenWriteError) {
+        // The tokens changed under the refresh (a purge): answer from what is stored now.
+        const now = await this.rows.read(row.id);
+        if (!now) throw new ApiError(404, 'not_found', 'Connector not found.');
+        if (now.status === 'needs_reauth' || !now.accessToken) throw new ApiError(409, 'needs_reauth', `Connector "${now.label}" must be signed in again (${now.lastError ?? 'no token'}).`);
+        return now;
+      }
       // The provider is down: a token that has not expired yet is still worth handing out.
       const stillValid = row.expiresAt !== null && Date.parse(row.expiresAt) > Date.now() + 5000;
       if (!stillValid || !(error instanceof OAuthProtocolError)) throw providerFailure(error, 'refreshing the token');
@@ -112,7 +119,12 @@ export class ConnectorsService {
   async delete(principal: Principal, id: string): Promise<{ revoked: boolean; detail: string }> {
     const found = await this.visible(principal, id);
     // Under the refresh lock: a refresh running now would otherwise mint tokens nobody revokes.
-    return this.lock.withLock(found.id, () => this.deleteLocked(principal, id));
+    try {
+      return await this.lock.withLock(found.id, () => this.deleteLocked(principal, id));
+    } catch (error) {
+      if (error instanceof LockTimeoutError) throw new ApiError(503, 'refresh_in_progress', 'A refresh of this connector is running; try the delete again shortly.');
+      throw error;
+    }
   }
 
   private async deleteLocked(principal: Principal, id: string): Promise<{ revoked: boolean; detail: string }> {

@@ -36,7 +36,7 @@ export class ProviderRegistry implements OnApplicationBootstrap, OnModuleDestroy
    */
   async reload(): Promise<void> {
     if (this.reloading) {
-      this.again ??= this.reloading.then(() => {
+      this.again ??= this.reloading.catch(() => undefined).then(() => {
         this.again = undefined;
         return this.reload();
       });

@@ -153,7 +153,9 @@ export class ProviderConfigurationService {
   }
 
   private async findProvider(manager: EntityManager, type: string, name: string): Promise<ProviderEntity> {
-    const provider = await manager.findOne(ProviderEntity, { where: { type, name } });
+    // Locked on PostgreSQL: a connector being stored for it waits (FOR SHARE) until we decided.
+    const lock = this.dataSource.options.type === 'postgres' ? { lock: { mode: 'pessimistic_write' as const } } : {};
+    const provider = await manager.findOne(ProviderEntity, { where: { type, name }, ...lock });
     if (!provider) throw new ApiError(404, 'not_found', `No OAuth provider "${name}" is loaded for connector type "${type}".`);
     return provider;
   }

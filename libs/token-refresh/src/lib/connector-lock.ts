@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { REDIS } from '@flow-oauth/redis';
 import type { Redis } from 'ioredis';
@@ -20,6 +20,8 @@ export class LockTimeoutError extends Error {
  */
 @Injectable()
 export class ConnectorLock {
+  private readonly logger = new Logger('ConnectorLock');
+
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(FLOW_CONFIG) private readonly config: FlowConfig,
@@ -40,7 +42,8 @@ export class ConnectorLock {
     try {
       return await fn();
     } finally {
-      await this.redis.eval(RELEASE, 1, key, owner);
+      // The lock expires by itself; a failed release must not replace the work's own outcome.
+      await this.redis.eval(RELEASE, 1, key, owner).catch((error: Error) => this.logger.warn(`lock of ${connectorId} not released: ${error.message}`));
     }
   }
 }

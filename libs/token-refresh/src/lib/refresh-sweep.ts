@@ -4,6 +4,7 @@ import { ConnectorEntity } from '@flow-oauth/persistence';
 import { QueueName, type RefreshJobData, TokenRefreshJobName } from '@flow-oauth/queue-contracts';
 import type { Queue } from 'bullmq';
 import { DataSource, In, IsNull, Not } from 'typeorm';
+import { ProviderReader } from '@flow-oauth/provider-config';
 import { RefreshProducer } from './refresh.producer';
 
 export const SWEEP_SCHEDULER_ID = 'refresh-sweep';
@@ -17,6 +18,7 @@ export class RefreshSweep {
   constructor(
     private readonly dataSource: DataSource,
     private readonly producer: RefreshProducer,
+    private readonly providers: ProviderReader,
     @InjectQueue(QueueName.TokenRefresh) private readonly queue: Queue<RefreshJobData>,
   ) {}
 
@@ -34,14 +36,21 @@ export class RefreshSweep {
     const connectors = await this.dataSource.getRepository(ConnectorEntity).find({
       // refresh_failed connectors too: once the provider is back, the next attempt heals them.
       where: { status: In(['active', 'refresh_failed']), expiresAt: Not(IsNull()), accessToken: Not(IsNull()) },
-      select: { id: true, expiresAt: true, tokenVersion: true, updatedAt: true },
+      select: { id: true, providerId: true, expiresAt: true, tokenVersion: true, updatedAt: true },
     });
+    // Providers that never refresh (OAuth 1.0a, bitly...) would have their jobs re-created forever.
+    const refreshable = new Set((await this.providers.all()).filter((p) => p.definition.oauth_type !== 'OAuth1' && p.definition.refreshable !== false).map((p) => p.id));
     let healed = 0;
     for (const connector of connectors) {
-      const job = await this.queue.getJob(RefreshProducer.jobId(connector.id, connector.tokenVersion));
-      if (job && !(await job.isCompleted()) && !(await job.isFailed())) continue;
-      await this.producer.schedule(connector, 'sweep');
-      healed += 1;
+      if (!refreshable.has(connector.providerId)) continue;
+      try {
+        const job = await this.queue.getJob(RefreshProducer.jobId(connector.id, connector.tokenVersion));
+        if (job && !(await job.isCompleted()) && !(await job.isFailed())) continue;
+        await this.producer.schedule(connector, 'sweep');
+        healed += 1;
+      } catch (error) {
+        this.logger.error(`sweep could not check connector ${connector.id}: ${(error as Error).message}`);
+      }
     }
     if (healed > 0) this.logger.warn(`sweep re-created ${healed} missing refresh job(s)`);
     return healed;

@@ -74,10 +74,13 @@ export class RefreshProducer {
     );
   }
 
-  /** Removes a connector's pending refresh job (connector deleted or tokens purged). */
-  async cancel(connector: SchedulableConnector): Promise<void> {
-    await this.removeVersion(connector.id, connector.tokenVersion);
-    if (connector.tokenVersion > 0) await this.removeVersion(connector.id, connector.tokenVersion - 1);
+  /** Removes a connector's pending refresh job (connector deleted or tokens purged); gives up after 3 s without Redis. */
+  async cancel(connector: Pick<SchedulableConnector, 'id' | 'tokenVersion'>): Promise<void> {
+    const work = (async () => {
+      await this.removeVersion(connector.id, connector.tokenVersion);
+      if (connector.tokenVersion > 0) await this.removeVersion(connector.id, connector.tokenVersion - 1);
+    })();
+    await withDeadline(work, 3000, 'Redis did not answer while removing a refresh job');
   }
 
   private async removeVersion(connectorId: string, version: number): Promise<void> {

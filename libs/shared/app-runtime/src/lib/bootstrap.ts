@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, type FlowConfig, loadConfig } from '@flow-oauth/config';
 import { ApiExceptionFilter } from '@flow-oauth/http-common';
-import { DatabaseNotReadyError } from '@flow-oauth/persistence';
+import { EncryptionKeyMismatchError } from '@flow-oauth/persistence';
 import { waitForRedis } from '@flow-oauth/redis';
 
 /** Exit code of a process that refuses its configuration (EX_CONFIG); pm2 is told not to restart it. */
@@ -56,9 +56,9 @@ export async function runHttpApp(spec: HttpAppSpec): Promise<INestApplicationCon
     return app;
   } catch (error) {
     logger.error(`Start-up failed: ${(error as Error).message}`);
-    // A wrong encryption key or a schema nobody migrates does not heal by restarting: exit with the
+    // A wrong encryption key does not heal by restarting: exit with the
     // configuration code, which ecosystem.config.js does not restart. Anything else may be passing.
-    const code = error instanceof DatabaseNotReadyError ? CONFIG_EXIT_CODE : 1;
+    const code = error instanceof EncryptionKeyMismatchError ? CONFIG_EXIT_CODE : 1;
     process.exitCode = code;
     // Give pm2 a moment between restarts so a persistent fault is not a tight crash loop.
     setTimeout(() => process.exit(code), 3000).unref();

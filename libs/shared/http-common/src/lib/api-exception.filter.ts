@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 
-const DEPENDENCY_ERRORS = /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|Connection is closed|SQLITE_BUSY|Connection terminated|Command timed out|max retries per request|did not answer|did not accept|Stream isn't writeable/i;
+const DEPENDENCY_ERRORS = /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|Connection is closed|SQLITE_BUSY|Connection terminated|Command timed out|max retries per request|Redis did not|Stream isn't writeable/i;
 
 /** Turns every error into the API's JSON error shape; unexpected errors never leak their details. */
 @Catch()

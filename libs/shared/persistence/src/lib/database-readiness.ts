@@ -13,6 +13,14 @@ export class DatabaseNotReadyError extends Error {
   }
 }
 
+/** The database was sealed with another FLOW_ENCRYPTION_KEY: restarting cannot help. */
+export class EncryptionKeyMismatchError extends DatabaseNotReadyError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EncryptionKeyMismatchError';
+  }
+}
+
 export interface ReadinessOptions {
   /** Only one process (config-loader) runs migrations; the others wait for them. */
   runMigrations: boolean;
@@ -55,7 +63,7 @@ export async function verifyEncryptionKey(dataSource: DataSource, box: SecretBox
   try {
     opened = box.open(canary.value);
   } catch (error) {
-    throw new DatabaseNotReadyError(
+    throw new EncryptionKeyMismatchError(
       `FLOW_ENCRYPTION_KEY does not match the key that encrypted this database's secrets (${(error as Error).message}). ` +
         'Start with the original key; nothing was changed.',
     );

@@ -1,6 +1,8 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DataSource, EntityManager } from 'typeorm';
 
 const queues = new WeakMap<DataSource, Promise<unknown>>();
+const current = new AsyncLocalStorage<EntityManager>();
 
 /**
  * Runs `work` in a transaction. On SQLite, TypeORM shares one connection per process, so two
@@ -9,8 +11,11 @@ const queues = new WeakMap<DataSource, Promise<unknown>>();
  */
 export function runInTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
   if (dataSource.options.type === 'postgres') return dataSource.transaction(work);
+  // Called from inside a queued transaction: waiting for the queue would wait for ourselves.
+  const outer = current.getStore();
+  if (outer) return work(outer);
   const previous = queues.get(dataSource) ?? Promise.resolve();
-  const next = previous.catch(() => undefined).then(() => dataSource.transaction(work));
+  const next = previous.catch(() => undefined).then(() => dataSource.transaction((manager) => current.run(manager, () => work(manager))));
   queues.set(dataSource, next.catch(() => undefined));
   return next;
 }
