@@ -6,7 +6,7 @@
 'use strict';
 
 const { randomBytes } = require('node:crypto');
-const { Redis } = require('ioredis');
+const { deleteRedisKeys } = require('../../tools/redis-keys');
 const { redisProblem } = require('../../tools/dependency-checks');
 const { startConfigLoader } = require('./config-loader-process');
 const { readProviderRows, sqliteFloor, startNoOpServer } = require('./floor-baselines');
@@ -97,7 +97,7 @@ async function run(argv) {
     return 0;
   } finally {
     await noOp.close();
-    await deleteKeys(redisUrl, queuePrefix);
+    await deleteRedisKeys(redisUrl, queuePrefix);
   }
 }
 
@@ -162,25 +162,6 @@ function printResults(results) {
   console.log('');
   for (const row of rows) {
     console.log(row.map((cell, c) => (c === 0 || c === row.length - 1 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd());
-  }
-}
-
-/** Removes the BullMQ keys the bench's config-loaders left under their private prefix. */
-async function deleteKeys(redisUrl, prefix) {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } catch {
-    // Best effort: a private prefix left behind harms nothing.
-  } finally {
-    redis.disconnect();
   }
 }
 

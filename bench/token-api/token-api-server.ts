@@ -15,7 +15,7 @@ import { ProviderConfigurationService } from '@flow-oauth/provider-config';
 import { SecretBox } from '@flow-oauth/secrets';
 import { createTestDatabase, testConfig, testRedisPrefix, type TestDatabaseKind } from '@flow-oauth/testing';
 import type { INestApplication } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { deleteRedisKeys } from '../../tools/redis-keys';
 import { DataSource } from 'typeorm';
 import { configureFlowOAuthServer, FlowOAuthServerModule } from '../../apps/flow-oauth-server/src/app/flow-oauth-server.module';
 
@@ -43,20 +43,6 @@ function freePort(): Promise<number> {
   });
 }
 
-async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
 
 async function main(kind: TestDatabaseKind): Promise<void> {
   const db = await createTestDatabase(kind);

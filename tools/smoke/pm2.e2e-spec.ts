@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Redis } from 'ioredis';
+import { deleteRedisKeys } from '../redis-keys';
 
 // The documented operations, end to end: ecosystem.config.js under a private pm2 daemon (never the
 // machine's default one), the built dist, generated keys, the CLI, `pm2 restart`, and Redis down.
@@ -184,7 +184,7 @@ describe('pm2 deployment (ecosystem.config.js, built dist)', () => {
     for (const d of [main, noRedis]) {
       if (!d) continue;
       spawnSync(process.execPath, [PM2_BIN, 'kill'], { cwd: ROOT, env: d.env, encoding: 'utf8', timeout: 60_000 });
-      await deleteRedisKeys(String(d.env['FLOW_QUEUE_PREFIX']));
+      await deleteRedisKeys(REDIS_URL, String(d.env['FLOW_QUEUE_PREFIX']));
     }
     if (root) fs.rmSync(root, { recursive: true, force: true });
   }, 120_000);
@@ -297,21 +297,3 @@ describe('pm2 deployment (ecosystem.config.js, built dist)', () => {
   }, 60_000);
 });
 
-async function deleteRedisKeys(prefix: string): Promise<void> {
-  if (!prefix) return;
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } catch {
-    // Best effort: keys under a private prefix harm nothing.
-  } finally {
-    redis.disconnect();
-  }
-}
