@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ownerName, type Principal } from '@flow-oauth/api-auth';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
-import { ApiError } from '@flow-oauth/http-common';
+import { ApiError, isDependencyError } from '@flow-oauth/http-common';
 import { OAuthClient, OAuthProtocolError, validateConnectionParams } from '@flow-oauth/oauth-client';
 import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
 import type { LoadedProvider } from '@flow-oauth/provider-config';
@@ -94,9 +94,8 @@ export class ConnectorAuthorizationService {
     try {
       return await this.completeOrThrow(query);
     } catch (error) {
-      const dependency = /ECONNREFUSED|Command timed out|max retries|Redis did not|Connection is closed|SQLITE_BUSY/i.test((error as Error)?.message ?? '');
       this.logger.error(`sign-in could not be finished: ${error instanceof Error ? error.name : 'error'}`);
-      return dependency
+      return isDependencyError(error)
         ? failure(503, 'dependency_unavailable', 'Flow could not reach its database or Redis; start the connection again in a moment.')
         : failure(500, 'internal_error', 'The sign-in could not be finished; start the connection again.');
     }

@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
+import { isDependencyError } from './dependency-errors';
 
-const DEPENDENCY_ERRORS = /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|Connection is closed|SQLITE_BUSY|Connection terminated|Command timed out|max retries per request|Redis did not|Stream isn't writeable/i;
 
 /** Turns every error into the API's JSON error shape; unexpected errors never leak their details. */
 @Catch()
@@ -17,8 +17,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
       response.status(status).json(normalise(status, body));
       return;
     }
-    const message = exception instanceof Error ? exception.message : String(exception);
-    if (DEPENDENCY_ERRORS.test(message)) {
+    if (isDependencyError(exception)) {
       this.logger.error(`dependency unavailable: ${exception instanceof Error ? exception.name : 'Error'}`);
       response.status(HttpStatus.SERVICE_UNAVAILABLE).json({ error: 'dependency_unavailable', message: 'A dependency (database or Redis) is not answering; try again shortly.' });
       return;
