@@ -227,8 +227,21 @@ describe.each(TEST_DATABASE_KINDS)('flow-oauth-server OAuth 2 flows against oidc
 
     it('the confirmation page names the owner, type, provider and label, and binds the browser with an HttpOnly SameSite=Lax cookie', async () => {
       const { authorizeUrl, state } = await startLink('Confirm_1');
+      // The start link is stored hashed and lives no longer than the state.
+      const redis = flow.app.get<Redis>(REDIS);
+      const sha = (value: string) => createHash('sha256').update(value).digest('hex');
+      const startId = new URL(authorizeUrl).searchParams.get('id') ?? '';
+      const [stateKey, startKey, bindingKey] = [`oauth-state:${sha(state)}`, `oauth-start:${sha(startId)}`, `oauth-binding:${sha(state)}`].map((k) => `${flow.config.queuePrefix}:${k}`);
+      const [stateTtl, startTtl] = [await redis.pttl(stateKey), await redis.pttl(startKey)];
+      expect(startTtl).toBeGreaterThan(0);
+      expect(startTtl).toBeLessThanOrEqual(stateTtl + 5);
+      expect((await redis.keys(`${flow.config.queuePrefix}:*`)).some((k) => k.includes(startId) || k.includes(state))).toBe(false);
       const browser = new HttpSession();
       const { confirmation, redirect, providerUrl } = await openStartLink(browser, authorizeUrl);
+      expect(await redis.exists(startKey)).toBe(0);
+      const bindingTtl = await redis.pttl(bindingKey);
+      expect(bindingTtl).toBeGreaterThan(0);
+      expect(bindingTtl).toBeLessThanOrEqual((await redis.pttl(stateKey)) + 5);
       expect(confirmation?.status).toBe(200);
       const text = confirmation?.body ?? '';
       expect(text).toContain('<dd id="owner">alice</dd>');
@@ -237,12 +250,12 @@ describe.each(TEST_DATABASE_KINDS)('flow-oauth-server OAuth 2 flows against oidc
       expect(text).toContain('<dd id="label">Confirm_1</dd>');
       expect(text).toContain('<form method="post" action="/Thingworx/Oauths/oauth/start">');
       expect(text).toContain('<button type="submit">Continue to OData</button>');
-      // The form's 303 goes to the provider: Chromium checks form-action on that redirect too.
+      // The form's 303 goes to the provider: Chromium checks form-action on that redirect (and the provider's next ones) too.
       expect(cspDirectives(confirmation?.headers['content-security-policy'])).toEqual([
         "default-src 'none'",
         "style-src 'self'",
         "base-uri 'none'",
-        `form-action 'self' ${new URL(oidc.issuer).origin}`,
+        `form-action 'self' ${new URL(oidc.issuer).origin} https:`,
         "frame-ancestors 'none'",
       ]);
       expect(redirect.status).toBe(303);

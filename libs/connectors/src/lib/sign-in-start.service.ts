@@ -12,6 +12,17 @@ import { renderConfirmationPage, renderSignInProblemPage } from './sign-in-pages
 /** The confirmation form is two short fields; anything bigger is not it. */
 const FORM_LIMIT_BYTES = 4096;
 
+/**
+ * Where the confirmation form may lead. Chromium checks `form-action` on every hop of the redirect
+ * chain that follows a form post, up to the first page: here, and the provider's authorize URL
+ * (the 303). Providers that redirect on to another origin of theirs before showing a page (Slack to
+ * the workspace's subdomain, Salesforce to a My Domain host) need more, so any https target is
+ * allowed too; the page itself has no script and nothing to exfiltrate.
+ */
+function formTargets(authorizeUrl: string): string[] {
+  return ["'self'", authorizeUrl, 'https:'];
+}
+
 /** What a start route answers: a page (with the origins its form may lead to) or a redirect, and cookies. */
 export type StartAnswer =
   | { kind: 'page'; status: number; html: string; formAction?: string[]; cookies: BrowserCookie[] }
@@ -70,8 +81,7 @@ export class SignInStartService {
         { action: `${this.cookies.basePath}${SIGN_IN_START_PATH}`, startId: start.startId, csrfToken },
         this.cookies.basePath,
       );
-      // The form posts here and is answered by a 303 to the provider: both origins are form targets.
-      return { kind: 'page', status: 200, html, formAction: ["'self'", start.pending.authorizeUrl], cookies: [this.cookies.csrf(csrfToken)] };
+      return { kind: 'page', status: 200, html, formAction: formTargets(start.pending.authorizeUrl), cookies: [this.cookies.csrf(csrfToken)] };
     });
   }
 

@@ -44,9 +44,9 @@ export function htmlPageHeaders(options: PagePolicyOptions = {}): Record<string,
   };
 }
 
-/** A keyword (`'self'`) as it is, or a URL reduced to its origin (a CSP source must not carry ; or ,). */
+/** A keyword (`'self'`) or a scheme (`https:`) as it is, or a URL reduced to its origin (a CSP source must not carry ; or ,). */
 function cspSource(source: string): string {
-  if (source.startsWith("'")) return source;
+  if (/^'[a-z-]+'$/.test(source) || /^[a-z][a-z0-9+.-]*:$/.test(source)) return source;
   const origin = new URL(source).origin;
   if (origin === 'null' || /[;,\s]/.test(origin)) throw new Error('not a URL fit for a CSP source');
   return origin;
