@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ApiKeyGuard } from './api-key.guard';
+import { AuthFailureLimiter } from './auth-failure-limiter';
 import { UsersService } from './users.service';
 
-/** Installs the API-key guard on every route of the app (routes opt out with @Public()). */
+/** Installs the API-key guard (with its failed-authentication throttle) on every route of the app (routes opt out with @Public()). */
 @Module({
-  providers: [UsersService, { provide: APP_GUARD, useClass: ApiKeyGuard }],
+  providers: [UsersService, AuthFailureLimiter, { provide: APP_GUARD, useClass: ApiKeyGuard }],
   exports: [UsersService],
 })
 export class ApiAuthModule {}
