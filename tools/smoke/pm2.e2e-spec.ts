@@ -250,6 +250,47 @@ describe('pm2 deployment (ecosystem.config.js, built dist)', () => {
     expect(cli(main, ['list', '--json']).stdout).not.toContain('Slack-1');
   }, 60_000);
 
+  it('config-loader listens on loopback only by default, the others on every interface; http://localhost reaches config-loader (fetch, CLI)', async () => {
+    const reachable = (host: string, port: number) =>
+      new Promise<boolean>((resolve) => {
+        const socket = net.connect({ host, port });
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once('error', () => resolve(false));
+      });
+    const loader = main.ports['config-loader'];
+    const server = main.ports['flow-oauth-server'];
+    expect(await reachable('127.0.0.1', loader)).toBe(true);
+    expect(await reachable('::1', loader)).toBe(false);
+    expect(await reachable('::1', server)).toBe(true);
+    const external = Object.values(os.networkInterfaces())
+      .flat()
+      .find((i) => i && !i.internal && i.family === 'IPv4')?.address;
+    if (external) {
+      expect(await reachable(external, loader)).toBe(false);
+      expect(await reachable(external, server)).toBe(true);
+    }
+    // localhost may resolve to ::1 first; Node's fetch and the CLI then fall back to 127.0.0.1.
+    expect(await status(`http://localhost:${loader}/health`)).toBe(200);
+    const list = spawnSync(process.execPath, [CLI, 'list', '--url', `http://localhost:${loader}`], { cwd: os.tmpdir(), env: main.env, encoding: 'utf8', timeout: 30_000 });
+    expect({ code: list.status, stderr: list.stderr }).toEqual({ code: 0, stderr: '' });
+  }, 30_000);
+
+  it('refuses a short admin key when NODE_ENV=production: exit code 78, naming the variable, never the key', () => {
+    const short = `short-${randomBytes(6).toString('hex')}`;
+    const result = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'apps', 'config-loader', 'src', 'main.js')], {
+      cwd: os.tmpdir(),
+      env: { ...main.env, NODE_ENV: 'production', FLOW_ADMIN_KEY: short, CONFIG_LOADER_PORT: '0' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.status).toBe(78);
+    expect(`${result.stdout}${result.stderr}`).toContain('FLOW_ADMIN_KEY must be at least 32 characters when NODE_ENV=production');
+    expect(`${result.stdout}${result.stderr}`).not.toContain(short);
+  }, 30_000);
+
   it('pm2 restart flow-oauth-server brings it back online and healthy, still serving the loaded provider', async () => {
     const before = processNamed(main, 'flow-oauth-server');
     pm2(main, ['restart', 'flow-oauth-server']);

@@ -245,7 +245,7 @@ describe.each(TEST_DATABASE_KINDS)('config-loader load API on %s', (kind) => {
         const big = { slack: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`Slack-${i}`, { CLIENT_ID: 'a', CLIENT_SECRET: 'b' }])) };
         const res = await small.call('POST', '/api/oauth-configurations', big);
         expect(res.status).toBe(413);
-        expect(res.json.error).toBe('payload_too_large');
+        expect(res.json).toMatchObject({ error: 'payload_too_large', limit: 2048, message: 'Body is larger than 2048 bytes (2 KiB), the most this route accepts; FLOW_MAX_CONFIG_BYTES sets it.' });
         expect(await small.snapshot()).toBe(before);
       } finally {
         await small.close();

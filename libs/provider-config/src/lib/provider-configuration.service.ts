@@ -5,6 +5,7 @@ import {
   type ValidationError,
   isConnectorType,
   parseConfigurationText,
+  redactTypedSecrets,
   secretParameterNames,
   validateConfiguration,
 } from '@flow-oauth/connector-definitions';
@@ -92,7 +93,8 @@ export class ProviderConfigurationService {
     const rows = await this.dataSource.getRepository(ProviderEntity).find({ order: { type: 'ASC', name: 'ASC' } });
     const out: RedactedConfiguration = {};
     for (const row of rows) {
-      const settings = JSON.parse(row.settings) as Record<string, unknown>;
+      // Loads refuse secrets typed outside CLIENT_SECRET; a provider stored before that is still redacted here.
+      const settings = redactTypedSecrets(JSON.parse(row.settings) as Record<string, unknown>);
       for (const name of secretParameterNamesSafe(row.type)) settings[name] = REDACTED;
       (out[row.type] ??= {})[row.name] = settings;
     }

@@ -16,6 +16,8 @@ export interface HttpAppSpec {
   name: string;
   module: (config: FlowConfig) => DynamicModule;
   port: (config: FlowConfig) => number;
+  /** Listen address when FLOW_BIND_HOST is not set; undefined = every interface (SPEC section 6). */
+  defaultBindHost?: string;
   /** Extra set-up before listen (microservice transports, middleware). */
   configure?: (app: INestApplication, config: FlowConfig) => Promise<void> | void;
 }
@@ -25,11 +27,13 @@ export async function createHttpApp(spec: HttpAppSpec, config: FlowConfig): Prom
   const app = await NestFactory.create(spec.module(config), { bodyParser: false, bufferLogs: false, abortOnError: false });
   app.useGlobalFilters(new ApiExceptionFilter());
   app.enableShutdownHooks();
-  const http = app.getHttpAdapter().getInstance() as { disable?: (name: string) => void };
+  const http = app.getHttpAdapter().getInstance() as { disable?: (name: string) => void; set?: (name: string, value: unknown) => void };
   http.disable?.('x-powered-by');
   // No ETag on any answer: one over a token answer lets caches and clients keep (and compare) tokens.
   http.disable?.('etag');
   app.use(helmet(securityHeaders(config)));
+  // The client address failed keys are counted against (api-auth): the proxy's view, only when told to trust it.
+  http.set?.('trust proxy', config.trustProxy);
   await spec.configure?.(app, config);
   return app;
 }
@@ -69,7 +73,8 @@ export async function runHttpApp(spec: HttpAppSpec): Promise<INestApplicationCon
   await waitForRedis(config.redisUrl, logger);
   try {
     const app = await createHttpApp(spec, config);
-    await app.listen(spec.port(config));
+    const host = config.bindHost ?? spec.defaultBindHost;
+    await (host === undefined ? app.listen(spec.port(config)) : app.listen(spec.port(config), host));
     logger.log(`${spec.name} listening on ${await app.getUrl()}`);
     process.send?.('ready');
     return app;

@@ -1,4 +1,5 @@
 import type { DeploymentEnvironment } from '@flow-oauth/connector-definitions';
+import type { TrustProxySetting } from './network-settings';
 
 export type DatabaseSettings = { type: 'sqlite'; file: string } | { type: 'postgres'; url: string };
 
@@ -24,6 +25,12 @@ export interface FlowConfig {
   generated: Array<'FLOW_ADMIN_KEY' | 'FLOW_SERVICE_KEY' | 'FLOW_ENCRYPTION_KEY'>;
   /** Acceptable but unwise values, logged at start-up (never with the value). */
   warnings: string[];
+  /** FLOW_BIND_HOST: the listen address of every HTTP service; undefined = each app's own default. */
+  bindHost: string | undefined;
+  /** FLOW_TRUST_PROXY: Express `trust proxy`, so the client address is the one a reverse proxy saw. Off by default. */
+  trustProxy: TrustProxySetting;
+  /** Failed authentication per client address: `limit` failures per `windowSeconds`, then blocked for the window. */
+  authFailures: { limit: number; windowSeconds: number };
 }
 
 export const FLOW_CONFIG = Symbol('FLOW_CONFIG');

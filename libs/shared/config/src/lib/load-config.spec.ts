@@ -74,10 +74,65 @@ describe('loadConfig', () => {
     const config = loadConfig({ cwd });
     expect(config.flowEnv).toBe('staging');
     expect(config.adminKey).toBe(process.env['FLOW_ADMIN_KEY'] ?? 'adminkey');
-    if (!process.env['FLOW_ADMIN_KEY']) expect(config.warnings).toEqual([expect.stringContaining('FLOW_ADMIN_KEY is shorter than 16 characters')]);
+    if (!process.env['FLOW_ADMIN_KEY']) expect(config.warnings).toEqual([expect.stringContaining('FLOW_ADMIN_KEY is shorter than 32 characters')]);
   });
 
   it('refuses the same key for admin and service', () => {
     expect(() => loadConfig({ cwd: tmp(), env: { FLOW_ADMIN_KEY: 'same-key-123456789', FLOW_SERVICE_KEY: 'same-key-123456789' } })).toThrow('FLOW_SERVICE_KEY must differ');
+  });
+
+  it('refuses admin and service keys under 32 characters when NODE_ENV=production, naming the variable and never the key', () => {
+    const shortAdmin = 'short-admin-key-0123456789';
+    const shortService = 'short-service-key-012345';
+    let error: unknown;
+    try {
+      loadConfig({ cwd: tmp(), env: { NODE_ENV: 'production', FLOW_ADMIN_KEY: shortAdmin, FLOW_SERVICE_KEY: shortService } });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      'FLOW_ADMIN_KEY must be at least 32 characters when NODE_ENV=production (generated keys are)',
+      'FLOW_SERVICE_KEY must be at least 32 characters when NODE_ENV=production (generated keys are)',
+    ]);
+    expect((error as ConfigError).message).not.toContain(shortAdmin);
+    // Outside production the same keys start, with a warning each.
+    const relaxed = loadConfig({ cwd: tmp(), env: { NODE_ENV: 'development', FLOW_ADMIN_KEY: shortAdmin, FLOW_SERVICE_KEY: shortService } });
+    expect(relaxed.warnings).toEqual([
+      'FLOW_ADMIN_KEY is shorter than 32 characters; NODE_ENV=production refuses it',
+      'FLOW_SERVICE_KEY is shorter than 32 characters; NODE_ENV=production refuses it',
+    ]);
+    // Generated keys are long enough for production.
+    const generated = loadConfig({ cwd: tmp(), env: { NODE_ENV: 'production' } });
+    expect(generated.adminKey.length).toBeGreaterThanOrEqual(32);
+    expect(generated.warnings).toEqual([]);
+  });
+
+  it('reads FLOW_BIND_HOST (unset: each app keeps its own default) and refuses what cannot be listened on', () => {
+    expect(loadConfig({ cwd: tmp(), env: {} }).bindHost).toBeUndefined();
+    for (const host of ['127.0.0.1', '0.0.0.0', '::', '::1', 'localhost', 'flow.internal.example.com']) {
+      expect(loadConfig({ cwd: tmp(), env: { FLOW_BIND_HOST: host } }).bindHost).toBe(host);
+    }
+    for (const host of ['[::1]', '127.0.0.1:3001', 'http://0.0.0.0', 'bad host', '-leading.example.com']) {
+      expect(() => loadConfig({ cwd: tmp(), env: { FLOW_BIND_HOST: host } })).toThrow('FLOW_BIND_HOST must be an IP address');
+    }
+  });
+
+  it('reads FLOW_TRUST_PROXY (off by default) and the failed-authentication limits', () => {
+    const defaults = loadConfig({ cwd: tmp(), env: {} });
+    expect(defaults.trustProxy).toBe(false);
+    expect(defaults.authFailures).toEqual({ limit: 30, windowSeconds: 60 });
+    expect(loadConfig({ cwd: tmp(), env: { FLOW_TRUST_PROXY: '1' } }).trustProxy).toBe(1);
+    expect(loadConfig({ cwd: tmp(), env: { FLOW_TRUST_PROXY: 'loopback, 10.0.0.0/8, fd00::/8' } }).trustProxy).toEqual(['loopback', '10.0.0.0/8', 'fd00::/8']);
+    const everyone = loadConfig({ cwd: tmp(), env: { FLOW_TRUST_PROXY: 'true' } });
+    expect(everyone.trustProxy).toBe(true);
+    expect(everyone.warnings).toEqual([expect.stringContaining('FLOW_TRUST_PROXY=true trusts X-Forwarded-For from any client')]);
+    for (const value of ['proxy.example.com', '10.0.0.0/33', 'maybe']) {
+      expect(() => loadConfig({ cwd: tmp(), env: { FLOW_TRUST_PROXY: value } })).toThrow('FLOW_TRUST_PROXY must be');
+    }
+    expect(loadConfig({ cwd: tmp(), env: { FLOW_AUTH_FAILURE_LIMIT: '5', FLOW_AUTH_FAILURE_WINDOW_SECONDS: '600' } }).authFailures).toEqual({ limit: 5, windowSeconds: 600 });
+    expect(() => loadConfig({ cwd: tmp(), env: { FLOW_AUTH_FAILURE_LIMIT: '0', FLOW_AUTH_FAILURE_WINDOW_SECONDS: 'a minute' } })).toThrow(
+      /FLOW_AUTH_FAILURE_LIMIT must be[\s\S]*FLOW_AUTH_FAILURE_WINDOW_SECONDS must be/,
+    );
   });
 });

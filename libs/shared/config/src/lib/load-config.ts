@@ -4,8 +4,11 @@ import { ConfigError } from './config-error';
 import { readDotEnv } from './dotenv-file';
 import { type DatabaseSettings, type FlowConfig, RETURN_PATH } from './flow-config';
 import { readOrCreateGeneratedKeys } from './generated-keys';
+import { parseBindHost, parseTrustProxy } from './network-settings';
 
 const ENVIRONMENTS: readonly DeploymentEnvironment[] = ['local', 'development', 'staging', 'pre_prod', 'production'];
+/** Shortest admin / service key NODE_ENV=production accepts (generated keys are 43 characters or more). */
+export const MIN_KEY_LENGTH = 32;
 
 export interface LoadConfigOptions {
   /** Variables to read; defaults to `.env` in cwd overlaid by the process environment. */
@@ -76,11 +79,14 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
     }
   }
   const warnings: string[] = [];
+  const production = get('NODE_ENV') === 'production';
   for (const [name, key] of [['FLOW_ADMIN_KEY', adminKey], ['FLOW_SERVICE_KEY', serviceKey]] as const) {
     if (key === undefined) continue;
     if (/\s/.test(key)) problems.push(`${name} must not contain spaces`);
-    // A short key is the operator's choice (test rigs use them); say so, do not refuse to start.
-    else if (key.length < 16) warnings.push(`${name} is shorter than 16 characters; use a long random key in production`);
+    // A short key can be guessed however slowly failures are throttled: refused in production;
+    // elsewhere (test rigs, a laptop) the operator's choice, said at start-up.
+    else if (key.length < MIN_KEY_LENGTH && production) problems.push(`${name} must be at least ${MIN_KEY_LENGTH} characters when NODE_ENV=production (generated keys are)`);
+    else if (key.length < MIN_KEY_LENGTH) warnings.push(`${name} is shorter than ${MIN_KEY_LENGTH} characters; NODE_ENV=production refuses it`);
   }
   if (adminKey !== undefined && adminKey === serviceKey) problems.push('FLOW_SERVICE_KEY must differ from FLOW_ADMIN_KEY');
   let encryptionKey = Buffer.alloc(0);
@@ -90,6 +96,17 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
       problems.push('FLOW_ENCRYPTION_KEY must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)');
     }
   }
+
+  const bindHost = parseBindHost(get('FLOW_BIND_HOST'));
+  const trustProxy = parseTrustProxy(get('FLOW_TRUST_PROXY'));
+  for (const parsed of [bindHost, trustProxy]) {
+    if (parsed.problem) problems.push(parsed.problem);
+    if (parsed.warning) warnings.push(parsed.warning);
+  }
+  const authFailures = {
+    limit: integer('FLOW_AUTH_FAILURE_LIMIT', 30, 1, 1_000_000),
+    windowSeconds: integer('FLOW_AUTH_FAILURE_WINDOW_SECONDS', 60, 1, 86_400),
+  };
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -109,6 +126,9 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
     queuePrefix,
     generated,
     warnings,
+    bindHost: bindHost.value,
+    trustProxy: trustProxy.value,
+    authFailures,
   };
 
   function port(name: string, fallback: number): number {
