@@ -65,7 +65,7 @@ export class ProviderConfigurationService {
 
   /** Loads an already parsed configuration document. Nothing is written unless everything is valid and conflict-free. */
   async load(document: unknown, options: { dryRun: boolean }): Promise<LoadResult> {
-    const { providers, errors } = validateConfiguration(document);
+    const { providers, errors } = validateConfiguration(withoutProviderStatus(document));
     if (errors.length > 0) throw invalidConfiguration(errors);
 
     if (options.dryRun) {
@@ -76,24 +76,34 @@ export class ProviderConfigurationService {
     const outcome = await runInTransaction(this.dataSource, async (manager) => {
       const stored = await this.readStored(manager, providers, true);
       const { plan, writes } = planLoad(providers, stored);
-      if (plan.conflicts.length > 0) return { plan, conflict: true };
-      await this.applyWrites(manager, writes);
-      return { plan, conflict: false };
+      if (plan.conflicts.length > 0) return { plan, conflict: true, restored: [] };
+      const restored = await this.applyWrites(manager, writes);
+      return { plan, conflict: false, restored };
     });
     if (outcome.conflict) throw providerInUse(outcome.plan.conflicts, outcome.plan);
     const { plan } = outcome;
     this.logger.log(`load applied: ${plan.added.length} added, ${plan.updated.length} updated, ${plan.unchanged.length} unchanged`);
     if (plan.added.length + plan.updated.length > 0) await this.announce({ added: plan.added, updated: plan.updated, deleted: [] });
+    await this.announceRestored(outcome.restored);
     return { applied: true, plan };
   }
 
-  /** Every loaded provider with each secret replaced by "********". */
+  /**
+   * Every loaded provider with each secret replaced by "********", and beside its parameters its
+   * `state` (with `rejectedAt` and `rejectedError` while its credentials are rejected). A load
+   * ignores those three status fields, so the answer keeps the file's shape.
+   */
   async readRedacted(): Promise<RedactedConfiguration> {
     const rows = await this.dataSource.getRepository(ProviderEntity).find({ order: { type: 'ASC', name: 'ASC' } });
     const out: RedactedConfiguration = {};
     for (const row of rows) {
       const settings = JSON.parse(row.settings) as Record<string, unknown>;
       for (const name of secretParameterNamesSafe(row.type)) settings[name] = REDACTED;
+      settings['state'] = row.state;
+      if (row.state === 'credentials_rejected') {
+        settings['rejectedAt'] = row.rejectedAt;
+        settings['rejectedError'] = row.rejectedError;
+      }
       (out[row.type] ??= {})[row.name] = settings;
     }
     return out;
@@ -152,6 +162,19 @@ export class ProviderConfigurationService {
     }
   }
 
+  /** Tells token-refresher that providers whose credentials were rejected were changed: their connectors' refreshes resume now. */
+  private async announceRestored(restored: Array<{ id: string; type: string; name: string }>): Promise<void> {
+    for (const provider of restored) {
+      this.logger.log(`provider ${provider.type}/${provider.name} was changed after its credentials were rejected: its connectors' refreshes resume`);
+      try {
+        await emitEvent(this.events, FlowEvent.ProviderCredentialsRestored, { providerId: provider.id, type: provider.type, provider: provider.name, at: nowIso() });
+      } catch (error) {
+        // The provider is ok in the database; token-refresher's next sweep resumes its connectors.
+        this.logger.error(`provider.credentials_restored could not be sent (${(error as Error).message}); refreshes resume at the next sweep`);
+      }
+    }
+  }
+
   private async findProvider(manager: EntityManager, type: string, name: string): Promise<ProviderEntity> {
     // Locked on PostgreSQL: a connector being stored for it waits (FOR SHARE) until we decided.
     const lock = this.dataSource.options.type === 'postgres' ? { lock: { mode: 'pessimistic_write' as const } } : {};
@@ -195,8 +218,15 @@ export class ProviderConfigurationService {
     return out;
   }
 
-  private async applyWrites(manager: EntityManager, writes: PlannedWrite[]): Promise<void> {
+  /** Writes the plan; returns the updated providers whose credentials had been rejected (they are ok again). */
+  private async applyWrites(manager: EntityManager, writes: PlannedWrite[]): Promise<Array<{ id: string; type: string; name: string }>> {
     const now = nowIso();
+    const updates = writes.filter((w): w is Extract<PlannedWrite, { kind: 'update' }> => w.kind === 'update');
+    const restored: Array<{ id: string; type: string; name: string }> = [];
+    for (let i = 0; i < updates.length; i += INSERT_CHUNK) {
+      const ids = updates.slice(i, i + INSERT_CHUNK).map((w) => w.id);
+      restored.push(...(await manager.find(ProviderEntity, { where: { id: In(ids), state: 'credentials_rejected' }, select: { id: true, type: true, name: true } })));
+    }
     const added = writes.filter((w): w is Extract<PlannedWrite, { kind: 'add' }> => w.kind === 'add');
     for (let i = 0; i < added.length; i += INSERT_CHUNK) {
       const rows = added.slice(i, i + INSERT_CHUNK).map((w) => ({
@@ -221,10 +251,47 @@ export class ProviderConfigurationService {
           secrets: this.box.sealJson(write.settings.secrets),
           fingerprint: write.fingerprint,
           updatedAt: now,
+          // New settings or a new secret: whatever the provider refused before is worth trying again.
+          state: 'ok',
+          rejectedAt: null,
+          rejectedError: null,
         },
       );
     }
+    return restored;
   }
+}
+
+/** Status fields that GET /api/oauth-configurations shows beside each provider's parameters. */
+const STATUS_FIELDS: ReadonlyArray<readonly [name: string, isStatus: (value: unknown) => boolean]> = [
+  ['state', (value) => value === 'ok' || value === 'credentials_rejected'],
+  ['rejectedAt', (value) => value === null || typeof value === 'string'],
+  ['rejectedError', (value) => value === null || typeof value === 'string'],
+];
+
+/**
+ * The document without the status fields of the redacted read (`state`, `rejectedAt`,
+ * `rejectedError`), so that answer can be loaded back as a file: they are not settings. A value
+ * that is not a status (say `"state": "on"`) is left in and validated like any parameter.
+ */
+export function withoutProviderStatus(document: unknown): unknown {
+  if (!isPlainObject(document)) return document;
+  // structuredClone keeps keys such as "__proto__" as own data properties, for the validator to refuse.
+  const copy = structuredClone(document);
+  for (const providers of Object.values(copy)) {
+    if (!isPlainObject(providers)) continue;
+    for (const settings of Object.values(providers)) {
+      if (!isPlainObject(settings)) continue;
+      for (const [field, isStatus] of STATUS_FIELDS) {
+        if (Object.prototype.hasOwnProperty.call(settings, field) && isStatus(settings[field])) delete settings[field];
+      }
+    }
+  }
+  return copy;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function secretParameterNamesSafe(type: string): string[] {
