@@ -1,8 +1,8 @@
 import type { RetrySoon } from './refresh-schedule';
 
 /**
- * The database did not take a refresh's write: before the provider was called (nothing was asked
- * of it) or after it answered (its token set waits in the pending store). Retried within seconds.
+ * The database (or Redis) failed a refresh: before the provider was called (nothing was asked of
+ * it) or after it answered (its token set waits in the pending store). Retried within seconds.
  */
 export class RefreshStorageError extends Error implements RetrySoon {
   readonly retrySoon = true as const;
@@ -11,7 +11,7 @@ export class RefreshStorageError extends Error implements RetrySoon {
     const reason = cause instanceof Error ? cause.message.slice(0, 200) : 'unknown error';
     super(
       stage === 'before'
-        ? `the database cannot take a refresh of connector ${connectorId}, so the provider was not called: ${reason}`
+        ? `a refresh of connector ${connectorId} could not start (the database or Redis did not answer), so the provider was not called: ${reason}`
         : `the database did not take the refreshed tokens of connector ${connectorId}; they are kept for the next attempt: ${reason}`,
     );
     this.name = 'RefreshStorageError';

@@ -83,14 +83,14 @@ export class TokenRefreshService {
 
   private async refreshLocked(connectorId: string, mode: RefreshMode): Promise<RefreshOutcome> {
     const repo = this.dataSource.getRepository(ConnectorEntity);
-    const connector = await repo.findOneBy({ id: connectorId });
+    const connector = await beforeProvider(connectorId, () => repo.findOneBy({ id: connectorId }));
     if (!connector) return { status: 'missing' };
     if (connector.status === 'needs_reauth') return { status: 'needs_reauth', connector, reason: connector.lastError ?? 'sign-in required' };
     // A token set an earlier refresh obtained but could not store: write it, whatever else holds.
-    const kept = await this.pending.get(connector.id, connector.tokenVersion);
+    const kept = await beforeProvider(connectorId, () => this.pending.get(connector.id, connector.tokenVersion));
     if (kept !== undefined) return this.writePending(connector, kept);
     if (mode === 'if-due' && !this.isDue(connector)) return { status: 'fresh', connector };
-    const provider = await this.providers.findById(connector.providerId);
+    const provider = await beforeProvider(connectorId, () => this.providers.findById(connector.providerId));
     if (!provider) return this.markNeedsReauth(connector, 'provider_deleted');
     if (!definitionRefreshes(provider.definition)) return this.leaveSchedule(connector);
     if (provider.state === 'credentials_rejected') return { status: 'credentials_rejected', connector, provider: rejected(provider) };
@@ -221,6 +221,19 @@ export class TokenRefreshService {
       this.logger.error(`${FlowEvent.ConnectorNeedsReauth} could not be sent: ${(error as Error).message}`);
     }
     return { status: 'needs_reauth', connector: { ...connector, status: 'needs_reauth', lastError: reason, nextRefreshAt: null }, reason };
+  }
+}
+
+/**
+ * Runs a read a refresh needs before it may call the provider; a failure there (database or Redis
+ * not answering) becomes a RefreshStorageError: nothing was asked of the provider, so the job is
+ * retried within seconds, not on the provider's backoff.
+ */
+async function beforeProvider<T>(connectorId: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    throw new RefreshStorageError(connectorId, 'before', error);
   }
 }
 

@@ -5,6 +5,35 @@
 import { generateKeyPairSync } from 'node:crypto';
 import * as http from 'node:http';
 import Provider from 'oidc-provider';
+import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
+
+/**
+ * oidc-provider's own in-memory store is an LRU of 1,000 entries: a test with a few hundred
+ * sign-ins (several entries each) would see grants and refresh tokens evicted and refused as
+ * invalid_grant. This store keeps every entry until it expires.
+ */
+class UnboundedStore {
+  #entries = new Map();
+
+  get(key) {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expiry !== undefined && entry.expiry <= Date.now()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  set(key, value, { maxAge } = {}) {
+    this.#entries.set(key, { value, expiry: typeof maxAge === 'number' ? Date.now() + maxAge : undefined });
+  }
+
+  delete(key) {
+    this.#entries.delete(key);
+  }
+}
+const store = new UnboundedStore();
 
 const settings = JSON.parse(process.argv[2] ?? '{}');
 const clients = new Map((settings.clients ?? []).map((client) => [client.clientId, client]));
@@ -76,6 +105,7 @@ server.listen(0, '127.0.0.1', () => {
   const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'test-signing-key', use: 'sig', alg: 'RS256' };
 
   const provider = new Provider(issuer, {
+    adapter: (model) => new MemoryAdapter(model, store),
     clients: [...clients.values()].map((client) => ({
       client_id: client.clientId,
       client_secret: client.clientSecret,
