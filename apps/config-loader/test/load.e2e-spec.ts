@@ -48,6 +48,7 @@ async function insertConnector(
     tokenType: 'Bearer',
     scope: null,
     expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+    nextRefreshAt: new Date(Date.now() + 3300_000).toISOString(),
     params: '{}',
     metadata: '{}',
     lastError: null,
@@ -297,8 +298,8 @@ describe.each(TEST_DATABASE_KINDS)('config-loader load API on %s', (kind) => {
     const one = await loader.call('DELETE', '/api/oauth-configurations/dropbox/Dropbox-P/tokens?user=alice');
     expect(one.json).toEqual({ purged: 1, connectors: ['DropA'] });
     const repo = loader.dataSource.getRepository(ConnectorEntity);
-    expect(await repo.findOneByOrFail({ label: 'DropA' })).toMatchObject({ status: 'needs_reauth', accessToken: null, refreshToken: null });
-    expect(await repo.findOneByOrFail({ label: 'DropB' })).toMatchObject({ status: 'active' });
+    expect(await repo.findOneByOrFail({ label: 'DropA' })).toMatchObject({ status: 'needs_reauth', accessToken: null, refreshToken: null, nextRefreshAt: null });
+    expect(await repo.findOneByOrFail({ label: 'DropB' })).toMatchObject({ status: 'active', nextRefreshAt: expect.any(String) });
     const all = await loader.call('DELETE', '/api/oauth-configurations/dropbox/Dropbox-P/tokens');
     expect(all.json).toEqual({ purged: 2, connectors: ['DropA', 'DropB'] });
     expect((await loader.call('DELETE', '/api/oauth-configurations/dropbox/Nope/tokens')).status).toBe(404);

@@ -135,7 +135,17 @@ export class ProviderConfigurationService {
           ConnectorEntity,
           { id: In(connectors.map((c) => c.id)) },
           // The version bump makes a refresh that read the old tokens fail its guarded write instead of restoring them.
-          { accessToken: null, refreshToken: null, expiresAt: null, status: 'needs_reauth', lastError: 'tokens purged by the administrator', updatedAt: nowIso(), tokenVersion: () => 'token_version + 1' },
+          {
+            accessToken: null,
+            refreshToken: null,
+            expiresAt: null,
+            // Off the refresh schedule: the sweep never reads it again.
+            nextRefreshAt: null,
+            status: 'needs_reauth',
+            lastError: 'tokens purged by the administrator',
+            updatedAt: nowIso(),
+            tokenVersion: () => 'token_version + 1',
+          },
         );
       }
       return connectors;
