@@ -127,4 +127,16 @@ describe.each(TEST_DATABASE_KINDS)('no token set is lost when the database refus
     const after = await refreshCounts(oidc, clientId);
     expect({ refreshes: after.refreshes - before.refreshes, invalidGrant: after.invalidGrant - before.invalidGrant }).toEqual({ refreshes: 1, invalidGrant: 0 });
   });
+
+  it('a kept token set that cannot be opened (another key, damaged) is dropped and the refresh goes on', async () => {
+    const created = await rig.signIn(oidc, 'OIDC-DataLoss', `Damaged_${kind}`);
+    const before = await refreshCounts(oidc, clientId);
+    const pendingKey = new RedisPendingTokenStore(rig.redis, rig.config).key(created.id, created.tokenVersion);
+    await rig.redis.set(pendingKey, 'v1.not-a-sealed-value', 'EX', 600);
+    await refreshNow(created);
+    await waitFor('the refresh', async () => ((await rig.connector(created.label)).tokenVersion === 2 ? true : undefined));
+    expect(await rig.redis.exists(pendingKey)).toBe(0);
+    const after = await refreshCounts(oidc, clientId);
+    expect({ refreshes: after.refreshes - before.refreshes, invalidGrant: after.invalidGrant - before.invalidGrant }).toEqual({ refreshes: 1, invalidGrant: 0 });
+  });
 });

@@ -88,7 +88,8 @@ export class TokenRefreshService {
     if (connector.status === 'needs_reauth') return { status: 'needs_reauth', connector, reason: connector.lastError ?? 'sign-in required' };
     // A token set an earlier refresh obtained but could not store: write it, whatever else holds.
     const kept = await beforeProvider(connectorId, () => this.pending.get(connector.id, connector.tokenVersion));
-    if (kept !== undefined) return this.writePending(connector, kept);
+    const keptAnswer = kept === undefined ? undefined : await this.openKept(connector, kept);
+    if (keptAnswer) return this.writePending(connector, keptAnswer);
     if (mode === 'if-due' && !this.isDue(connector)) return { status: 'fresh', connector };
     const provider = await beforeProvider(connectorId, () => this.providers.findById(connector.providerId));
     if (!provider) return this.markNeedsReauth(connector, 'provider_deleted');
@@ -125,9 +126,22 @@ export class TokenRefreshService {
     await this.dataSource.getRepository(ConnectorEntity).update(where, { status: 'refresh_failed', lastError: describe(error) });
   }
 
+  /**
+   * Opens a kept token set. One that cannot be opened (sealed under a key this process does not
+   * have, or damaged) can never be written: it is dropped, and the refresh goes on as if there were none.
+   */
+  private async openKept(connector: ConnectorEntity, sealed: string): Promise<PendingTokenSet | undefined> {
+    try {
+      return this.tokens.openPending(connector.id, connector.tokenVersion, sealed);
+    } catch (error) {
+      this.logger.error(`connector ${connector.id}: a kept token set cannot be opened (${(error as Error).message}); dropping it`);
+      await this.dropPending(connector);
+      return undefined;
+    }
+  }
+
   /** Writes a token set kept from an earlier refresh of this token version, without calling the provider. */
-  private async writePending(connector: ConnectorEntity, sealed: string): Promise<RefreshOutcome> {
-    const answer = this.tokens.openPending(connector.id, connector.tokenVersion, sealed);
+  private async writePending(connector: ConnectorEntity, answer: PendingTokenSet): Promise<RefreshOutcome> {
     const { refreshToken } = this.tokens.open(connector);
     const updated = await this.writeTokens(connector, answer, refreshToken, true);
     this.logger.warn(`connector ${connector.id}: stored the token set of an earlier refresh whose database write had failed (the provider was not called again)`);
