@@ -99,6 +99,22 @@ describe('formatConfiguration', () => {
   it('says so when nothing is loaded', () => {
     expect(formatConfiguration({})).toMatch(/No OAuth providers are loaded yet/);
   });
+
+  it("shows each provider's state, and names the providers whose credentials were rejected with what to do", () => {
+    const text = formatConfiguration({
+      slack: {
+        'Slack-1': { CLIENT_ID: 'id-1', CLIENT_SECRET: '********', state: 'ok' },
+        'Slack-2': { CLIENT_ID: 'id-2', CLIENT_SECRET: '********', state: 'credentials_rejected', rejectedAt: '2026-11-30T10:00:00.000Z', rejectedError: 'invalid_client' },
+      },
+    });
+    const lines = text.split('\n');
+    expect(lines[0]).toMatch(/^type\s+provider\s+state\s+parameters$/);
+    expect(lines[2]).toMatch(/^slack\s+Slack-1\s+ok\s+CLIENT_ID=id-1 CLIENT_SECRET=\*{8}$/);
+    expect(lines[3]).toMatch(/^slack\s+Slack-2\s+credentials_rejected \(invalid_client since 2026-11-30T10:00:00.000Z\)\s+CLIENT_ID=id-2 CLIENT_SECRET=\*{8}$/);
+    expect(text).not.toContain('rejectedAt=');
+    expect(text).toContain("1 provider refused Flow's client credentials: slack/Slack-2.");
+    expect(lines.pop()).toBe('2 providers of 1 connector type');
+  });
 });
 
 describe('formatConnectorTypes and formatUsers', () => {

@@ -243,7 +243,7 @@ describe('pm2 deployment (ecosystem.config.js, built dist)', () => {
 
     const list = cli(main, ['list']);
     expect(list.code).toBe(0);
-    expect(list.stdout).toMatch(/google_gmail\s+Gmail-1\s+CLIENT_ID=smoke-client-id CLIENT_SECRET=\*{8}/);
+    expect(list.stdout).toMatch(/google_gmail\s+Gmail-1\s+ok\s+CLIENT_ID=smoke-client-id CLIENT_SECRET=\*{8}/);
     expect(cli(main, ['frobnicate']).code).toBe(2);
     for (const run of [dry, invalid, list]) expect(run.output).not.toContain(SECRET);
     // The dry run wrote nothing.

@@ -155,7 +155,7 @@ describe('token-refresher background refresh', () => {
         id: randomUUID(), label: 'Rate_Limited', providerId: rl?.id, type: 'odata', providerName: 'Rate-Limited', owner: 'alice', status: 'active',
         accessToken: box.seal('at-old'), refreshToken: box.seal('rt-old'), tokenType: 'Bearer', scope: null,
         // Issued an hour ago, expiring in a minute: due now.
-        expiresAt: new Date(Date.now() + 60_000).toISOString(), params: '{}', metadata: '{}', lastError: null, tokenVersion: 1, createdAt: now, updatedAt: new Date(Date.now() - 3600_000).toISOString(),
+        expiresAt: new Date(Date.now() + 60_000).toISOString(), nextRefreshAt: now, params: '{}', metadata: '{}', lastError: null, tokenVersion: 1, createdAt: now, updatedAt: now,
       });
       await app.get(DataSource).getRepository(ConnectorEntity).insert(connector);
       await app.get(RefreshProducer).schedule(connector, 'created');
@@ -177,7 +177,7 @@ describe('token-refresher background refresh', () => {
     await queue.remove(RefreshProducer.jobId(created.id, 1));
     expect(await queue.getJob(RefreshProducer.jobId(created.id, 1))).toBeUndefined();
     const healed = await app.get(RefreshSweep).run();
-    expect(healed).toBeGreaterThanOrEqual(1);
+    expect(healed.recreated).toBeGreaterThanOrEqual(1);
     expect(await queue.getJob(RefreshProducer.jobId(created.id, 1))).toBeDefined();
   });
 });

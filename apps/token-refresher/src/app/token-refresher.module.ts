@@ -1,7 +1,10 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, type INestApplication, Module } from '@nestjs/common';
 import { FlowRuntimeModule } from '@flow-oauth/app-runtime';
 import type { FlowConfig } from '@flow-oauth/config';
+import { BullMqServer } from '@flow-oauth/messaging';
+import { FlowApp } from '@flow-oauth/queue-contracts';
 import { TokenRefreshModule } from '@flow-oauth/token-refresh';
+import { ProviderEventsController } from './provider-events.controller';
 import { TokenRefreshProcessor } from './token-refresh.processor';
 
 /** token-refresher: background refresh jobs with retries, and the safety sweep. */
@@ -14,7 +17,14 @@ export class TokenRefresherModule {
         FlowRuntimeModule.forRoot(config, { runMigrations: false, workQueues: true }),
         TokenRefreshModule,
       ],
+      controllers: [ProviderEventsController],
       providers: [TokenRefreshProcessor],
     };
   }
+}
+
+/** Connects the BullMQ event transport: token-refresher hears provider.credentials_restored. */
+export async function configureTokenRefresher(app: INestApplication, config: FlowConfig): Promise<void> {
+  app.connectMicroservice({ strategy: new BullMqServer({ connection: { url: config.redisUrl }, prefix: config.queuePrefix, group: FlowApp.TokenRefresher }) });
+  await app.startAllMicroservices();
 }

@@ -16,6 +16,10 @@ export interface FlowConfig {
   encryptionKey: Buffer;
   flowEnv: DeploymentEnvironment;
   refreshMarginSeconds: number;
+  /** Refresh jobs in flight per token-refresher process (REFRESH_CONCURRENCY). */
+  refreshConcurrency: number;
+  /** How often the safety sweep runs across all token-refresher processes (REFRESH_SWEEP_SECONDS). */
+  refreshSweepSeconds: number;
   allowedRedirectOrigins: string[];
   maxConfigBytes: number;
   dataDir: string;

@@ -25,6 +25,8 @@ describe('loadConfig', () => {
       returnUrl: 'http://localhost:3000/Thingworx/Oauths/oauth/return',
       flowEnv: 'production',
       refreshMarginSeconds: 300,
+      refreshConcurrency: 16,
+      refreshSweepSeconds: 60,
       allowedRedirectOrigins: [],
       maxConfigBytes: 5 * 1024 * 1024,
       generated: ['FLOW_ADMIN_KEY', 'FLOW_SERVICE_KEY', 'FLOW_ENCRYPTION_KEY'],
@@ -49,6 +51,8 @@ describe('loadConfig', () => {
           FLOW_PUBLIC_URL: 'ftp://x',
           FLOW_ENV: 'prod',
           REFRESH_MARGIN_SECONDS: '-1',
+          REFRESH_CONCURRENCY: '0',
+          REFRESH_SWEEP_SECONDS: '1.5',
           FLOW_ALLOWED_REDIRECT_ORIGINS: 'https://a.example.com/path',
           FLOW_MAX_CONFIG_BYTES: 'lots',
           FLOW_ENCRYPTION_KEY: secretish,
@@ -61,7 +65,7 @@ describe('loadConfig', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as ConfigError).message;
-    for (const name of ['DATABASE_URL', 'REDIS_URL', 'FLOW_OAUTH_PORT', 'FLOW_PUBLIC_URL', 'FLOW_ENV', 'REFRESH_MARGIN_SECONDS', 'FLOW_ALLOWED_REDIRECT_ORIGINS', 'FLOW_MAX_CONFIG_BYTES', 'FLOW_ENCRYPTION_KEY', 'FLOW_ADMIN_KEY']) {
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'FLOW_OAUTH_PORT', 'FLOW_PUBLIC_URL', 'FLOW_ENV', 'REFRESH_MARGIN_SECONDS', 'REFRESH_CONCURRENCY', 'REFRESH_SWEEP_SECONDS', 'FLOW_ALLOWED_REDIRECT_ORIGINS', 'FLOW_MAX_CONFIG_BYTES', 'FLOW_ENCRYPTION_KEY', 'FLOW_ADMIN_KEY']) {
       expect(message).toContain(name);
     }
     expect(message).not.toContain(secretish);

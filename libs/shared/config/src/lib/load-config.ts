@@ -6,6 +6,9 @@ import { type DatabaseSettings, type FlowConfig, RETURN_PATH } from './flow-conf
 import { readOrCreateGeneratedKeys } from './generated-keys';
 import { parseBindHost, parseTrustProxy } from './network-settings';
 
+/** REFRESH_CONCURRENCY when unset (provisional until bench/refresh has measured it). */
+export const DEFAULT_REFRESH_CONCURRENCY = 16;
+
 const ENVIRONMENTS: readonly DeploymentEnvironment[] = ['local', 'development', 'staging', 'pre_prod', 'production'];
 /** Shortest admin / service key NODE_ENV=production accepts (generated keys are 43 characters or more). */
 export const MIN_KEY_LENGTH = 32;
@@ -44,6 +47,10 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
   const flowEnv = (get('FLOW_ENV') ?? 'production') as DeploymentEnvironment;
   if (!ENVIRONMENTS.includes(flowEnv)) problems.push(`FLOW_ENV must be one of ${ENVIRONMENTS.join(', ')}`);
   const refreshMarginSeconds = integer('REFRESH_MARGIN_SECONDS', 300, 0, 86_400);
+  // Provisional default: refreshes wait on the provider's HTTP answer, so a process keeps several in
+  // flight; the refresh benchmark (bench/refresh) sets the final figure.
+  const refreshConcurrency = integer('REFRESH_CONCURRENCY', DEFAULT_REFRESH_CONCURRENCY, 1, 1000);
+  const refreshSweepSeconds = integer('REFRESH_SWEEP_SECONDS', 60, 1, 3600);
   const maxConfigBytes = integer('FLOW_MAX_CONFIG_BYTES', 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
   const allowedRedirectOrigins = (get('FLOW_ALLOWED_REDIRECT_ORIGINS') ?? '')
     .split(',')
@@ -120,6 +127,8 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
     encryptionKey,
     flowEnv,
     refreshMarginSeconds,
+    refreshConcurrency,
+    refreshSweepSeconds,
     allowedRedirectOrigins,
     maxConfigBytes,
     dataDir,

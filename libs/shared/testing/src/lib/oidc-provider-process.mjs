@@ -5,6 +5,35 @@
 import { generateKeyPairSync } from 'node:crypto';
 import * as http from 'node:http';
 import Provider from 'oidc-provider';
+import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
+
+/**
+ * oidc-provider's own in-memory store is an LRU of 1,000 entries: a test with a few hundred
+ * sign-ins (several entries each) would see grants and refresh tokens evicted and refused as
+ * invalid_grant. This store keeps every entry until it expires.
+ */
+class UnboundedStore {
+  #entries = new Map();
+
+  get(key) {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expiry !== undefined && entry.expiry <= Date.now()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  set(key, value, { maxAge } = {}) {
+    this.#entries.set(key, { value, expiry: typeof maxAge === 'number' ? Date.now() + maxAge : undefined });
+  }
+
+  delete(key) {
+    this.#entries.delete(key);
+  }
+}
+const store = new UnboundedStore();
 
 const settings = JSON.parse(process.argv[2] ?? '{}');
 const clients = new Map((settings.clients ?? []).map((client) => [client.clientId, client]));
@@ -76,6 +105,7 @@ server.listen(0, '127.0.0.1', () => {
   const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'test-signing-key', use: 'sig', alg: 'RS256' };
 
   const provider = new Provider(issuer, {
+    adapter: (model) => new MemoryAdapter(model, store),
     clients: [...clients.values()].map((client) => ({
       client_id: client.clientId,
       client_secret: client.clientSecret,
@@ -148,7 +178,7 @@ server.listen(0, '127.0.0.1', () => {
       const fromHeader = basicClientId(req.headers.authorization);
       const clientAuth = fromHeader !== undefined ? 'client_secret_basic' : params.has('client_secret') ? 'client_secret_post' : 'none';
       const clientId = fromHeader ?? params.get('client_id') ?? undefined;
-      recorded.push({
+      const entry = {
         endpoint: TOKEN_ENDPOINTS.get(url.pathname),
         path: url.pathname,
         clientAuth,
@@ -156,7 +186,23 @@ server.listen(0, '127.0.0.1', () => {
         grantType: params.get('grant_type') ?? undefined,
         params: [...params.keys()],
         accept: req.headers.accept,
-      });
+      };
+      recorded.push(entry);
+      // The outcome too (status and the OAuth error code, never a token): tests count refusals such
+      // as a reused refresh token (invalid_grant).
+      const end = res.end.bind(res);
+      res.end = (chunk, ...rest) => {
+        entry.status = res.statusCode;
+        if (res.statusCode >= 400 && chunk) {
+          try {
+            const code = JSON.parse(String(chunk)).error;
+            if (typeof code === 'string') entry.error = code;
+          } catch {
+            // not JSON: no code to record
+          }
+        }
+        return end(chunk, ...rest);
+      };
       const registered = clients.get(clientId)?.tokenEndpointAuthMethod ?? 'client_secret_basic';
       if (settings.strictClientAuth !== false && clientAuth !== 'none' && clientAuth !== registered) {
         return json(res, 401, {
