@@ -1,6 +1,7 @@
 import { Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { OAuthProtocolError } from '@flow-oauth/oauth-client';
+import { RefreshMetrics } from '@flow-oauth/observability';
 import { QueueName, type RefreshJobData, TokenRefreshJobName } from '@flow-oauth/queue-contracts';
 import { jobTokenVersion, RefreshSweep, TokenRefreshService } from '@flow-oauth/token-refresh';
 import { DelayedError, type Job } from 'bullmq';
@@ -18,6 +19,7 @@ export class TokenRefreshProcessor extends WorkerHost implements OnApplicationBo
   constructor(
     private readonly refresher: TokenRefreshService,
     private readonly sweep: RefreshSweep,
+    private readonly metrics: RefreshMetrics,
   ) {
     super();
   }
@@ -28,13 +30,21 @@ export class TokenRefreshProcessor extends WorkerHost implements OnApplicationBo
 
   async process(job: RefreshJob, token?: string): Promise<string> {
     switch (job.name) {
-      case TokenRefreshJobName.RefreshConnector:
+      case TokenRefreshJobName.RefreshConnector: {
+        const started = performance.now();
+        // Lag behind the due time: the first attempt only (a retry or a Retry-After wait is late on purpose).
+        const lag = job.attemptsMade === 0 && !job.data.rateLimited ? (Date.now() - job.timestamp - (job.opts.delay ?? 0)) / 1000 : undefined;
         try {
-          return (await this.refresher.refreshConnector(job.data.connectorId, 'if-due')).status;
+          const outcome = await this.refresher.refreshConnector(job.data.connectorId, 'if-due');
+          this.metrics.recordOutcome(outcome.status, (performance.now() - started) / 1000, lag);
+          return outcome.status;
         } catch (error) {
+          const transient = error instanceof OAuthProtocolError && error.kind === 'transient';
+          this.metrics.recordOutcome(transient ? 'transient_error' : 'error', (performance.now() - started) / 1000, lag);
           await this.honourRetryAfter(job, error, token);
           throw error;
         }
+      }
       case TokenRefreshJobName.Sweep:
         return `re-created ${await this.sweep.run()}`;
       default:

@@ -6,3 +6,4 @@ export * from './lib/oauth1-test-server';
 export * from './lib/recording-http-server';
 export { HttpSession, type SessionResponse } from './lib/http-session';
 export * from './lib/api-call';
+export * from './lib/prometheus-text';

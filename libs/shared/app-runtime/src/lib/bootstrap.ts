@@ -1,8 +1,9 @@
 import type { DynamicModule, INestApplication, INestApplicationContext } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, type FlowConfig, loadConfig } from '@flow-oauth/config';
+import { ConfigError, type FlowConfig, instancePort, loadConfig } from '@flow-oauth/config';
 import { ApiExceptionFilter } from '@flow-oauth/http-common';
+import { createProcessLogger, useProcessLogger } from '@flow-oauth/observability';
 import { EncryptionKeyMismatchError } from '@flow-oauth/persistence';
 import { waitForRedis } from '@flow-oauth/redis';
 
@@ -13,6 +14,7 @@ export interface HttpAppSpec {
   /** pm2 name, used as the logger context. */
   name: string;
   module: (config: FlowConfig) => DynamicModule;
+  /** The configured port; pm2 instance i listens on `instancePort(port, i)`. */
   port: (config: FlowConfig) => number;
   /** Extra set-up before listen (microservice transports, middleware). */
   configure?: (app: INestApplication, config: FlowConfig) => Promise<void> | void;
@@ -20,7 +22,9 @@ export interface HttpAppSpec {
 
 /** Builds an HTTP app the way every process runs: JSON errors, raw bodies, shutdown hooks. */
 export async function createHttpApp(spec: HttpAppSpec, config: FlowConfig): Promise<INestApplication> {
-  const app = await NestFactory.create(spec.module(config), { bodyParser: false, bufferLogs: false, abortOnError: false });
+  // Lines logged while the app starts wait for the JSON logger (FlowRuntimeModule's nestjs-pino).
+  const app = await NestFactory.create(spec.module(config), { bodyParser: false, bufferLogs: true, abortOnError: false });
+  useProcessLogger(app);
   app.useGlobalFilters(new ApiExceptionFilter());
   app.enableShutdownHooks();
   const http = app.getHttpAdapter().getInstance() as { disable?: (name: string) => void };
@@ -37,12 +41,14 @@ export async function runHttpApp(spec: HttpAppSpec): Promise<INestApplicationCon
     config = loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
+      Logger.overrideLogger(createProcessLogger(spec.name));
       logger.error(error.message);
       process.exitCode = CONFIG_EXIT_CODE;
       return undefined;
     }
     throw error;
   }
+  Logger.overrideLogger(createProcessLogger(spec.name, config.instance, config.log));
   for (const warning of config.warnings) logger.warn(warning);
   if (config.generated.length > 0) {
     logger.log(`Generated ${config.generated.join(', ')} into ${config.dataDir} (keep this folder; back it up with the database).`);
@@ -50,7 +56,7 @@ export async function runHttpApp(spec: HttpAppSpec): Promise<INestApplicationCon
   await waitForRedis(config.redisUrl, logger);
   try {
     const app = await createHttpApp(spec, config);
-    await app.listen(spec.port(config));
+    await app.listen(instancePort(spec.port(config), config.instance));
     logger.log(`${spec.name} listening on ${await app.getUrl()}`);
     process.send?.('ready');
     return app;
