@@ -37,7 +37,12 @@ function stdoutDestination(settings: LogSettings): DestinationStream {
   if (settings.format === 'pretty') {
     // In-process and synchronous (pino-pretty's transport runs in a worker thread, out of reach of
     // the same capture): development only, so its cost per line does not matter.
-    const pretty = prettyFactory({ translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,app,instance' });
+    const pretty = prettyFactory({
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname,app,instance,context',
+      messageFormat: '{if context}[{context}] {end}{msg}',
+      singleLine: true,
+    });
     return { write: (line: string) => void process.stdout.write(pretty(line)) };
   }
   return { write: (line: string) => void process.stdout.write(line) };
