@@ -5,4 +5,5 @@ export * from './lib/observability.module';
 export * from './lib/queue-metrics';
 export * from './lib/refresh-metrics';
 export * from './lib/request-id';
+export * from './lib/request-observer.middleware';
 export * from './lib/route-label';

@@ -1,14 +1,9 @@
 import { LogCapture } from '@flow-oauth/testing';
-import { pinoHttp } from 'pino-http';
-import { loggerParams } from './logging';
+import { createRootLogger } from './logging';
 
-/** The root logger nestjs-pino builds from these parameters (pino-http's own factory). */
-function rootLogger(format: 'json' | 'pretty', level: 'info' | 'debug' = 'info') {
-  const [options, destination] = loggerParams('token-refresher', 1, { level, format }).pinoHttp as [object, { write(line: string): void }];
-  return pinoHttp(options, destination).logger;
-}
+const rootLogger = (format: 'json' | 'pretty') => createRootLogger('token-refresher', 1, { level: 'info', format });
 
-describe('loggerParams', () => {
+describe('createRootLogger', () => {
   it('writes JSON lines to stdout with level label, ISO time, app and instance, and redacts credentials in any headers object', () => {
     const capture = new LogCapture().start();
     try {

@@ -2,8 +2,9 @@ import { type DynamicModule, Global, type MiddlewareConsumer, Module, type NestM
 import type { LogSettings } from '@flow-oauth/config';
 import { LoggerModule } from 'nestjs-pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { HttpMetrics, HttpMetricsMiddleware } from './http-metrics';
-import { loggerParams } from './logging';
+import { HttpMetrics } from './http-metrics';
+import { createRootLogger, loggerParams } from './logging';
+import { ACCESS_LOG, RequestObserverMiddleware } from './request-observer.middleware';
 import { MetricsController } from './metrics.controller';
 
 export interface ObservabilityOptions {
@@ -17,25 +18,26 @@ export interface ObservabilityOptions {
 /**
  * One Prometheus registry per process (injected as prom-client's `Registry`; not the library's
  * global one, so several apps in one test process do not collide), Node's default process metrics
- * under their standard names, `GET /metrics`, HTTP latency by route, and JSON logs through
- * nestjs-pino with an access log. Every process imports it (FlowRuntimeModule).
+ * under their standard names, `GET /metrics`, HTTP latency by route, and JSON logs: Nest's logger
+ * through nestjs-pino, and an access log. Every process imports it (FlowRuntimeModule).
  */
 @Global()
 @Module({})
 export class ObservabilityModule implements NestModule {
   static forRoot(options: ObservabilityOptions): DynamicModule {
+    const root = createRootLogger(options.app, options.instance, options.log);
     return {
       module: ObservabilityModule,
-      imports: [LoggerModule.forRoot(loggerParams(options.app, options.instance, options.log))],
+      imports: [LoggerModule.forRoot(loggerParams(root))],
       controllers: [MetricsController],
-      providers: [{ provide: Registry, useFactory: () => processRegistry(options) }, HttpMetrics, HttpMetricsMiddleware],
+      providers: [{ provide: Registry, useFactory: () => processRegistry(options) }, { provide: ACCESS_LOG, useValue: root }, HttpMetrics, RequestObserverMiddleware],
       exports: [Registry],
     };
   }
 
   configure(consumer: MiddlewareConsumer): void {
     // The same route form nestjs-pino uses: every path, including `/`, without Nest's wildcard warning.
-    consumer.apply(HttpMetricsMiddleware).forRoutes({ path: '{/*splat}', method: RequestMethod.ALL });
+    consumer.apply(RequestObserverMiddleware).forRoutes({ path: '{/*splat}', method: RequestMethod.ALL });
   }
 }
 
