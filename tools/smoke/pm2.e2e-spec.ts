@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { parsePrometheusText } from '@flow-oauth/testing';
 import { deleteRedisKeys } from '../redis-keys';
 
 // The documented operations, end to end: ecosystem.config.js under a private pm2 daemon (never the
@@ -20,8 +21,12 @@ const SECRET = `smoke-secret-${randomBytes(8).toString('hex')}`;
 interface Pm2Process {
   name: string;
   pm_id: number;
-  pm2_env: { status: string; restart_time: number; pm_uptime: number; pm_out_log_path: string; pm_err_log_path: string };
+  pid: number;
+  pm2_env: { status: string; restart_time: number; pm_uptime: number; pm_out_log_path: string; pm_err_log_path: string; NODE_APP_INSTANCE?: number };
 }
+
+/** Instance i of an app listens on its configured port + 100 × i (libs/shared/config, instancePort). */
+const INSTANCE_PORT_STEP = 100;
 
 interface Deployment {
   home: string;
@@ -35,7 +40,8 @@ async function deployment(root: string, name: string, overrides: Record<string, 
   const home = path.join(root, `${name}-pm2`);
   const dataDir = path.join(root, `${name}-data`);
   fs.mkdirSync(home, { recursive: true });
-  const ports = { 'config-loader': await freePort(), 'flow-oauth-server': await freePort(), 'token-refresher': await freePort() };
+  // The scaled-out instances of flow-oauth-server and token-refresher need port + 100 free too.
+  const ports = { 'config-loader': await freePort(), 'flow-oauth-server': await freePort(INSTANCE_PORT_STEP), 'token-refresher': await freePort(INSTANCE_PORT_STEP) };
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(FLOW_|PM2_|DATABASE_URL$|REDIS_URL$|REFRESH_MARGIN_SECONDS$|\w+_PORT$)/.test(key)));
   const env: NodeJS.ProcessEnv = {
     ...inherited,
@@ -148,15 +154,28 @@ function cli(d: Deployment, args: string[]) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr, output: `${result.stdout}${result.stderr}` };
 }
 
-function freePort(): Promise<number> {
+/** A free port; with `alsoFree`, one whose port + alsoFree is free as well. */
+async function freePort(alsoFree?: number): Promise<number> {
+  for (;;) {
+    const port = await listenOnce(0);
+    if (alsoFree === undefined) return port;
+    if (port + alsoFree <= 65_535 && (await listenOnce(port + alsoFree).then(() => true, () => false))) return port;
+  }
+}
+
+function listenOnce(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
+    server.listen(port, '127.0.0.1', () => {
+      const { port: bound } = server.address() as net.AddressInfo;
+      server.close(() => resolve(bound));
     });
   });
+}
+
+function processesNamed(d: Deployment, name: string): Pm2Process[] {
+  return jlist(d).filter((p) => p.name === name);
 }
 
 function logsOf(p: Pm2Process): string {
@@ -291,24 +310,79 @@ describe('pm2 deployment (ecosystem.config.js, built dist)', () => {
     expect(`${result.stdout}${result.stderr}`).not.toContain(short);
   }, 30_000);
 
+  it('logs JSON lines into the pm2 log: an access line per request (route pattern, status, request id), never a key', async () => {
+    const key = adminKey(main);
+    const res = await fetch(`http://127.0.0.1:${main.ports['config-loader']}/api/oauth-configurations/slack/Nope-1`, { method: 'DELETE', headers: { appKey: key, 'X-Request-Id': 'smoke-req-1' } });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('x-request-id')).toBe('smoke-req-1');
+    const access = await waitFor(
+      'the access line is in the pm2 log',
+      () => {
+        const lines = logsOf(processNamed(main, 'config-loader') as Pm2Process).split('\n').filter((l) => l.startsWith('{'));
+        return lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['reqId'] === 'smoke-req-1');
+      },
+      5_000,
+    );
+    expect(access).toMatchObject({ level: 'info', app: 'config-loader', method: 'DELETE', route: '/api/oauth-configurations/:type/:provider', path: '/api/oauth-configurations/slack/Nope-1', statusCode: 404 });
+    for (const p of jlist(main)) {
+      expect(logsOf(p)).not.toContain(key);
+      // Every line a process logged is JSON (stdout; stderr is left to Node's own warnings and crashes).
+      for (const line of fs.readFileSync(p.pm2_env.pm_out_log_path, 'utf8').split('\n').filter(Boolean)) expect(() => JSON.parse(line)).not.toThrow();
+    }
+  }, 30_000);
+
+  it('pm2 scale gives every instance its own port (+100 each) answering /health and /metrics: token-refresher and flow-oauth-server at 2', async () => {
+    for (const name of ['token-refresher', 'flow-oauth-server'] as const) {
+      pm2(main, ['scale', name, '2']);
+      await waitFor(`two ${name} instances online`, () => {
+        const list = processesNamed(main, name);
+        return (list.length === 2 && list.every((p) => p.pm2_env.status === 'online')) || undefined;
+      }, 60_000, () => describeProcesses(main));
+      const list = processesNamed(main, name);
+      expect(list.map((p) => p.pm2_env.NODE_APP_INSTANCE).sort()).toEqual([0, 1]);
+      expect(new Set(list.map((p) => p.pid)).size).toBe(2);
+      const ports = [main.ports[name], main.ports[name] + INSTANCE_PORT_STEP];
+      for (const port of ports) {
+        await waitFor(`${name} on port ${port} answers GET /health with 200`, async () => (await status(`http://127.0.0.1:${port}/health`)) === 200 || undefined, 30_000, () => describeProcesses(main));
+        const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) });
+        const metrics = parsePrometheusText(await res.text());
+        expect(res.status).toBe(200);
+        expect(metrics.find('process_start_time_seconds', { app: name })).toHaveLength(1);
+        if (name === 'token-refresher') expect(metrics.find('flow_queue_jobs', { queue: 'token-refresh', state: 'delayed' })).toHaveLength(1);
+        else expect(metrics.types.get('flow_http_request_duration_seconds')).toBe('histogram');
+      }
+      // Neither instance crashed on a taken port.
+      for (const p of processesNamed(main, name)) expect(p.pm2_env.restart_time).toBe(0);
+    }
+    // The second flow-oauth-server serves the loaded provider as the first does.
+    const second = await fetch(`http://127.0.0.1:${main.ports['flow-oauth-server'] + INSTANCE_PORT_STEP}/api/providers`, { headers: { appKey: adminKey(main) } });
+    expect(await second.text()).toContain('Gmail-1');
+  }, 150_000);
+
   it('pm2 restart flow-oauth-server brings it back online and healthy, still serving the loaded provider', async () => {
-    const before = processNamed(main, 'flow-oauth-server');
+    const before = processesNamed(main, 'flow-oauth-server');
+    expect(before.length).toBeGreaterThanOrEqual(1);
     pm2(main, ['restart', 'flow-oauth-server']);
     await waitFor(
-      'flow-oauth-server restarted and online',
+      'every flow-oauth-server instance restarted and online',
       () => {
-        const now = processNamed(main, 'flow-oauth-server');
-        return (now && now.pm2_env.status === 'online' && now.pm2_env.restart_time > (before?.pm2_env.restart_time ?? 0)) || undefined;
+        const now = processesNamed(main, 'flow-oauth-server');
+        return (now.length === before.length && now.every((p) => p.pm2_env.status === 'online' && p.pm2_env.restart_time > 0)) || undefined;
       },
       60_000,
     );
     await allOnlineAndHealthy(main);
+    // Each instance is back on its own port (instances keep their NODE_APP_INSTANCE across restarts).
+    for (const p of processesNamed(main, 'flow-oauth-server')) {
+      const port = main.ports['flow-oauth-server'] + INSTANCE_PORT_STEP * (p.pm2_env.NODE_APP_INSTANCE ?? 0);
+      await waitFor(`flow-oauth-server instance ${p.pm2_env.NODE_APP_INSTANCE} healthy on ${port}`, async () => (await status(`http://127.0.0.1:${port}/health`)) === 200 || undefined, 30_000);
+    }
     const providers = await api(main, 'flow-oauth-server', 'GET', '/api/providers');
     expect(providers.status).toBe(200);
     expect(providers.text).toContain('Gmail-1');
     expect(providers.text).not.toContain(SECRET);
     // The other two were not touched.
-    for (const name of ['config-loader', 'token-refresher']) expect(processNamed(main, name)?.pm2_env.restart_time).toBe(0);
+    for (const name of ['config-loader', 'token-refresher']) for (const p of processesNamed(main, name)) expect(p.pm2_env.restart_time).toBe(0);
   }, 90_000);
 
   it('with Redis unreachable, says so clearly in the pm2 log within seconds and does not restart-loop', async () => {

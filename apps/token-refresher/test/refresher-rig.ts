@@ -4,7 +4,7 @@ import type { FlowConfig } from '@flow-oauth/config';
 import { OAuthClient } from '@flow-oauth/oauth-client';
 import { buildDataSourceOptions, ConnectorEntity, nowIso, prepareDatabase } from '@flow-oauth/persistence';
 import { ProviderConfigModule, ProviderConfigurationService, ProviderReader } from '@flow-oauth/provider-config';
-import { QueueName } from '@flow-oauth/queue-contracts';
+import { FlowApp, QueueName } from '@flow-oauth/queue-contracts';
 import { bullConnectionOptions } from '@flow-oauth/redis';
 import { SecretBox } from '@flow-oauth/secrets';
 import { createTestDatabase, type OidcTestServer, testConfig, testRedisPrefix, type TestDatabase, type TestDatabaseKind } from '@flow-oauth/testing';
@@ -65,7 +65,7 @@ export async function startRig(kind: TestDatabaseKind, env: Record<string, strin
   @Module({})
   class LoaderModule {}
   const loader: INestApplicationContext = await NestFactory.createApplicationContext(
-    { module: LoaderModule, imports: [FlowRuntimeModule.forRoot(config, { runMigrations: true, workQueues: false }), ProviderConfigModule] },
+    { module: LoaderModule, imports: [FlowRuntimeModule.forRoot(config, { app: FlowApp.ConfigLoader, runMigrations: true, workQueues: false }), ProviderConfigModule] },
   );
 
   const rig: RefresherRig = {

@@ -8,3 +8,4 @@ export * from './lib/refresh-sweep';
 export * from './lib/sweep-timer';
 export * from './lib/token-refresh.module';
 export * from './lib/token-refresh.service';
+export * from './lib/refresh-outcome-kind';

@@ -2,14 +2,13 @@ import { type BeforeApplicationShutdown, Inject, Logger, type OnApplicationBoots
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { OAuthProtocolError } from '@flow-oauth/oauth-client';
+import { RefreshMetrics, type RefreshOutcomeLabel } from '@flow-oauth/observability';
 import { QueueName, type RefreshJobData, TokenRefreshJobName } from '@flow-oauth/queue-contracts';
 import {
   jobTokenVersion,
-  LockTimeoutError,
-  ProviderChangedError,
-  RefreshStorageError,
+  refreshFailureKind,
+  refreshOutcomeKind,
   refreshRetryDelay,
-  StaleTokenWriteError,
   SweepTimer,
   TokenRefreshService,
 } from '@flow-oauth/token-refresh';
@@ -35,29 +34,8 @@ function refreshBackoff(attemptsMade: number, _type?: string, error?: Error, job
 export const JOB_LOCK_MS = 8_000;
 export const STALLED_CHECK_MS = 4_000;
 
-/**
- * How a refresh ended, as recordOutcome reports it:
- * - refreshed / recovered_pending (a token set kept from a refresh whose database write had failed);
- * - fresh, not_refreshable, needs_reauth, credentials_rejected, missing (no call to the provider,
- *   or the provider refused for good);
- * - provider_error (network, 5xx, 429: retried), storage_error (the database refused a write:
- *   retried within seconds), provider_changed (a load replaced the credentials the provider just
- *   refused: retried within seconds), lock_busy, stale (tokens purged meanwhile), error.
- */
-export type RefreshOutcomeKind =
-  | 'refreshed'
-  | 'recovered_pending'
-  | 'fresh'
-  | 'not_refreshable'
-  | 'needs_reauth'
-  | 'credentials_rejected'
-  | 'missing'
-  | 'provider_error'
-  | 'storage_error'
-  | 'provider_changed'
-  | 'lock_busy'
-  | 'stale'
-  | 'error';
+/** How a refresh ended (the metric's outcome label; the kinds are listed with REFRESH_OUTCOMES). */
+export type RefreshOutcomeKind = RefreshOutcomeLabel;
 
 /** One refresh, measured: what the metrics of issue 7 need. */
 export interface RefreshRecord {
@@ -92,6 +70,7 @@ export class TokenRefreshProcessor extends WorkerHost implements OnApplicationBo
     private readonly refresher: TokenRefreshService,
     private readonly sweepTimer: SweepTimer,
     @Inject(FLOW_CONFIG) private readonly config: FlowConfig,
+    private readonly metrics: RefreshMetrics,
   ) {
     super();
   }
@@ -128,12 +107,12 @@ export class TokenRefreshProcessor extends WorkerHost implements OnApplicationBo
     };
     try {
       const outcome = await this.refresher.refreshConnector(job.data.connectorId, 'if-due');
-      const kind: RefreshOutcomeKind = outcome.status === 'refreshed' && outcome.source === 'pending' ? 'recovered_pending' : outcome.status;
+      const kind = refreshOutcomeKind(outcome);
       const detail = outcome.status === 'credentials_rejected' ? `${outcome.provider.type}/${outcome.provider.provider}: ${outcome.provider.rejectedError ?? 'invalid_client'}` : undefined;
       this.recordOutcome(measure(kind, detail));
       return kind;
     } catch (error) {
-      this.recordOutcome(measure(failureKind(error), error instanceof Error ? error.message : undefined));
+      this.recordOutcome(measure(refreshFailureKind(error), error instanceof Error ? error.message : undefined));
       await this.honourRetryAfter(job, error, token);
       throw error;
     }
@@ -144,6 +123,7 @@ export class TokenRefreshProcessor extends WorkerHost implements OnApplicationBo
    * known: one log line per outcome (never a secret). Metrics hook in here.
    */
   recordOutcome(record: RefreshRecord): void {
+    this.metrics.recordOutcome(record.outcome, record.durationMs / 1000, record.lagMs === undefined ? undefined : record.lagMs / 1000);
     const lag = record.lagMs === undefined ? '' : `, ${record.lagMs} ms after due`;
     const line = `refresh of connector ${record.connectorId}: ${record.outcome} in ${record.durationMs} ms${lag} (attempt ${record.attempt})${record.detail ? `: ${record.detail}` : ''}`;
     switch (record.outcome) {
@@ -186,13 +166,4 @@ export class TokenRefreshProcessor extends WorkerHost implements OnApplicationBo
       .markRefreshFailed(job.data.connectorId, jobTokenVersion(job.id), error)
       .catch((e: Error) => this.logger.error(`connector ${job.data.connectorId} could not be marked refresh_failed: ${e.message}`));
   }
-}
-
-function failureKind(error: unknown): RefreshOutcomeKind {
-  if (error instanceof OAuthProtocolError) return 'provider_error';
-  if (error instanceof RefreshStorageError) return 'storage_error';
-  if (error instanceof ProviderChangedError) return 'provider_changed';
-  if (error instanceof LockTimeoutError) return 'lock_busy';
-  if (error instanceof StaleTokenWriteError) return 'stale';
-  return 'error';
 }

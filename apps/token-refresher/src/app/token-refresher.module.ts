@@ -2,7 +2,8 @@ import { type DynamicModule, type INestApplication, Module } from '@nestjs/commo
 import { FlowRuntimeModule } from '@flow-oauth/app-runtime';
 import type { FlowConfig } from '@flow-oauth/config';
 import { BullMqServer } from '@flow-oauth/messaging';
-import { FlowApp } from '@flow-oauth/queue-contracts';
+import { QueueMetricsModule, RefreshMetricsModule } from '@flow-oauth/observability';
+import { FlowApp, QueueName } from '@flow-oauth/queue-contracts';
 import { TokenRefreshModule } from '@flow-oauth/token-refresh';
 import { ProviderEventsController } from './provider-events.controller';
 import { TokenRefreshProcessor } from './token-refresh.processor';
@@ -14,8 +15,10 @@ export class TokenRefresherModule {
     return {
       module: TokenRefresherModule,
       imports: [
-        FlowRuntimeModule.forRoot(config, { runMigrations: false, workQueues: true }),
+        FlowRuntimeModule.forRoot(config, { app: FlowApp.TokenRefresher, runMigrations: false, workQueues: true }),
         TokenRefreshModule,
+        RefreshMetricsModule,
+        QueueMetricsModule.forQueues([QueueName.TokenRefresh]),
       ],
       controllers: [ProviderEventsController],
       providers: [TokenRefreshProcessor],

@@ -2,12 +2,16 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Principal } from '@flow-oauth/api-auth';
 import { ApiError } from '@flow-oauth/http-common';
 import { OAuthClient, OAuthProtocolError } from '@flow-oauth/oauth-client';
+import { RefreshMetrics } from '@flow-oauth/observability';
 import { ConnectorEntity } from '@flow-oauth/persistence';
 import {
   ConnectorLock,
   ConnectorTokenStore,
   LockTimeoutError,
   ProviderChangedError,
+  refreshFailureKind,
+  type RefreshOutcome,
+  refreshOutcomeKind,
   RefreshProducer,
   RefreshStorageError,
   type RejectedProvider,
@@ -43,6 +47,7 @@ export class ConnectorsService {
     private readonly producer: RefreshProducer,
     private readonly oauth: OAuthClient,
     private readonly lock: ConnectorLock,
+    private readonly metrics: RefreshMetrics,
   ) {
     this.rows = new TokenRowReader(dataSource);
   }
@@ -82,7 +87,7 @@ export class ConnectorsService {
   private async refreshForAnswer(row: TokenRow): Promise<TokenRow> {
     const stillValid = row.expiresAt !== null && Date.parse(row.expiresAt) > Date.now() + STILL_VALID_MS;
     try {
-      const outcome = await this.refresher.refreshConnector(row.id, 'if-due', { lockWaitMs: stillValid ? 0 : EXPIRED_TOKEN_LOCK_WAIT_MS });
+      const outcome = await this.measured(this.refresher.refreshConnector(row.id, 'if-due', { lockWaitMs: stillValid ? 0 : EXPIRED_TOKEN_LOCK_WAIT_MS }));
       if (outcome.status === 'missing') throw new ApiError(404, 'not_found', 'Connector not found.');
       if (outcome.status === 'needs_reauth') throw new ApiError(409, 'needs_reauth', `Connector "${row.label}" must be signed in again (${outcome.reason}).`);
       if (outcome.status === 'credentials_rejected') {
@@ -111,6 +116,19 @@ export class ConnectorsService {
       if (!stillValid || !(error instanceof OAuthProtocolError)) throw providerFailure(error, 'refreshing the token');
       this.logger.warn(`connector ${row.id}: refresh failed, serving the unexpired token`);
       return row;
+    }
+  }
+
+  /** Counts an on-demand refresh in the refresh metrics (no lag: nothing scheduled it). */
+  private async measured(refresh: Promise<RefreshOutcome>): Promise<RefreshOutcome> {
+    const started = performance.now();
+    try {
+      const outcome = await refresh;
+      this.metrics.recordOutcome(refreshOutcomeKind(outcome), (performance.now() - started) / 1000);
+      return outcome;
+    } catch (error) {
+      this.metrics.recordOutcome(refreshFailureKind(error), (performance.now() - started) / 1000);
+      throw error;
     }
   }
 

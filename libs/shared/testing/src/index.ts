@@ -7,3 +7,4 @@ export * from './lib/recording-http-server';
 export { HttpSession, readForm, type SessionResponse } from './lib/http-session';
 export * from './lib/flow-start-link';
 export * from './lib/api-call';
+export * from './lib/prometheus-text';

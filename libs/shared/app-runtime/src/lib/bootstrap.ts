@@ -1,8 +1,9 @@
 import type { DynamicModule, INestApplication, INestApplicationContext } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, type FlowConfig, loadConfig } from '@flow-oauth/config';
+import { ConfigError, type FlowConfig, instancePort, loadConfig } from '@flow-oauth/config';
 import { ApiExceptionFilter } from '@flow-oauth/http-common';
+import { createProcessLogger, useProcessLogger } from '@flow-oauth/observability';
 import { EncryptionKeyMismatchError } from '@flow-oauth/persistence';
 import { waitForRedis } from '@flow-oauth/redis';
 import { STRICT_CSP_DIRECTIVES } from '@flow-oauth/web-pages';
@@ -15,6 +16,7 @@ export interface HttpAppSpec {
   /** pm2 name, used as the logger context. */
   name: string;
   module: (config: FlowConfig) => DynamicModule;
+  /** The configured port; pm2 instance i listens on `instancePort(port, i)`. */
   port: (config: FlowConfig) => number;
   /** Listen address when FLOW_BIND_HOST is not set; undefined = every interface (SPEC section 6). */
   defaultBindHost?: string;
@@ -24,7 +26,9 @@ export interface HttpAppSpec {
 
 /** Builds an HTTP app the way every process runs: security headers, JSON errors, raw bodies, shutdown hooks. */
 export async function createHttpApp(spec: HttpAppSpec, config: FlowConfig): Promise<INestApplication> {
-  const app = await NestFactory.create(spec.module(config), { bodyParser: false, bufferLogs: false, abortOnError: false });
+  // Lines logged while the app starts wait for the JSON logger (FlowRuntimeModule's nestjs-pino).
+  const app = await NestFactory.create(spec.module(config), { bodyParser: false, bufferLogs: true, abortOnError: false });
+  useProcessLogger(app);
   app.useGlobalFilters(new ApiExceptionFilter());
   app.enableShutdownHooks();
   const http = app.getHttpAdapter().getInstance() as { disable?: (name: string) => void; set?: (name: string, value: unknown) => void };
@@ -60,12 +64,14 @@ export async function runHttpApp(spec: HttpAppSpec): Promise<INestApplicationCon
     config = loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
+      Logger.overrideLogger(createProcessLogger(spec.name));
       logger.error(error.message);
       process.exitCode = CONFIG_EXIT_CODE;
       return undefined;
     }
     throw error;
   }
+  Logger.overrideLogger(createProcessLogger(spec.name, config.instance, config.log));
   for (const warning of config.warnings) logger.warn(warning);
   if (config.generated.length > 0) {
     logger.log(`Generated ${config.generated.join(', ')} into ${config.dataDir} (keep this folder; back it up with the database).`);
@@ -74,7 +80,8 @@ export async function runHttpApp(spec: HttpAppSpec): Promise<INestApplicationCon
   try {
     const app = await createHttpApp(spec, config);
     const host = config.bindHost ?? spec.defaultBindHost;
-    await (host === undefined ? app.listen(spec.port(config)) : app.listen(spec.port(config), host));
+    const port = instancePort(spec.port(config), config.instance);
+    await (host === undefined ? app.listen(port) : app.listen(port, host));
     logger.log(`${spec.name} listening on ${await app.getUrl()}`);
     process.send?.('ready');
     return app;

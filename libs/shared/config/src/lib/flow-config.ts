@@ -1,13 +1,40 @@
 import type { DeploymentEnvironment } from '@flow-oauth/connector-definitions';
 import type { TrustProxySetting } from './network-settings';
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** How a process logs (FLOW_LOG_LEVEL, FLOW_LOG_FORMAT). */
+export interface LogSettings {
+  level: LogLevel;
+  format: LogFormat;
+}
+
+/**
+ * pm2 starts the instances of one app (`instances: N`, `pm2 scale`) with the same environment, so
+ * instance i listens on its configured port + i × this step: one port per instance, and steps of
+ * 100 keep the three apps' neighbouring defaults (3000, 3001, 3002) from ever colliding.
+ */
+export const INSTANCE_PORT_STEP = 100;
+
+/** The port instance `instance` of an app listens on; 0 (any free port) stays 0. */
+export function instancePort(port: number, instance: number): number {
+  return port === 0 ? 0 : port + INSTANCE_PORT_STEP * instance;
+}
+
 export type DatabaseSettings = { type: 'sqlite'; file: string } | { type: 'postgres'; url: string };
 
 /** The validated configuration every process reads (SPEC section 6). */
 export interface FlowConfig {
   database: DatabaseSettings;
   redisUrl: string;
+  /** Configured ports; instance i of an app listens on `instancePort(port, instance)`. */
   ports: { configLoader: number; flowOauth: number; tokenRefresher: number };
+  /** Which pm2 instance of its app this process is (pm2's NODE_APP_INSTANCE; 0 outside pm2). */
+  instance: number;
+  log: LogSettings;
   publicUrl: string;
   /** `<FLOW_PUBLIC_URL>/Thingworx/Oauths/oauth/return`, registered with every provider. */
   returnUrl: string;

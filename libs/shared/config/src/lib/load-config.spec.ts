@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from './config-error';
+import { instancePort } from './flow-config';
 import { loadConfig } from './load-config';
 
 const dirs: string[] = [];
@@ -29,6 +30,8 @@ describe('loadConfig', () => {
       refreshSweepSeconds: 60,
       allowedRedirectOrigins: [],
       maxConfigBytes: 5 * 1024 * 1024,
+      instance: 0,
+      log: { level: 'info', format: 'json' },
       generated: ['FLOW_ADMIN_KEY', 'FLOW_SERVICE_KEY', 'FLOW_ENCRYPTION_KEY'],
     });
     expect(first.encryptionKey).toHaveLength(32);
@@ -138,5 +141,23 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ cwd: tmp(), env: { FLOW_AUTH_FAILURE_LIMIT: '0', FLOW_AUTH_FAILURE_WINDOW_SECONDS: 'a minute' } })).toThrow(
       /FLOW_AUTH_FAILURE_LIMIT must be[\s\S]*FLOW_AUTH_FAILURE_WINDOW_SECONDS must be/,
     );
+  });
+
+  it('reads the log level and format, and refuses values it does not know', () => {
+    expect(loadConfig({ cwd: tmp(), env: { FLOW_LOG_LEVEL: 'DEBUG', FLOW_LOG_FORMAT: 'pretty' } }).log).toEqual({ level: 'debug', format: 'pretty' });
+    expect(() => loadConfig({ cwd: tmp(), env: { FLOW_LOG_LEVEL: 'loud' } })).toThrow(/FLOW_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/);
+    expect(() => loadConfig({ cwd: tmp(), env: { FLOW_LOG_FORMAT: 'xml' } })).toThrow(/FLOW_LOG_FORMAT must be one of json, pretty/);
+  });
+
+  it("gives each pm2 instance of an app its own port, 100 apart, so the three apps' ports never collide", () => {
+    const config = loadConfig({ cwd: tmp(), env: { NODE_APP_INSTANCE: '2' } });
+    expect(config.instance).toBe(2);
+    const ports = [0, 1, 2, 3].flatMap((i) => [config.ports.flowOauth, config.ports.configLoader, config.ports.tokenRefresher].map((p) => instancePort(p, i)));
+    expect(ports.slice(6, 9)).toEqual([3200, 3201, 3202]);
+    expect(new Set(ports).size).toBe(ports.length);
+    // Port 0 (tests: any free port) stays 0 for every instance.
+    expect(instancePort(0, 3)).toBe(0);
+    expect(() => loadConfig({ cwd: tmp(), env: { NODE_APP_INSTANCE: 'one' } })).toThrow(/NODE_APP_INSTANCE must be a whole number/);
+    expect(() => loadConfig({ cwd: tmp(), env: { NODE_APP_INSTANCE: '10', FLOW_OAUTH_PORT: '65000' } })).toThrow(/NODE_APP_INSTANCE 10 puts FLOW_OAUTH_PORT/);
   });
 });

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { DeploymentEnvironment } from '@flow-oauth/connector-definitions';
 import { ConfigError } from './config-error';
 import { readDotEnv } from './dotenv-file';
-import { type DatabaseSettings, type FlowConfig, RETURN_PATH } from './flow-config';
+import { type DatabaseSettings, type FlowConfig, instancePort, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, RETURN_PATH } from './flow-config';
 import { readOrCreateGeneratedKeys } from './generated-keys';
 import { parseBindHost, parseTrustProxy } from './network-settings';
 
@@ -40,6 +40,15 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
     flowOauth: port('FLOW_OAUTH_PORT', 3000),
     tokenRefresher: port('TOKEN_REFRESHER_PORT', 3002),
   };
+  // Set by pm2 for every process of an app (fork mode too): 0, 1, ... as `pm2 scale` adds them.
+  const instance = integer('NODE_APP_INSTANCE', 0, 0, 999);
+  for (const [name, base] of [['CONFIG_LOADER_PORT', ports.configLoader], ['FLOW_OAUTH_PORT', ports.flowOauth], ['TOKEN_REFRESHER_PORT', ports.tokenRefresher]] as const) {
+    if (instancePort(base, instance) > 65_535) problems.push(`NODE_APP_INSTANCE ${instance} puts ${name} + ${instance} × 100 beyond 65535; use fewer instances or a lower port`);
+  }
+  const logLevel = (get('FLOW_LOG_LEVEL') ?? 'info').toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`FLOW_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const logFormat = (get('FLOW_LOG_FORMAT') ?? 'json').toLowerCase() as LogFormat;
+  if (!LOG_FORMATS.includes(logFormat)) problems.push(`FLOW_LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}`);
   const publicUrl = (get('FLOW_PUBLIC_URL') ?? 'http://localhost:3000').replace(/\/+$/, '');
   if (!isHttpUrl(publicUrl) || new URL(publicUrl).search || new URL(publicUrl).hash) {
     problems.push('FLOW_PUBLIC_URL must be an absolute http(s) URL without query or fragment');
@@ -120,6 +129,8 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
     database,
     redisUrl,
     ports,
+    instance,
+    log: { level: logLevel, format: logFormat },
     publicUrl,
     returnUrl: `${publicUrl}${RETURN_PATH}`,
     adminKey: adminKey as string,
