@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { REDIS } from '@flow-oauth/redis';
-import { SecretBox } from '@flow-oauth/secrets';
+import { type SealedPlace, SecretBox } from '@flow-oauth/secrets';
 import type { Redis } from 'ioredis';
 
 export const STATE_TTL_SECONDS = 600;
@@ -45,7 +45,7 @@ export class AuthorizationStateStore {
 
   /** Stores a pending authorization under a state (or OAuth 1.0a request token). */
   async save(state: string, pending: PendingAuthorization): Promise<Date> {
-    await this.redis.set(this.key(state), this.box.sealJson(pending), 'EX', STATE_TTL_SECONDS);
+    await this.redis.set(this.key(state), this.box.sealJson(pending, placeOf(state)), 'EX', STATE_TTL_SECONDS);
     return new Date(Date.parse(pending.createdAt) + STATE_TTL_SECONDS * 1000);
   }
 
@@ -54,13 +54,25 @@ export class AuthorizationStateStore {
     if (!state || state.length > 512) return undefined;
     const sealed = await this.redis.getdel(this.key(state));
     if (!sealed) return undefined;
-    const pending = this.box.openJson<PendingAuthorization>(sealed);
+    const pending = this.box.openJson<PendingAuthorization>(sealed, placeOf(state));
     // Redis expiry is the rule; this guards against clock-skewed or restored keys.
     if (Date.now() - Date.parse(pending.createdAt) > STATE_TTL_SECONDS * 1000) return undefined;
     return pending;
   }
 
   private key(state: string): string {
-    return `${this.config.queuePrefix}:oauth-state:${createHash('sha256').update(state).digest('hex')}`;
+    return `${this.config.queuePrefix}:oauth-state:${stateHash(state)}`;
   }
+}
+
+function stateHash(state: string): string {
+  return createHash('sha256').update(state).digest('hex');
+}
+
+/**
+ * A pending sign-in is sealed bound to its state's key, so it cannot be replayed under another
+ * state. It lives 10 minutes: a retired key must stay in FLOW_ENCRYPTION_OLD_KEYS that long.
+ */
+function placeOf(state: string): SealedPlace {
+  return { table: 'redis', column: 'oauth-state', row: stateHash(state) };
 }
