@@ -4,11 +4,12 @@ import { FlowRuntimeModule } from '@flow-oauth/app-runtime';
 import type { FlowConfig } from '@flow-oauth/config';
 import { ProviderConfigModule } from '@flow-oauth/provider-config';
 import { ConnectorTypesController } from './connector-types.controller';
+import { EncryptionKeyController } from './encryption-key.controller';
 import { OAuthConfigurationsController } from './oauth-configurations.controller';
 import { ThingworxServicesController } from './thingworx-services.controller';
 import { UsersController } from './users.controller';
 
-/** config-loader: the load API, provider reads and deletes, token purge, user keys. Runs the migrations. */
+/** config-loader: the load API, provider reads and deletes, token purge, user keys, key rotation. Runs the migrations. */
 @Module({})
 export class ConfigLoaderModule {
   static forRoot(config: FlowConfig): DynamicModule {
@@ -19,7 +20,7 @@ export class ConfigLoaderModule {
         ApiAuthModule,
         ProviderConfigModule,
       ],
-      controllers: [OAuthConfigurationsController, ConnectorTypesController, UsersController, ThingworxServicesController],
+      controllers: [OAuthConfigurationsController, ConnectorTypesController, UsersController, ThingworxServicesController, EncryptionKeyController],
     };
   }
 }
