@@ -150,6 +150,12 @@ describe.each(TEST_DATABASE_KINDS)('a key rotation in config-loader\'s own proce
     expect(await child?.exited).toBeNull();
     // The request was in flight: it never got an answer.
     expect(await answer).toMatch(/fetch failed/);
+    // What the process printed names key ids and counts, never a key or a token.
+    const printed = child?.output() ?? '';
+    expect(printed).toContain('not committed yet');
+    for (const value of [b64(oldKey), b64(newKey), ...[...tokens.values()].slice(0, 50).flatMap((t) => [t.accessToken, t.refreshToken])]) {
+      if (value) expect(printed).not.toContain(value);
+    }
 
     // Whole or nothing: every value is under one key (the old one, unless the commit beat the kill).
     const after = await countByKeyId(direct);
