@@ -65,7 +65,8 @@ export async function rotateSealedValues(dataSource: DataSource, box: SecretBox)
 
 /**
  * The one-time migration of a database of the unbound v1 format: every v1 value is sealed again,
- * bound to the place it sits in, in ONE transaction (the canary last, so it says "done").
+ * bound to the place it sits in, in ONE transaction. The canary is bound in it too: the other
+ * processes wait while it is v1 (database-readiness.ts), so they start only once everything is bound.
  */
 export async function bindLegacySealedValues(dataSource: DataSource, box: SecretBox): Promise<KeyRotationResult['resealed']> {
   const logger = new Logger('EncryptionKeyRotation');
