@@ -165,7 +165,31 @@ function formatUsers(users) {
   return `${formatTable(['name', 'created'], list.map((u) => [u.name, u.createdAt]))}\n\n${plural(list.length, 'user')}`;
 }
 
+/**
+ * A key rotation answer `{ keyId, resealed, before, after }` as a key id | before | after table,
+ * the sealing key marked, and what to do next.
+ */
+function formatKeyRotation(result) {
+  const answer = result || {};
+  const resealed = answer.resealed || {};
+  const before = answer.before || {};
+  const after = answer.after || {};
+  const ids = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort((a, b) => (a === answer.keyId) - (b === answer.keyId) || a.localeCompare(b));
+  const rows = ids.map((id) => [id, before[id] || 0, after[id] || 0, id === answer.keyId ? 'FLOW_ENCRYPTION_KEY' : '']);
+  const heading =
+    `Re-sealed with key id ${answer.keyId}: ${plural(resealed.providers || 0, 'provider secret')}, ${plural(resealed.tokens || 0, 'token')}, ` +
+    `${plural(resealed.canary || 0, 'key check')} (one transaction).`;
+  const others = ids.filter((id) => id !== answer.keyId && after[id] > 0);
+  const total = Object.values(after).reduce((n, v) => n + v, 0);
+  const next =
+    others.length === 0
+      ? `All ${plural(total, 'stored value')} use key id ${answer.keyId}. Keep the old key in FLOW_ENCRYPTION_OLD_KEYS for 10 more minutes (sign-ins in progress), then remove it and restart.`
+      : `Values under key id(s) ${others.join(', ')} remain: do not remove those keys yet.`;
+  return `${heading}\n\n${formatTable(['key id', 'before', 'after', ''], rows)}\n\n${next}`;
+}
+
 module.exports = {
+  formatKeyRotation,
   REDACTED,
   formatTable,
   formatPlan,

@@ -3,7 +3,7 @@ import { BrowserSessions } from '@flow-oauth/api-auth';
 import { ConnectorEntity } from '@flow-oauth/persistence';
 import { QueueName } from '@flow-oauth/queue-contracts';
 import { bullConnectionOptions, REDIS } from '@flow-oauth/redis';
-import { RefreshProducer } from '@flow-oauth/token-refresh';
+import { ConnectorTokenStore, RefreshProducer } from '@flow-oauth/token-refresh';
 import { Queue } from 'bullmq';
 import { SecretBox } from '@flow-oauth/secrets';
 import { HttpSession, LogCapture, type OidcTestServer, openStartLink, readForm, startOidcTestServer, TEST_DATABASE_KINDS } from '@flow-oauth/testing';
@@ -618,8 +618,8 @@ describe.each(TEST_DATABASE_KINDS)('flow-oauth-server OAuth 2 flows against oidc
 
     it('no token or secret appears in any log line or list answer', async () => {
       const rows = await flow.dataSource.getRepository(ConnectorEntity).find();
-      const box = new SecretBox(flow.config.encryptionKey);
-      const tokens = rows.flatMap((r) => [r.accessToken, r.refreshToken].filter((t): t is string => !!t).map((t) => box.open(t)));
+      const store = new ConnectorTokenStore(new SecretBox(flow.config.encryptionKey), { refreshMarginSeconds: 300 });
+      const tokens = rows.flatMap((r) => Object.values(store.open(r)).filter((t): t is string => !!t));
       expect(tokens.length).toBeGreaterThan(4);
       const answers = [(await flow.call('GET', '/api/connectors')).text, (await flow.call('GET', '/api/providers', undefined, userKey)).text];
       const haystack = logs.text() + answers.join('\n');

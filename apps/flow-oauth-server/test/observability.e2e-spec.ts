@@ -3,6 +3,7 @@ import { QueueName } from '@flow-oauth/queue-contracts';
 import { bullConnectionOptions } from '@flow-oauth/redis';
 import { SecretBox } from '@flow-oauth/secrets';
 import { HttpSession, LogCapture, type OidcTestServer, openStartLink, parsePrometheusText, startOidcTestServer } from '@flow-oauth/testing';
+import { ConnectorTokenStore } from '@flow-oauth/token-refresh';
 import { Queue } from 'bullmq';
 import { type RunningFlowServer, startFlowServer } from './flow-oauth-server.harness';
 
@@ -102,8 +103,8 @@ describe('flow-oauth-server access log and /metrics', () => {
 
   it('no key, code, state, token or client secret appears anywhere in the log, access log included', async () => {
     const rows = await flow.dataSource.getRepository(ConnectorEntity).find();
-    const box = new SecretBox(flow.config.encryptionKey);
-    const stored = rows.flatMap((r) => [r.accessToken, r.refreshToken].filter((t): t is string => !!t).map((t) => box.open(t)));
+    const store = new ConnectorTokenStore(new SecretBox(flow.config.encryptionKey), { refreshMarginSeconds: 300 });
+    const stored = rows.flatMap((r) => Object.values(store.open(r)).filter((t): t is string => !!t));
     expect(stored.length).toBe(2);
     const text = logs.text();
     expect(accessLines().length).toBeGreaterThanOrEqual(4);

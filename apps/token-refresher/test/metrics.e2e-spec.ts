@@ -98,9 +98,10 @@ describe('token-refresher /metrics', () => {
     const back = new URL(await oidc.completeAuthorization(built.url));
     const tokens = await client.exchangeCode(provider, { code: back.searchParams.get('code') as string, codeVerifier: built.codeVerifier, connectionParams: {}, scope: built.scope });
     const now = nowIso();
+    const id = randomUUID();
     const connector = Object.assign(new ConnectorEntity(), {
-      id: randomUUID(), label: 'Metrics_1', providerId: provider.id, type: provider.type, providerName: provider.name, owner: 'alice', params: '{}', tokenVersion: 1, createdAt: now, metadata: '{}',
-      ...app.get(ConnectorTokenStore).columns({ ...tokens, scope: built.scope }, null),
+      id, label: 'Metrics_1', providerId: provider.id, type: provider.type, providerName: provider.name, owner: 'alice', params: '{}', tokenVersion: 1, createdAt: now, metadata: '{}',
+      ...app.get(ConnectorTokenStore).columns(id, { ...tokens, scope: built.scope }, null),
     });
     await app.get(DataSource).getRepository(ConnectorEntity).insert(connector);
     await app.get(RefreshProducer).schedule(connector, 'created');
@@ -137,11 +138,11 @@ describe('token-refresher /metrics', () => {
         { dryRun: false },
       );
       const rl = (await app.get(ProviderReader).all()).find((p) => p.name === 'Rate-Limited-M');
-      const box = new SecretBox(config.encryptionKey);
       const now = nowIso();
+      const id = randomUUID();
       const connector = Object.assign(new ConnectorEntity(), {
-        id: randomUUID(), label: 'Metrics_429', providerId: rl?.id, type: 'odata', providerName: 'Rate-Limited-M', owner: 'alice', status: 'active',
-        accessToken: box.seal('at-old'), refreshToken: box.seal('rt-old'), tokenType: 'Bearer', scope: null,
+        id, label: 'Metrics_429', providerId: rl?.id, type: 'odata', providerName: 'Rate-Limited-M', owner: 'alice', status: 'active',
+        ...app.get(ConnectorTokenStore).columns(id, { accessToken: 'at-old', refreshToken: 'rt-old', tokenType: 'Bearer', expiresAt: null, metadata: {} }, null), tokenType: 'Bearer', scope: null,
         expiresAt: new Date(Date.now() + 60_000).toISOString(), nextRefreshAt: new Date(Date.now() - 1000).toISOString(), params: '{}', metadata: '{}', lastError: null, tokenVersion: 1, createdAt: now, updatedAt: new Date(Date.now() - 3600_000).toISOString(),
       });
       await app.get(DataSource).getRepository(ConnectorEntity).insert(connector);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConnectorEntity, ProviderEntity } from '@flow-oauth/persistence';
 import { LogCapture, type OidcTestServer, startOidcTestServer, startRecordingServer, TEST_DATABASE_KINDS } from '@flow-oauth/testing';
-import { RefreshProducer, RefreshSweep } from '@flow-oauth/token-refresh';
+import { ConnectorTokenStore, RefreshProducer, RefreshSweep } from '@flow-oauth/token-refresh';
 import { oidcProvider, REDIRECT, refreshCounts, type RefresherRig, startRig, waitFor } from './refresher-rig';
 
 /**
@@ -109,9 +109,11 @@ describe('a token answer with no expires_in', () => {
       const p = await rig.dataSource.getRepository(ProviderEntity).findOneByOrFail({ name: 'No-Expiry' });
       const now = new Date().toISOString();
       // A connector whose token expires in a minute: due now.
+      const id = randomUUID();
+      const store = new ConnectorTokenStore(rig.box, rig.config);
       const connector = Object.assign(new ConnectorEntity(), {
-        id: randomUUID(), label: 'No_Expiry', providerId: p.id, type: 'odata', providerName: 'No-Expiry', owner: 'alice', status: 'active',
-        accessToken: rig.box.seal('at-old'), refreshToken: rig.box.seal('rt-old'), tokenType: 'Bearer', scope: null,
+        id, label: 'No_Expiry', providerId: p.id, type: 'odata', providerName: 'No-Expiry', owner: 'alice', status: 'active',
+        ...store.columns(id, { accessToken: 'at-old', refreshToken: 'rt-old', tokenType: 'Bearer', expiresAt: null, metadata: {} }, null), scope: null,
         expiresAt: new Date(Date.now() + 60_000).toISOString(), nextRefreshAt: now, params: '{}', metadata: '{}', lastError: null, tokenVersion: 1, createdAt: now, updatedAt: now,
       });
       await rig.dataSource.getRepository(ConnectorEntity).insert(connector);
@@ -123,7 +125,7 @@ describe('a token answer with no expires_in', () => {
         return c.tokenVersion === 2 ? c : undefined;
       });
       expect(refreshed).toMatchObject({ status: 'active', expiresAt: null, nextRefreshAt: null });
-      expect(rig.box.open(refreshed.accessToken as string)).toBe('at-no-expiry');
+      expect(store.open(refreshed).accessToken).toBe('at-no-expiry');
       expect(await rig.queue.getJob(RefreshProducer.jobId(connector.id, 2))).toBeUndefined();
       // Several sweeps later (one a second), still one call to the provider.
       await new Promise((r) => setTimeout(r, 3500));

@@ -35,7 +35,8 @@ describe.each(TEST_DATABASE_KINDS)('refresh schedule on %s', (kind) => {
   async function insertConnectors(count: number, provider: string, nextRefreshAt: (i: number) => string | null, status: ConnectorEntity['status'] = 'active', tag = randomUUID().slice(0, 8)): Promise<string[]> {
     const p = await rig.dataSource.getRepository(ProviderEntity).findOneByOrFail({ name: provider });
     const now = new Date().toISOString();
-    const sealed = rig.box.seal('placeholder-token');
+    // The sweep never opens tokens: one placeholder (bound to no real row) serves every inserted connector.
+    const sealed = rig.box.seal('placeholder-token', { table: 'connectors', column: 'access_token', row: 'placeholder' });
     const rows = Array.from({ length: count }, (_, i) => ({
       id: randomUUID(),
       label: `C_${tag}_${i}`,

@@ -97,8 +97,9 @@ export async function startRig(kind: TestDatabaseKind, env: Record<string, strin
       const back = new URL(await oidc.completeAuthorization(built.url));
       const set = await client.exchangeCode(provider, { code: back.searchParams.get('code') as string, codeVerifier: built.codeVerifier, connectionParams: {}, scope: built.scope });
       const now = nowIso();
+      const id = randomUUID();
       const connector = Object.assign(new ConnectorEntity(), {
-        id: randomUUID(),
+        id,
         label,
         providerId: provider.id,
         type: provider.type,
@@ -107,7 +108,7 @@ export async function startRig(kind: TestDatabaseKind, env: Record<string, strin
         params: '{}',
         tokenVersion: 1,
         createdAt: now,
-        ...tokens.columns({ ...set, scope: built.scope }, null),
+        ...tokens.columns(id, { ...set, scope: built.scope }, null),
         metadata: '{}',
       });
       await dataSource.getRepository(ConnectorEntity).insert(connector);

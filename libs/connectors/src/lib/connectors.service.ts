@@ -134,7 +134,7 @@ export class ConnectorsService {
 
   private buildAnswer(row: TokenRow): TokenAnswer {
     const isOAuth1 = row.tokenType === 'OAuth1';
-    const opened = this.tokens.open({ accessToken: row.accessToken, refreshToken: isOAuth1 ? row.refreshToken : null });
+    const opened = this.tokens.open({ id: row.id, accessToken: row.accessToken, refreshToken: isOAuth1 ? row.refreshToken : null });
     const metadata = JSON.parse(row.metadata) as Record<string, unknown>;
     const answer: TokenAnswer = { ...metadata, access_token: opened.accessToken as string, token_type: row.tokenType ?? 'Bearer', expires_at: row.expiresAt };
     if (isOAuth1) answer['oauth_token_secret'] = opened.refreshToken;

@@ -14,6 +14,7 @@ import { emitEvent, FLOW_EVENTS_CLIENT } from '@flow-oauth/messaging';
 import { ConnectorEntity, nowIso, ProviderEntity, runInTransaction } from '@flow-oauth/persistence';
 import { FlowEvent, type ProvidersChangedEvent } from '@flow-oauth/queue-contracts';
 import { SecretBox } from '@flow-oauth/secrets';
+import { providerSecretsOf } from './provider-reader';
 import type { ClientProxy } from '@nestjs/microservices';
 import { DataSource, type EntityManager, In } from 'typeorm';
 import { type LoadPlan, planLoad, type PlannedWrite, type ProviderConflict, type ProviderRef, providerKey, type StoredProvider } from './load-plan';
@@ -213,7 +214,7 @@ export class ProviderConfigurationService {
         type: row.type,
         name: row.name,
         fingerprint: row.fingerprint,
-        secrets: this.box.openJson<Record<string, string>>(row.secrets),
+        secrets: this.box.openJson<Record<string, string>>(row.secrets, providerSecretsOf(row.id)),
         connectorLabels: labels.get(row.id) ?? [],
       });
     }
@@ -241,16 +242,20 @@ export class ProviderConfigurationService {
     }
     const added = writes.filter((w): w is Extract<PlannedWrite, { kind: 'add' }> => w.kind === 'add');
     for (let i = 0; i < added.length; i += INSERT_CHUNK) {
-      const rows = added.slice(i, i + INSERT_CHUNK).map((w) => ({
-        id: randomUUID(),
-        type: w.settings.type,
-        name: w.settings.name,
-        settings: JSON.stringify(w.settings.parameters),
-        secrets: this.box.sealJson(w.settings.secrets),
-        fingerprint: w.fingerprint,
-        createdAt: now,
-        updatedAt: now,
-      }));
+      const rows = added.slice(i, i + INSERT_CHUNK).map((w) => {
+        // The id comes first: the secrets are sealed bound to the provider's row.
+        const id = randomUUID();
+        return {
+          id,
+          type: w.settings.type,
+          name: w.settings.name,
+          settings: JSON.stringify(w.settings.parameters),
+          secrets: this.box.sealJson(w.settings.secrets, providerSecretsOf(id)),
+          fingerprint: w.fingerprint,
+          createdAt: now,
+          updatedAt: now,
+        };
+      });
       await manager.insert(ProviderEntity, rows);
     }
     for (const write of writes) {
@@ -260,7 +265,7 @@ export class ProviderConfigurationService {
         { id: write.id },
         {
           settings: JSON.stringify(write.settings.parameters),
-          secrets: this.box.sealJson(write.settings.secrets),
+          secrets: this.box.sealJson(write.settings.secrets, providerSecretsOf(write.id)),
           fingerprint: write.fingerprint,
           updatedAt: now,
           // New settings or a new secret: whatever the provider refused before is worth trying again.

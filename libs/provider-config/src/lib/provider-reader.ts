@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { buildEffectiveDefinition, type ConnectorDefinition, isConnectorType } from '@flow-oauth/connector-definitions';
 import { ProviderEntity, type ProviderState } from '@flow-oauth/persistence';
-import { SecretBox } from '@flow-oauth/secrets';
+import { type SealedPlace, SecretBox } from '@flow-oauth/secrets';
 import { DataSource, In } from 'typeorm';
 
 /** A loaded provider with its secrets opened and its effective definition: what the protocol client needs. */
@@ -72,7 +72,7 @@ export class ProviderReader {
       name: row.name,
       definition: buildEffectiveDefinition(row.type, parameters),
       parameters,
-      secrets: this.box.openJson<Record<string, string>>(row.secrets),
+      secrets: this.box.openJson<Record<string, string>>(row.secrets, providerSecretsOf(row.id)),
       fingerprint: row.fingerprint,
       updatedAt: row.updatedAt,
       state: row.state ?? 'ok',
@@ -80,4 +80,9 @@ export class ProviderReader {
       rejectedError: row.rejectedError ?? null,
     };
   }
+}
+
+/** Where a provider's sealed secrets live: they open only in that provider's row. */
+export function providerSecretsOf(providerId: string): SealedPlace {
+  return { table: 'providers', column: 'secrets', row: providerId };
 }

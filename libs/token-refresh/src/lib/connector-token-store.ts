@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import type { TokenSet } from '@flow-oauth/oauth-client';
 import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
-import { SecretBox } from '@flow-oauth/secrets';
+import { type SealedPlace, SecretBox } from '@flow-oauth/secrets';
 import type { EntityManager } from 'typeorm';
 import { nextRefreshTime } from './refresh-schedule';
 
@@ -42,7 +42,12 @@ export class StaleTokenWriteError extends Error {
   }
 }
 
-/** Seals and opens connector tokens; every token write bumps token_version in the same statement. */
+/**
+ * THE place where connector tokens are sealed and opened, each bound to its connector's row and
+ * column (a token copied to another connector does not open); every token write bumps
+ * token_version in the same statement. (The key rotation in libs/shared/persistence re-seals the
+ * stored values in place, never seeing them in clear, and keeps token_version.)
+ */
 @Injectable()
 export class ConnectorTokenStore {
   constructor(
@@ -51,22 +56,23 @@ export class ConnectorTokenStore {
   ) {}
 
   /** The connector's tokens in clear (in memory only). */
-  open(connector: Pick<ConnectorEntity, 'accessToken' | 'refreshToken'>): OpenedTokens {
+  open(connector: Pick<ConnectorEntity, 'id' | 'accessToken' | 'refreshToken'>): OpenedTokens {
     return {
-      accessToken: connector.accessToken ? this.box.open(connector.accessToken) : null,
-      refreshToken: connector.refreshToken ? this.box.open(connector.refreshToken) : null,
+      accessToken: connector.accessToken ? this.box.open(connector.accessToken, accessTokenOf(connector.id)) : null,
+      refreshToken: connector.refreshToken ? this.box.open(connector.refreshToken, refreshTokenOf(connector.id)) : null,
     };
   }
 
   /**
-   * Column values for a fresh token set (a missing refresh token keeps `keepRefreshToken`), with
-   * the next refresh time computed from its expiry and `issuedAt`.
+   * Column values for a fresh token set of the connector `connectorId` (a missing refresh token
+   * keeps `keepRefreshToken`), with the next refresh time computed from its expiry and `issuedAt`.
+   * A new connector's id must be chosen before its tokens are sealed.
    */
-  columns(tokens: TokenSet, keepRefreshToken: string | null, issuedAt: Date = new Date()): Partial<ConnectorEntity> {
+  columns(connectorId: string, tokens: TokenSet, keepRefreshToken: string | null, issuedAt: Date = new Date()): Partial<ConnectorEntity> {
     const refresh = tokens.refreshToken ?? keepRefreshToken;
     return {
-      accessToken: this.box.seal(tokens.accessToken),
-      refreshToken: refresh ? this.box.seal(refresh) : null,
+      accessToken: this.box.seal(tokens.accessToken, accessTokenOf(connectorId)),
+      refreshToken: refresh ? this.box.seal(refresh, refreshTokenOf(connectorId)) : null,
       tokenType: tokens.tokenType || 'Bearer',
       scope: tokens.scope ?? null,
       expiresAt: tokens.expiresAt ? tokens.expiresAt.toISOString() : null,
@@ -85,7 +91,7 @@ export class ConnectorTokenStore {
     const metadata = { ...(JSON.parse(connector.metadata) as Record<string, unknown>), ...tokens.metadata };
     // The scope stays the one the user asked for: the next refresh must ask for it again.
     const values = {
-      ...this.columns({ ...tokens, scope: connector.scope ?? tokens.scope }, keepRefreshToken, issuedAt),
+      ...this.columns(connector.id, { ...tokens, scope: connector.scope ?? tokens.scope }, keepRefreshToken, issuedAt),
       metadata: JSON.stringify(metadata),
       tokenVersion: connector.tokenVersion + 1,
       lastRefreshedAt: nowIso(),
@@ -114,16 +120,29 @@ export class ConnectorTokenStore {
       connectorId,
       baseVersion,
     };
-    return this.box.sealJson(json);
+    return this.box.sealJson(json, pendingTokensOf(connectorId, baseVersion));
   }
 
   /** Opens a pending token set; refuses one sealed for another connector or token version. */
   openPending(connectorId: string, baseVersion: number, sealed: string): PendingTokenSet {
-    const json = this.box.openJson<PendingTokenSetJson>(sealed);
+    const json = this.box.openJson<PendingTokenSetJson>(sealed, pendingTokensOf(connectorId, baseVersion));
     if (json.connectorId !== connectorId || json.baseVersion !== baseVersion) throw new Error(`pending token set does not belong to connector ${connectorId} v${baseVersion}`);
     const tokens: TokenSet = { accessToken: json.accessToken, tokenType: json.tokenType, expiresAt: json.expiresAt ? new Date(json.expiresAt) : null, metadata: json.metadata };
     if (json.refreshToken !== undefined) tokens.refreshToken = json.refreshToken;
     if (json.scope !== undefined) tokens.scope = json.scope;
     return { tokens, obtainedAt: new Date(json.obtainedAt) };
   }
+}
+
+function accessTokenOf(connectorId: string): SealedPlace {
+  return { table: 'connectors', column: 'access_token', row: connectorId };
+}
+
+function refreshTokenOf(connectorId: string): SealedPlace {
+  return { table: 'connectors', column: 'refresh_token', row: connectorId };
+}
+
+/** A pending token set lives in Redis under its connector and the token version it replaces. */
+function pendingTokensOf(connectorId: string, baseVersion: number): SealedPlace {
+  return { table: 'redis', column: 'pending-tokens', row: `${connectorId}.v${baseVersion}` };
 }

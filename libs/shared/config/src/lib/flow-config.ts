@@ -41,6 +41,8 @@ export interface FlowConfig {
   adminKey: string;
   serviceKey: string;
   encryptionKey: Buffer;
+  /** FLOW_ENCRYPTION_OLD_KEYS: retired keys that still open (never seal) during a key rotation. */
+  oldEncryptionKeys: Buffer[];
   flowEnv: DeploymentEnvironment;
   refreshMarginSeconds: number;
   /** Refresh jobs in flight per token-refresher process (REFRESH_CONCURRENCY). */

@@ -84,6 +84,31 @@ describe('loadConfig', () => {
     if (!process.env['FLOW_ADMIN_KEY']) expect(config.warnings).toEqual([expect.stringContaining('FLOW_ADMIN_KEY is shorter than 32 characters')]);
   });
 
+  it('reads FLOW_ENCRYPTION_OLD_KEYS as a comma-separated list of 32-byte base64 keys (empty by default)', () => {
+    expect(loadConfig({ cwd: tmp(), env: {} }).oldEncryptionKeys).toEqual([]);
+    const [a, b] = [randomBytes(32), randomBytes(32)];
+    const config = loadConfig({ cwd: tmp(), env: { FLOW_ENCRYPTION_OLD_KEYS: ` ${a.toString('base64')} , ${b.toString('base64')},` } });
+    expect(config.oldEncryptionKeys.map((k) => k.toString('hex'))).toEqual([a.toString('hex'), b.toString('hex')]);
+  });
+
+  it('refuses an old key that is not 32 bytes of base64, naming the variable and the entry, never a value', () => {
+    const good = randomBytes(32).toString('base64');
+    const short = randomBytes(16).toString('base64');
+    const garbage = 'not-a-key-SECRET-VALUE';
+    let error: unknown;
+    try {
+      loadConfig({ cwd: tmp(), env: { FLOW_ENCRYPTION_OLD_KEYS: `${good},${short},${garbage}` } });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message).toContain('FLOW_ENCRYPTION_OLD_KEYS entry 2 of 3');
+    expect(message).toContain('FLOW_ENCRYPTION_OLD_KEYS entry 3 of 3');
+    expect(message).not.toContain('entry 1 of 3');
+    for (const value of [good, short, garbage]) expect(message).not.toContain(value);
+  });
+
   it('refuses the same key for admin and service', () => {
     expect(() => loadConfig({ cwd: tmp(), env: { FLOW_ADMIN_KEY: 'same-key-123456789', FLOW_SERVICE_KEY: 'same-key-123456789' } })).toThrow('FLOW_SERVICE_KEY must differ');
   });

@@ -112,6 +112,7 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
       problems.push('FLOW_ENCRYPTION_KEY must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)');
     }
   }
+  const oldEncryptionKeys = parseOldEncryptionKeys(get('FLOW_ENCRYPTION_OLD_KEYS'), problems);
 
   const bindHost = parseBindHost(get('FLOW_BIND_HOST'));
   const trustProxy = parseTrustProxy(get('FLOW_TRUST_PROXY'));
@@ -136,6 +137,7 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
     adminKey: adminKey as string,
     serviceKey: serviceKey as string,
     encryptionKey,
+    oldEncryptionKeys,
     flowEnv,
     refreshMarginSeconds,
     refreshConcurrency,
@@ -165,6 +167,20 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
     }
     return value;
   }
+}
+
+/** FLOW_ENCRYPTION_OLD_KEYS: retired keys that still open sealed values during a rotation (comma-separated base64). */
+function parseOldEncryptionKeys(text: string | undefined, problems: string[]): Buffer[] {
+  const entries = (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const keys: Buffer[] = [];
+  entries.forEach((entry, i) => {
+    const key = Buffer.from(entry, 'base64');
+    // Named by position, never by value: the entry is a key.
+    if (key.length !== 32 || !/^[A-Za-z0-9+/]+={0,2}$/.test(entry)) {
+      problems.push(`FLOW_ENCRYPTION_OLD_KEYS entry ${i + 1} of ${entries.length} is not 32 bytes in base64; list the old keys comma-separated, each as \`openssl rand -base64 32\` printed it`);
+    } else keys.push(key);
+  });
+  return keys;
 }
 
 function parseDatabaseUrl(url: string, cwd: string, problems: string[]): DatabaseSettings {
