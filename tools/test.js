@@ -60,7 +60,8 @@ async function main() {
     nx('unit tests', ['run-many', '-t', 'test'], { started, counts: true });
     nx('e2e suites', ['run-many', '-t', 'e2e'], { started, counts: true });
   }
-  console.log(`\nnpm test: lint, typecheck, build, unit tests and e2e suites passed in ${seconds(started)} s.`);
+  const tests = jestArgs.length > 0 ? `jest ${jestArgs.join(' ')}` : 'unit tests and e2e suites';
+  console.log(`\nnpm test: lint, typecheck, build, ${tests} passed in ${seconds(started)} s.`);
   console.log(readCounts(resultsDir) ?? 'no jest results were written');
 }
 
