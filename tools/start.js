@@ -71,31 +71,29 @@ function requireNode(major, minor) {
 }
 
 /**
- * Builds every time rather than comparing timestamps: tsc is incremental (dist/.tsbuildinfo), so an
- * up-to-date build takes seconds, and an mtime check would miss a changed tsconfig, a checkout that
- * keeps old mtimes, or a deleted source file whose stale output would still run.
+ * Builds every time rather than comparing timestamps: Nx restores each project's build from its cache
+ * when its sources and settings did not change, so an up-to-date build takes a second or two, and an
+ * mtime check would miss a changed tsconfig, a checkout that keeps old mtimes, or a deleted source
+ * file whose stale output would still run.
  */
 function build() {
-  const haveTsc = fs.existsSync(path.join(ROOT, 'node_modules', 'typescript'));
-  if (!haveTsc) {
+  const haveNx = fs.existsSync(path.join(ROOT, 'node_modules', 'nx')) && fs.existsSync(path.join(ROOT, 'node_modules', '@swc', 'core'));
+  if (!haveNx) {
     if (fs.existsSync(CONFIG_LIB)) {
-      step('TypeScript is not installed (npm install --omit=dev?); using the existing dist/');
+      step('The build tools are not installed (npm install --omit=dev?); using the existing dist/');
       return;
     }
-    throw new StartError('dist/ is missing and TypeScript is not installed: run `npm install` first.');
+    throw new StartError('dist/ is missing and the build tools (nx, @swc/core) are not installed: run `npm install` first.');
   }
-  step('Building (npm run build)');
-  const npm = npmCommand();
-  const result = spawnSync(npm.command, [...npm.args, 'run', 'build'], { stdio: 'inherit', cwd: ROOT });
-  if (result.error) throw new StartError(`could not run npm: ${result.error.message}`);
-  if (result.status !== 0) throw new StartError('the build failed (see the compiler output above); nothing was started.');
-}
-
-function npmCommand() {
-  // Under `npm start`, npm tells us which npm runs us; reuse it instead of whatever `npm` is on PATH.
-  const execPath = process.env.npm_execpath;
-  if (execPath && /npm-cli\.js$/.test(execPath)) return { command: process.execPath, args: [execPath] };
-  return { command: process.platform === 'win32' ? 'npm.cmd' : 'npm', args: [] };
+  step(`Building (nx run-many -t build -p ${APPS.join(' ')})`);
+  // No Nx daemon: `npm start` must not leave a background process of its own behind.
+  const result = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'nx'), ['run-many', '-t', 'build', '-p', ...APPS, '--outputStyle=static'], {
+    stdio: 'inherit',
+    cwd: ROOT,
+    env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', ...process.env },
+  });
+  if (result.error) throw new StartError(`could not run nx: ${result.error.message}`);
+  if (result.status !== 0) throw new StartError('the build failed (see the output above); nothing was started.');
 }
 
 /** Validates the configuration exactly as the apps will, generating the keys on first start. */
