@@ -1,10 +1,18 @@
 // pm2 process file: `npm start` uses it, and so do `npx pm2 restart flow-oauth-server` and friends.
 // The apps read their configuration from the environment and `.env` themselves (libs/shared/config),
 // so nothing here sets variables: whatever environment pm2 is started with passes through.
+const fs = require('node:fs');
 const path = require('node:path');
 
 /** Exit code of a process that refused to start because of its configuration: restarting cannot help. */
-const CONFIG_ERROR_EXIT_CODE = 78;
+const CONFIG_ERROR_EXIT_CODE = builtConfigLib().CONFIG_EXIT_CODE;
+
+/** The config lib as the processes run it (dist/), so the code is defined once; pm2 can run nothing before a build. */
+function builtConfigLib() {
+  const file = path.join(__dirname, 'dist', 'libs', 'shared', 'config', 'src', 'index.js');
+  if (!fs.existsSync(file)) throw new Error(`${file} is missing: build first (npm start builds, or npm run build)`);
+  return require(file);
+}
 
 /** One pm2 app per Nest app, all alike apart from name and entry point. */
 function app(name) {

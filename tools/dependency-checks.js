@@ -1,44 +1,24 @@
 // Pre-flight checks shared by `npm start` and `npm test`: does Redis / PostgreSQL answer right now?
-const { Redis } = require('ioredis');
+// The Redis ping and the URL mask are the libs' own (libs/shared/redis, libs/shared/config), loaded
+// from the build rather than copied here: both callers build first, and a copy would drift.
+const fs = require('node:fs');
+const path = require('node:path');
 const { Client } = require('pg');
 
 const REDIS_START_COMMAND = 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no';
 const POSTGRES_START_COMMAND = 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start';
+const DIST_LIBS = path.resolve(__dirname, '..', 'dist', 'libs', 'shared');
 
-/** A URL fit for a message: any password replaced by `***`. */
-function maskUrl(url) {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(not a valid URL)';
-  }
+/** A built lib (`dist/libs/shared/<name>/src/index.js`); a clear error when the build has not run. */
+function builtLib(name) {
+  const file = path.join(DIST_LIBS, name, 'src', 'index.js');
+  if (!fs.existsSync(file)) throw new Error(`${path.relative(process.cwd(), file)} is missing: build first (npm run build)`);
+  return require(file);
 }
 
-/** Resolves when Redis answers PING within the timeout; rejects with the reason otherwise. */
-async function pingRedis(url, timeoutMs = 2000) {
-  const client = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    retryStrategy: () => null,
-  });
-  // With retries off, connect() rejects with "Connection is closed."; the socket's own error
-  // (ECONNREFUSED, ENOTFOUND, WRONGPASS...) is the useful reason.
-  let socketError;
-  client.on('error', (error) => {
-    socketError ??= error;
-  });
-  try {
-    await client.connect();
-    await client.ping();
-  } catch (error) {
-    throw socketError ?? error;
-  } finally {
-    client.disconnect();
-  }
+/** A URL fit for a message: any password replaced by `***` (libs/shared/config). */
+function maskUrl(url) {
+  return builtLib('config').maskUrl(url);
 }
 
 /** Resolves when PostgreSQL accepts a connection and answers SELECT 1. */
@@ -70,6 +50,6 @@ module.exports = {
   REDIS_START_COMMAND,
   POSTGRES_START_COMMAND,
   maskUrl,
-  redisProblem: (url) => problemWith(pingRedis, url),
+  redisProblem: (url) => problemWith(builtLib('redis').pingRedis, url),
   postgresProblem: (url) => problemWith(pingPostgres, url),
 };

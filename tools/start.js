@@ -15,8 +15,6 @@ const ECOSYSTEM = path.join(ROOT, 'ecosystem.config.js');
 const CONFIG_LIB = path.join(ROOT, 'dist', 'libs', 'shared', 'config', 'src', 'index.js');
 const APPS = ['config-loader', 'flow-oauth-server', 'token-refresher'];
 const WAIT_MS = 90_000;
-/** What a process exits with when it refuses its configuration (libs/shared/app-runtime); pm2 does not restart it. */
-const CONFIG_ERROR_EXIT_CODE = 78;
 
 class StartError extends Error {}
 
@@ -162,6 +160,8 @@ async function waitUntilOnline() {
   step(`Waiting until ${APPS.join(', ')} are online`);
   const deadline = Date.now() + WAIT_MS;
   const firstRestartCount = new Map();
+  // What a process exits with when it refuses its configuration (libs/shared/config); pm2 does not restart it.
+  const { CONFIG_EXIT_CODE } = require(CONFIG_LIB);
   for (;;) {
     // Several processes per name when an app is scaled out (pm2 `instances`, `pm2 scale`).
     const processes = pm2Processes().filter((p) => APPS.includes(p.name));
@@ -170,7 +170,7 @@ async function waitUntilOnline() {
     const looping = namesOf(processes.filter((p) => p.pm2_env.restart_time - firstRestartCount.get(p.pm_id) >= 3));
     if (looping.length > 0) failWithLogs(looping, `${looping.join(', ')} keep exiting at start-up (pm2 restarts them with a growing delay).`);
     // A stop exit code leaves pm2 (with exp_backoff_restart_delay) showing "waiting restart" forever.
-    const failedProcesses = processes.filter((p) => ['errored', 'stopped'].includes(p.pm2_env.status) || (p.pm2_env.status === 'waiting restart' && p.pm2_env.exit_code === CONFIG_ERROR_EXIT_CODE));
+    const failedProcesses = processes.filter((p) => ['errored', 'stopped'].includes(p.pm2_env.status) || (p.pm2_env.status === 'waiting restart' && p.pm2_env.exit_code === CONFIG_EXIT_CODE));
     const failed = namesOf(failedProcesses);
     if (failed.length > 0) failWithLogs(failed, `${failed.join(', ')} did not start (pm2 status ${failedProcesses.map((p) => p.pm2_env.status).join(', ')}).`);
     if (APPS.every((name) => processes.some((p) => p.name === name)) && processes.every((p) => p.pm2_env.status === 'online')) return;

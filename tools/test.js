@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: checks that Redis and PostgreSQL answer, then runs every project's Nx targets in three
-// steps: lint + typecheck + build, unit tests (`test`), end-to-end suites (`e2e`). Stops at the first
+// `npm test`: runs every project's Nx targets in three steps: lint + typecheck + build, unit tests
+// (`test`), end-to-end suites (`e2e`), checking after the build that Redis and PostgreSQL answer. Stops at the first
 // failing step and says how to reproduce it. Ends on one line of totals over every jest run
 // (`N passed, N failed, N skipped`; a unit target Nx restored from its cache counts with the results
 // it recorded). Extra arguments replace the two test steps with one jest run over the whole tree:
@@ -33,6 +33,10 @@ async function main() {
   const jestArgs = process.argv.slice(2);
   const started = Date.now();
 
+  const resultsDir = path.join(ROOT, RESULTS_DIR);
+  fs.rmSync(resultsDir, { recursive: true, force: true });
+  nx('lint, typecheck, build', ['run-many', '-t', 'lint', 'typecheck', 'build'], { started });
+  // After the build: the Redis ping and the URL mask are the libs' own, loaded from dist/.
   step('checking Redis and PostgreSQL for the e2e suites');
   const problems = [];
   const redis = await redisProblem(TEST_REDIS_URL);
@@ -48,9 +52,6 @@ async function main() {
     fail('services', `the test suite needs these services:\n  ${problems.join('\n  ')}\n(.ci/run starts them itself; TEST_REDIS_URL / TEST_POSTGRES_URL point elsewhere.)`);
   }
 
-  const resultsDir = path.join(ROOT, RESULTS_DIR);
-  fs.rmSync(resultsDir, { recursive: true, force: true });
-  nx('lint, typecheck, build', ['run-many', '-t', 'lint', 'typecheck', 'build'], { started });
   if (jestArgs.length > 0) {
     fs.mkdirSync(resultsDir, { recursive: true });
     // --forceExit: a connection left retrying by a suite must not hold CI (the targets pass it too).

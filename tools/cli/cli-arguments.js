@@ -1,6 +1,8 @@
 // Command line of `npm run flow-oauth -- <command>`: which commands exist, and parsing argv into them.
 'use strict';
 
+const { parseArgs } = require('node:util');
+
 /** Thrown for a command line we cannot run; the CLI prints it with the usage and exits 2. */
 class UsageError extends Error {
   constructor(message) {
@@ -51,40 +53,35 @@ const USAGE = [
   '  provider\'s redirect back is accepted only in that browser.',
 ].join('\n');
 
+/** Every option any command takes, as node:util parseArgs describes them (`-h` is --help). */
+const PARSE_OPTIONS = Object.fromEntries([
+  ...[...GLOBAL_OPTIONS, ...Object.values(COMMANDS).flatMap((c) => c.options)].map((name) => [name, { type: 'string' }]),
+  ...[...GLOBAL_FLAGS, ...Object.values(COMMANDS).flatMap((c) => c.flags)].map((name) => [name, { type: 'boolean' }]),
+  ['help', { type: 'boolean', short: 'h' }],
+]);
+
 /**
  * Parses argv (without node and the script) into `{ command, args, options, flags }`.
  * Accepts `--name value` and `--name=value`; `--` ends the options. Throws UsageError.
  */
 function parseArguments(argv) {
+  // parseArgs splits the line into tokens (`--name=value`, `--name value`, `--`, `-h`); it runs
+  // non-strict so that the checks below, not its own English, word every usage error.
+  const { tokens } = parseArgs({ args: argv, options: PARSE_OPTIONS, allowPositionals: true, strict: false, tokens: true });
   const words = [];
   const options = {};
   const flags = {};
-  let onlyWords = false;
-  for (let i = 0; i < argv.length; i++) {
-    const word = argv[i];
-    if (onlyWords || !word.startsWith('-') || word === '-') {
-      words.push(word);
-      continue;
-    }
-    if (word === '--') {
-      onlyWords = true;
-      continue;
-    }
-    if (word === '-h') {
-      flags.help = true;
-      continue;
-    }
-    if (!word.startsWith('--')) throw new UsageError(`unknown option ${word}`);
-    const eq = word.indexOf('=');
-    const name = eq === -1 ? word.slice(2) : word.slice(2, eq);
-    if (!name) throw new UsageError(`unknown option ${word}`);
-    const takesValue = GLOBAL_OPTIONS.includes(name) || Object.values(COMMANDS).some((c) => c.options.includes(name));
-    if (takesValue) {
-      const value = eq === -1 ? argv[++i] : word.slice(eq + 1);
-      if (value === undefined || value === '' || (eq === -1 && value.startsWith('--'))) throw new UsageError(`--${name} needs a value`);
+  for (const token of tokens) {
+    if (token.kind === 'positional') words.push(token.value);
+    if (token.kind !== 'option') continue;
+    const { name, rawName, value, inlineValue } = token;
+    // Short options other than -h, and `--=x` (which parseArgs reads as an option named "=x"), name nothing.
+    if ((!rawName.startsWith('--') && rawName !== '-h') || argv[token.index].startsWith('--=')) throw new UsageError(`unknown option ${argv[token.index]}`);
+    if (Object.hasOwn(PARSE_OPTIONS, name) && PARSE_OPTIONS[name].type === 'string') {
+      if (value === undefined || value === '' || (!inlineValue && value.startsWith('--'))) throw new UsageError(`--${name} needs a value`);
       options[name] = value;
     } else {
-      if (eq !== -1) throw new UsageError(`--${name} takes no value`);
+      if (value !== undefined) throw new UsageError(`--${name} takes no value`);
       flags[name] = true;
     }
   }

@@ -56,6 +56,11 @@ describe('parseArguments', () => {
     [['template', '--out'], /--out needs a value/],
     [['load', 'f.json', '--dry-run=yes'], /takes no value/],
     [['list', '-x'], /unknown option -x/],
+    [['list', '-hx'], /unknown option -hx/],
+    [['--=x', 'list'], /unknown option --=x/],
+    [['list', '--frob'], /list does not take --frob/],
+    [['template', '--out', '--force'], /--out needs a value/],
+    [['list', '--url='], /--url needs a value/],
   ])('refuses %j with a usage error', (argv, message) => {
     expect(() => parseArguments(argv as string[])).toThrow(UsageError);
     expect(() => parseArguments(argv as string[])).toThrow(message);

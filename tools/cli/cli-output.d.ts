@@ -1,18 +1,9 @@
 // Types of cli-output.js (plain JavaScript so the CLI runs without a build) for the specs.
 
-export interface ProviderRef {
-  type: string;
-  provider: string;
-}
-export interface ProviderConflict extends ProviderRef {
-  connectors: string[];
-}
-export interface LoadPlan {
-  added: ProviderRef[];
-  updated: ProviderRef[];
-  unchanged: ProviderRef[];
-  conflicts: ProviderConflict[];
-}
+import type { LoadPlan } from '@flow-oauth/provider-config';
+
+// The plan is the load API's answer; its types are the ones config-loader answers with.
+export type { LoadPlan, ProviderConflict, ProviderRef } from '@flow-oauth/provider-config';
 
 export const REDACTED: string;
 export function formatTable(headers: string[], rows: Array<Array<string | number | undefined | null>>): string;

@@ -4,10 +4,11 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
+const { parseEnv } = require('node:util');
 
 const GENERATED_KEYS_FILE = 'generated-keys.json';
 
-/** KEY=VALUE lines of a `.env` file (comments and quotes as the apps read them); {} when absent. */
+/** The variables of a `.env` file, read by Node's own parser as the apps read it (libs/shared/config); {} when absent. */
 function readDotEnv(file) {
   let text;
   try {
@@ -15,17 +16,7 @@ function readDotEnv(file) {
   } catch {
     return {};
   }
-  const out = {};
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!match) continue;
-    let value = match[2].trim();
-    if ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'"))) value = value.slice(1, -1);
-    out[match[1]] = value;
-  }
-  return out;
+  return parseEnv(text);
 }
 
 /**

@@ -29,6 +29,11 @@ describe('resolveSettings', () => {
     expect(resolveSettings({ env: {}, cwd: dir })).toMatchObject({ key: 'from-dotenv', keySource: '.env' });
   });
 
+  it('reads .env as the apps do (node:util parseEnv): export, quotes and a trailing comment', () => {
+    fs.writeFileSync(path.join(dir, '.env'), "export FLOW_ADMIN_KEY='from-dotenv#1' # the admin key\nCONFIG_LOADER_PORT=4002\n");
+    expect(resolveSettings({ env: {}, cwd: dir })).toMatchObject({ url: 'http://localhost:4002', key: 'from-dotenv#1', keySource: '.env' });
+  });
+
   it('finds the keys file under FLOW_DATA_DIR and the port from CONFIG_LOADER_PORT', () => {
     writeKeys(path.join(dir, 'elsewhere'), 'from-data-dir');
     const settings = resolveSettings({ env: { FLOW_DATA_DIR: 'elsewhere', CONFIG_LOADER_PORT: '4001' }, cwd: dir });

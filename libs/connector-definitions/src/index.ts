@@ -7,5 +7,6 @@ export * from './lib/definition-schema';
 export * from './lib/strict-json';
 export { CONNECTOR_TYPES, getDefinition, isConnectorType } from './lib/definitions/registry';
 export * from './lib/configuration-file';
+export { buildEffectiveDefinition } from './lib/effective-definition';
 export * from './lib/connector-catalog';
 export { findTypedSecrets, isSecretName, redactTypedSecrets } from './lib/typed-secrets';

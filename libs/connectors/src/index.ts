@@ -9,3 +9,4 @@ export * from './lib/return-page';
 export * from './lib/sign-in-binding.store';
 export * from './lib/sign-in-cookies';
 export * from './lib/sign-in-start.service';
+export * from './lib/authorization-request';

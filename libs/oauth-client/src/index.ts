@@ -5,21 +5,21 @@ export {
   type ConnectionParamError,
   type ConnectionParamsResult,
 } from './lib/connection-params';
-export {
-  OAuthClient,
-  type AuthorizationUrlRequest,
-  type AuthorizationUrlResult,
-  type CodeExchangeRequest,
-  type RefreshRequest,
-  type RevokeRequest,
-  type RevokeResult,
-  type ValidateRequest,
-  type ValidateResult,
-  type OAuth1RequestTokenRequest,
-  type OAuth1RequestTokenResult,
-  type OAuth1AccessTokenRequest,
-  type OAuth1AccessTokenResult,
-} from './lib/oauth-client';
+export { OAuthClient } from './lib/oauth-client';
+export type {
+  AuthorizationUrlRequest,
+  AuthorizationUrlResult,
+  CodeExchangeRequest,
+  RefreshRequest,
+  RevokeRequest,
+  RevokeResult,
+  ValidateRequest,
+  ValidateResult,
+  OAuth1RequestTokenRequest,
+  OAuth1RequestTokenResult,
+  OAuth1AccessTokenRequest,
+  OAuth1AccessTokenResult,
+} from './lib/oauth-client-requests';
 export {
   oauth1AuthorizationHeader,
   signatureBaseString,

@@ -1,11 +1,10 @@
-import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
 import { Roles } from '@flow-oauth/api-auth';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { sampleConfiguration } from '@flow-oauth/connector-definitions';
-import { readJsonText } from '@flow-oauth/http-common';
-import { ProviderConfigurationService } from '@flow-oauth/provider-config';
+import { readJsonText, ValidQuery } from '@flow-oauth/http-common';
+import { LoadQueryDto, ProviderConfigurationService, PurgeQueryDto } from '@flow-oauth/provider-config';
 import type { Request } from 'express';
-import { parseDryRun } from './dry-run-flag';
 
 /** The load API (SPEC section 3, config-loader). */
 @Controller('api/oauth-configurations')
@@ -18,10 +17,10 @@ export class OAuthConfigurationsController {
 
   @Post()
   @HttpCode(200)
-  async load(@Req() req: Request, @Query('dryRun') dryRun?: string) {
-    const dry = parseDryRun(dryRun);
+  async load(@Req() req: Request, @ValidQuery(LoadQueryDto) query: LoadQueryDto) {
+    // The file is read as text: its own validator reports duplicate keys and JSON pointers.
     const text = await readJsonText(req, { limitBytes: this.config.maxConfigBytes, limitVariable: 'FLOW_MAX_CONFIG_BYTES' });
-    return this.providers.loadText(text, { dryRun: dry });
+    return this.providers.loadText(text, { dryRun: query.dryRun ?? false });
   }
 
   @Get()
@@ -42,7 +41,7 @@ export class OAuthConfigurationsController {
 
   @Delete(':type/:provider/tokens')
   @HttpCode(200)
-  purge(@Param('type') type: string, @Param('provider') provider: string, @Query('user') user?: string) {
-    return this.providers.purgeTokens(type, provider, user || undefined);
+  purge(@Param('type') type: string, @Param('provider') provider: string, @ValidQuery(PurgeQueryDto) query: PurgeQueryDto) {
+    return this.providers.purgeTokens(type, provider, query.user);
   }
 }

@@ -1,7 +1,6 @@
-import { Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { Roles, UsersService } from '@flow-oauth/api-auth';
-import { parseJsonObject, readJsonText } from '@flow-oauth/http-common';
-import type { Request } from 'express';
+import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { CreateUserDto, Roles, UsersService } from '@flow-oauth/api-auth';
+import { JsonBody } from '@flow-oauth/http-common';
 
 const SMALL_BODY = 16 * 1024;
 
@@ -12,9 +11,8 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Post()
-  async create(@Req() req: Request) {
-    const body = parseJsonObject(await readJsonText(req, { limitBytes: SMALL_BODY }));
-    const { name, key } = await this.users.create(body['name']);
+  async create(@JsonBody(CreateUserDto, { limitBytes: SMALL_BODY }) body: CreateUserDto) {
+    const { name, key } = await this.users.create(body.name);
     return { name, key };
   }
 

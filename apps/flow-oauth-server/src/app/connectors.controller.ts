@@ -1,8 +1,7 @@
-import { Controller, Delete, Get, Header, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { Controller, Delete, Get, Header, HttpCode, Param, Post } from '@nestjs/common';
 import { CurrentPrincipal, type Principal, Roles } from '@flow-oauth/api-auth';
-import { ConnectorAuthorizationService, ConnectorsService } from '@flow-oauth/connectors';
-import { parseJsonObject, readJsonText } from '@flow-oauth/http-common';
-import type { Request } from 'express';
+import { ConnectorAuthorizationService, ConnectorsService, StartAuthorizationDto } from '@flow-oauth/connectors';
+import { JsonBody } from '@flow-oauth/http-common';
 
 const SMALL_BODY = 64 * 1024;
 
@@ -16,9 +15,8 @@ export class ConnectorsController {
   ) {}
 
   @Post('authorizations')
-  async startAuthorization(@CurrentPrincipal() principal: Principal, @Req() req: Request) {
-    const body = parseJsonObject(await readJsonText(req, { limitBytes: SMALL_BODY }));
-    return this.authorizations.start(principal, body);
+  startAuthorization(@CurrentPrincipal() principal: Principal, @JsonBody(StartAuthorizationDto, { limitBytes: SMALL_BODY }) request: StartAuthorizationDto) {
+    return this.authorizations.start(principal, request);
   }
 
   @Get()

@@ -1,6 +1,7 @@
 import { fillPlaceholders, realisticValue } from '../test/realistic-values';
 import { SEED_DEFINITION_ARRAY_SNIPPETS, SEED_ODATA_DEFINITION, SEED_PROVIDER_SNIPPETS } from '../test/seed-snippets';
-import { buildEffectiveDefinition, parseConfigurationText, secretParameterNames, validateConfiguration } from './configuration-file';
+import { parseConfigurationText, secretParameterNames, validateConfiguration } from './configuration-file';
+import { buildEffectiveDefinition } from './effective-definition';
 import { connectorCatalog, sampleConfiguration } from './connector-catalog';
 import { buildTemplateContext, resolveConnectionParameters } from './connection-variables';
 import { CONNECTOR_TYPES } from './definitions/registry';

@@ -1,12 +1,12 @@
 import { closestMatch } from './closest-match';
-import { splitScopes } from './connection-variables';
-import { validateDefinition } from './definition-schema';
 import type { ConnectorDefinition, ConnectorType, ProviderParameter } from './definition.types';
 import { CONNECTOR_TYPES, getDefinition, isConnectorType } from './definitions/registry';
-import { environmentParams, scopeMap } from './definitions/template-lists';
+import { composeDefinition } from './effective-definition';
+import { genericDefinitionErrors, genericFieldProblem, genericProtocol, OAUTH1_CREDENTIAL_ALIASES } from './generic-provider-rules';
+import { describeJsonType, isJsonObject, type JsonObject } from './json-value';
+import { checkParameterValue } from './parameter-values';
 import { parseJson } from './strict-json';
 import { FORBIDDEN_KEYS } from './template-engine';
-import { findTypedSecrets, isSecretName } from './typed-secrets';
 import { type ValidationError, jsonPointer } from './validation-error';
 
 /**
@@ -45,74 +45,6 @@ const TYPE_ALIASES: Readonly<Record<string, ConnectorType>> = {
   rvs: 'integrity',
 };
 
-// Endpoint parameters of a generic provider and the definition field each one fills.
-const GENERIC_ENDPOINTS: ReadonlyArray<readonly [parameter: string, field: string]> = [
-  ['AUTH_URL', 'oauth2_auth_url'],
-  ['TOKEN_URL', 'oauth2_token_url'],
-  ['REFRESH_URL', 'oauth2_refresh_url'],
-  ['VALIDATE_URL', 'oauth2_validate_url'],
-  ['REVOKE_URL', 'oauth2_revoke_url'],
-];
-
-// An OAuth 1.0a generic provider (`"oauth_type": "OAuth1"`): the endpoints it must give, and what each is.
-const OAUTH1_REQUIRED_ENDPOINTS: ReadonlyArray<readonly [field: string, what: string]> = [
-  ['oauth1_request_token_url', 'the request-token (temporary credentials) endpoint'],
-  ['oauth1_authorize_url', 'the authorization page the user is sent to'],
-  ['oauth1_access_token_url', 'the access-token (token credentials) endpoint'],
-];
-
-// Settings that only an OAuth 1.0a provider uses: refused on an OAuth 2 generic provider.
-const OAUTH1_ONLY_FIELDS: readonly string[] = [
-  'oauth1_request_token_url',
-  'oauth1_authorize_url',
-  'oauth1_access_token_url',
-  'oauth1_revoke_url',
-  'oauth1_auth_query',
-  'oauth1_signature_method',
-];
-
-// Endpoints that only an OAuth 2 provider uses (VALIDATE_URL / oauth2_validate_url serve both): refused on an OAuth1 one.
-const OAUTH2_ONLY_ENDPOINTS: ReadonlyArray<readonly [parameter: string, field: string]> = GENERIC_ENDPOINTS.filter(([parameter]) => parameter !== 'VALIDATE_URL');
-
-// OAuth 1.0a spellings of a generic provider's credentials, normalised to CLIENT_ID / CLIENT_SECRET.
-const OAUTH1_CREDENTIAL_ALIASES: ReadonlyArray<readonly [alias: string, parameter: string]> = [
-  ['CONSUMER_KEY', 'CLIENT_ID'],
-  ['CONSUMER_SECRET', 'CLIENT_SECRET'],
-];
-
-// `{consumer_key}` / `{consumer_secret}` in an OAuth1 generic provider's templates, as in the trello definition.
-const OAUTH1_ENVIRONMENT_CREDENTIALS: ReadonlyArray<readonly [variable: string, parameter: string]> = [
-  ['client_id', 'CLIENT_ID'],
-  ['client_secret', 'CLIENT_SECRET'],
-  ['consumer_key', 'CLIENT_ID'],
-  ['consumer_secret', 'CLIENT_SECRET'],
-];
-
-/** The protocol of a generic provider: its `oauth_type` (OAuth2 when left out); undefined when the value is not one. */
-function genericProtocol(oauthType: unknown): 'OAuth2' | 'OAuth1' | undefined {
-  if (oauthType === undefined || oauthType === 'OAuth2') return 'OAuth2';
-  return oauthType === 'OAuth1' ? 'OAuth1' : undefined;
-}
-
-// Keys of a generic provider that a file may not set: they would change how the provider is stored.
-const RESERVED_DEFINITION_KEYS: ReadonlySet<string> = new Set(['provider_parameters', 'generic']);
-
-type JsonObject = Record<string, unknown>;
-
-function isObject(value: unknown): value is JsonObject {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-function has(object: JsonObject, key: string): boolean {
-  return Object.prototype.hasOwnProperty.call(object, key);
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
-}
-
 /** Parses the text of a configuration file (tolerant of pasted snippets; strict about duplicate and prototype keys). */
 export function parseConfigurationText(text: string): { value?: unknown; errors: ValidationError[] } {
   return parseJson(text, { tolerant: true });
@@ -123,69 +55,14 @@ export function secretParameterNames(type: ConnectorType): string[] {
   return (getDefinition(type).provider_parameters ?? []).filter((p) => p.secret).map((p) => p.name);
 }
 
-/**
- * The definition a provider of `type` runs with, from its stored (non-secret) parameters: the
- * built-in one with the SCOPES override applied, or for generic types the skeleton completed by the
- * provider's AUTH_URL/TOKEN_URL/... or its custom definition fields.
- */
-export function buildEffectiveDefinition(type: ConnectorType, parameters: Record<string, unknown>): ConnectorDefinition {
-  return composeDefinition(type, parameters).definition;
-}
-
-function scopeOverride(value: unknown): string[] | undefined {
-  const scopes = splitScopes(value);
-  return scopes.length > 0 ? scopeMap(scopes.map((s) => [s, s])) : undefined;
-}
-
-/** The effective definition and, for generic types, which parameter filled which definition field. */
-function composeDefinition(type: ConnectorType, parameters: Record<string, unknown>): { definition: ConnectorDefinition; sources: Map<string, string> } {
-  const builtIn = getDefinition(type);
-  const sources = new Map<string, string>();
-  const scopes = has(parameters, 'SCOPES') ? scopeOverride(parameters['SCOPES']) : undefined;
-  if (!builtIn.generic) {
-    return { definition: scopes ? { ...builtIn, oauth2_params_scope: scopes } : builtIn, sources };
-  }
-  const definition: ConnectorDefinition = { ...builtIn };
-  const declared = new Set((builtIn.provider_parameters ?? []).map((p) => p.name));
-  for (const [key, value] of Object.entries(parameters)) {
-    if (declared.has(key) || RESERVED_DEFINITION_KEYS.has(key) || FORBIDDEN_KEYS.has(key)) continue;
-    definition[key] = value;
-  }
-  definition.name = type;
-  for (const [parameter, field] of GENERIC_ENDPOINTS) {
-    if (typeof parameters[parameter] === 'string' && !has(parameters, field)) {
-      definition[field] = parameters[parameter];
-      sources.set(field, parameter);
-    }
-  }
-  if (scopes && !has(parameters, 'oauth2_params_scope')) {
-    definition.oauth2_params_scope = scopes;
-    sources.set('oauth2_params_scope', 'SCOPES');
-  }
-  if (definition.oauth_type !== 'OAuth1' && !has(parameters, 'oauth2_client_auth') && !has(parameters, 'oauth2_token_data') && !has(parameters, 'oauth2_refresh_data')) {
-    // No templates of its own: authenticate the way every OAuth 2 server must accept (RFC 6749
-    // section 2.3.1: HTTP Basic). A definition whose own token templates carry client_secret (the
-    // seed's odata sample) keeps sending it in the body, as its templates say.
-    definition.oauth2_client_auth = 'client_secret_basic';
-  }
-  if (definition.oauth_type === 'OAuth1') {
-    // OAuth 1.0a tokens do not expire and are never refreshed; templates may name {consumer_key} as trello's do.
-    if (!has(parameters, 'refreshable')) definition.refreshable = false;
-    for (const [field, list] of Object.entries(environmentParams(OAUTH1_ENVIRONMENT_CREDENTIALS))) {
-      if (!has(parameters, field)) definition[field] = list;
-    }
-  }
-  return { definition, sources };
-}
-
 /** Validates a parsed configuration document; collects every error and returns the valid providers. */
 export function validateConfiguration(doc: unknown): { providers: ProviderSettings[]; errors: ValidationError[] } {
   const errors: ValidationError[] = [];
   const providers: ProviderSettings[] = [];
-  if (!isObject(doc)) {
+  if (!isJsonObject(doc)) {
     errors.push({
       path: '',
-      message: `the configuration must be a JSON object of connector types, e.g. {"google_gmail": {"Gmail": {"CLIENT_ID": "...", "CLIENT_SECRET": "..."}}}, not ${describe(doc)}`,
+      message: `the configuration must be a JSON object of connector types, e.g. {"google_gmail": {"Gmail": {"CLIENT_ID": "...", "CLIENT_SECRET": "..."}}}, not ${describeJsonType(doc)}`,
     });
     return { providers, errors };
   }
@@ -203,8 +80,8 @@ export function validateConfiguration(doc: unknown): { providers: ProviderSettin
       continue;
     }
     const type = typeKey;
-    if (!isObject(providersValue)) {
-      errors.push({ path: typePath, message: `${type} must be an object of named providers, e.g. {"${type}": {"<provider name>": {...}}}, not ${describe(providersValue)}` });
+    if (!isJsonObject(providersValue)) {
+      errors.push({ path: typePath, message: `${type} must be an object of named providers, e.g. {"${type}": {"<provider name>": {...}}}, not ${describeJsonType(providersValue)}` });
       continue;
     }
     if (parametersOneLevelTooHigh(type, providersValue)) {
@@ -222,8 +99,8 @@ export function validateConfiguration(doc: unknown): { providers: ProviderSettin
       }
       const nameProblem = providerNameProblem(type, name);
       if (nameProblem) errors.push({ path, message: nameProblem });
-      if (!isObject(settings)) {
-        errors.push({ path, message: `provider "${name}" must be an object of parameters, not ${describe(settings)}` });
+      if (!isJsonObject(settings)) {
+        errors.push({ path, message: `provider "${name}" must be an object of parameters, not ${describeJsonType(settings)}` });
         continue;
       }
       const result = validateProvider(type, name, settings, path);
@@ -267,7 +144,7 @@ function parametersOneLevelTooHigh(type: ConnectorType, providers: JsonObject): 
     names.add(parameter.name);
     for (const alias of parameter.aliases ?? []) names.add(alias);
   }
-  return Object.entries(providers).some(([key, value]) => names.has(key) && !isObject(value));
+  return Object.entries(providers).some(([key, value]) => names.has(key) && !isJsonObject(value));
 }
 
 function providerNameProblem(type: ConnectorType, name: string): string | undefined {
@@ -277,62 +154,6 @@ function providerNameProblem(type: ConnectorType, name: string): string | undefi
   if (/[\u0000-\u001f\u007f]/.test(name)) return 'the provider name must not contain control characters';
   if (type === 'google_gmail' && name.trim().toLowerCase() === 'google') return 'a Gmail provider cannot be named "Google"; choose another name such as "Gmail"';
   return undefined;
-}
-
-interface CheckedValue {
-  value?: unknown;
-  error?: string;
-}
-
-/** A value with < or > is a template placeholder left in; a secret's value is never shown. */
-function placeholderMessage(key: string, shownValue?: string): string {
-  const what = shownValue === undefined ? 'a template placeholder (a value with < or >)' : `the template placeholder "${truncate(shownValue)}"`;
-  return `${key} still holds ${what}: put the real value in`;
-}
-
-function truncate(text: string): string {
-  return text.length > 80 ? `${text.slice(0, 80)}...` : text;
-}
-
-const ABSOLUTE_HTTP_URL = /^https?:\/\/[^\s/?#@]+(?:[/?#]\S*)?$/i;
-const HOST_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/;
-const PLACEHOLDER = /[<>]/;
-
-/** Checks and normalises one declared parameter value. Secret values never appear in a message. */
-function checkParameterValue(parameter: ProviderParameter, key: string, value: unknown): CheckedValue {
-  // A URL with `user:password@` carries credentials: never echoed either.
-  const show = (text: string): string => (parameter.secret || text.includes('@') ? '' : ` (got "${truncate(text)}")`);
-  let text: string;
-  if (parameter.format === 'scopes' && Array.isArray(value)) {
-    if (!value.every((s) => typeof s === 'string')) return { error: `${key} must be a string of scopes or an array of strings` };
-    text = value.join(' ');
-  } else if (typeof value !== 'string') {
-    return { error: `${key} must be a string, not ${describe(value)}` };
-  } else {
-    text = value;
-  }
-  if (text.trim() === '') return { error: parameter.required ? `${key} is required and must not be empty` : `${key} is empty: give a value or leave it out` };
-  if (PLACEHOLDER.test(text)) {
-    return { error: parameter.secret ? placeholderMessage(key) : placeholderMessage(key, text) };
-  }
-  if (text !== text.trim()) return { error: `${key} has spaces at the start or the end` };
-  switch (parameter.format) {
-    case 'url':
-      if (!ABSOLUTE_HTTP_URL.test(text)) return { error: `${key} must be an absolute http(s) URL${show(text)}` };
-      break;
-    case 'hostname':
-      if (!HOST_NAME.test(text)) return { error: `${key} must be a host name such as login.salesforce.com, without https:// or a path${show(text)}` };
-      break;
-    default:
-      break;
-  }
-  if (parameter.strip_suffix) {
-    let stripped = text.replace(/\/+$/, '');
-    if (stripped.endsWith(parameter.strip_suffix)) stripped = stripped.slice(0, -parameter.strip_suffix.length).replace(/\/+$/, '');
-    if (!ABSOLUTE_HTTP_URL.test(stripped)) return { error: `${key} must be an absolute http(s) URL${show(text)}` };
-    text = stripped;
-  }
-  return { value: text };
 }
 
 function validateProvider(
@@ -362,7 +183,6 @@ function validateProvider(
     byKey.set(alias, parameter);
     aliasesOf.get(name)?.push(alias);
   }
-  const oauth1Alias = new Map(OAUTH1_CREDENTIAL_ALIASES);
   const allowed = [...byKey.keys()];
   const parameters: Record<string, unknown> = {};
   const secrets: Record<string, string> = {};
@@ -376,17 +196,11 @@ function validateProvider(
     }
     const parameter = byKey.get(key);
     if (!parameter) {
-      const aliasOf = builtIn.generic ? oauth1Alias.get(key) : undefined;
-      if (aliasOf !== undefined) {
-        // Never kept as a plain (unencrypted, unredacted) setting of an OAuth 2 provider.
-        fail(keyPath, `${key} is the OAuth 1.0a name of ${aliasOf}: use ${aliasOf}, or set "oauth_type": "OAuth1" for an OAuth 1.0a provider`);
-        continue;
-      }
       if (builtIn.generic) {
-        if (RESERVED_DEFINITION_KEYS.has(key)) fail(keyPath, `${key} cannot be set in the configuration file`);
-        else if (typeof value === 'string' && PLACEHOLDER.test(value)) {
-          fail(keyPath, isSecretName(key) ? placeholderMessage(key) : placeholderMessage(key, value));
-        } else parameters[key] = value;
+        // Anything else a generic provider gives is a field of its custom definition.
+        const problem = genericFieldProblem(key, value);
+        if (problem !== undefined) fail(keyPath, problem);
+        else parameters[key] = value;
         continue;
       }
       const suggestion = closestMatch(key, allowed);
@@ -424,105 +238,8 @@ function validateProvider(
     }
   }
 
-  const { definition, sources } = composeDefinition(type, parameters);
-  if (builtIn.generic) errors.push(...genericDefinitionErrors(type, protocol, settings, parameters, path, writtenAs, definition, sources));
+  const composed = composeDefinition(type, parameters);
+  if (builtIn.generic) errors.push(...genericDefinitionErrors({ type, protocol, settings, parameters, path, writtenAs, composed }));
   if (errors.length > 0) return { errors };
-  return { settings: { type, name, parameters, secrets, definition }, errors };
-}
-
-/** Endpoints and custom definition of a generic provider. */
-function genericDefinitionErrors(
-  type: ConnectorType,
-  protocol: 'OAuth2' | 'OAuth1' | undefined,
-  settings: JsonObject,
-  parameters: JsonObject,
-  path: string,
-  writtenAs: Map<string, string>,
-  definition: ConnectorDefinition,
-  sources: Map<string, string>,
-): ValidationError[] {
-  const errors: ValidationError[] = [];
-  const fail = (at: string, message: string): void => {
-    errors.push({ path: at, message });
-  };
-  // Only CLIENT_SECRET is sealed: a secret typed anywhere else in the definition is refused.
-  errors.push(...findTypedSecrets(parameters, (key) => jsonPointer(path, writtenAs.get(key) ?? key)).errors);
-  for (const [parameter, field] of GENERIC_ENDPOINTS) {
-    if (has(parameters, parameter) && has(parameters, field)) {
-      fail(jsonPointer(path, writtenAs.get(parameter) ?? parameter), `give either ${parameter} or ${field}, not both`);
-    }
-  }
-  if (has(parameters, 'SCOPES') && has(parameters, 'oauth2_params_scope')) fail(jsonPointer(path, 'SCOPES'), 'give either SCOPES or oauth2_params_scope, not both');
-  const name = parameters['name'];
-  if (name !== undefined && name !== type) fail(jsonPointer(path, 'name'), `name must be "${type}" (the connector type) or left out`);
-  const oauthTypePath = jsonPointer(path, 'oauth_type');
-  const oauthType = parameters['oauth_type'];
-  if (protocol === undefined) {
-    const got = typeof oauthType === 'string' ? `"${truncate(oauthType)}"` : describe(oauthType);
-    fail(oauthTypePath, `oauth_type must be "OAuth2" (the default when left out) or "OAuth1" (OAuth 1.0a), not ${got}`);
-  }
-
-  // An endpoint that failed its own check was still given: do not also call it missing.
-  const given = (key: string): boolean => writtenAs.has(key) || has(settings, key);
-  if (protocol === 'OAuth2') errors.push(...oauth2EndpointErrors(type, path, given));
-  if (protocol === 'OAuth1') errors.push(...oauth1EndpointErrors(type, path, given));
-
-  for (const error of validateDefinition(definition, path)) {
-    // An unknown oauth_type is reported once, above.
-    if (protocol === undefined && error.path === oauthTypePath) continue;
-    let at = error.path;
-    for (const [field, parameter] of sources) {
-      const fieldPath = jsonPointer(path, field);
-      if (at === fieldPath || at.startsWith(`${fieldPath}/`)) at = jsonPointer(path, writtenAs.get(parameter) ?? parameter) + at.slice(fieldPath.length);
-    }
-    errors.push({ path: at, message: error.message });
-  }
-  return errors;
-}
-
-/** An OAuth 2 generic provider: AUTH_URL + TOKEN_URL or oauth2_auth_url + oauth2_token_url, and no OAuth 1.0a settings. */
-function oauth2EndpointErrors(type: ConnectorType, path: string, given: (key: string) => boolean): ValidationError[] {
-  const errors: ValidationError[] = [];
-  const fail = (at: string, message: string): void => {
-    errors.push({ path: at, message });
-  };
-  for (const field of OAUTH1_ONLY_FIELDS) {
-    if (given(field)) fail(jsonPointer(path, field), `${field} is an OAuth 1.0a setting: set "oauth_type": "OAuth1" for an OAuth 1.0a provider`);
-  }
-  const hasAuth = given('AUTH_URL') || given('oauth2_auth_url');
-  const hasToken = given('TOKEN_URL') || given('oauth2_token_url');
-  if (!hasAuth && !hasToken) {
-    fail(
-      path,
-      `a ${type} provider needs its endpoints: AUTH_URL and TOKEN_URL (and REFRESH_URL, VALIDATE_URL if needed), ` +
-        'or a full definition with oauth2_auth_url and oauth2_token_url as in the documented odata sample',
-    );
-  } else if (!hasAuth) {
-    fail(jsonPointer(path, given('TOKEN_URL') ? 'AUTH_URL' : 'oauth2_auth_url'), 'the authorization endpoint is required');
-  } else if (!hasToken) {
-    fail(jsonPointer(path, given('AUTH_URL') ? 'TOKEN_URL' : 'oauth2_token_url'), 'the token endpoint is required');
-  }
-  return errors;
-}
-
-/**
- * An OAuth 1.0a generic provider: the three oauth1_* endpoints (absolute, or relative to base_url);
- * oauth1_revoke_url, oauth1_auth_query and the validate URL are optional. OAuth 2 endpoints would be ignored: refused.
- */
-function oauth1EndpointErrors(type: ConnectorType, path: string, given: (key: string) => boolean): ValidationError[] {
-  const errors: ValidationError[] = [];
-  const fail = (at: string, message: string): void => {
-    errors.push({ path: at, message });
-  };
-  for (const [parameter, field] of OAUTH2_ONLY_ENDPOINTS) {
-    for (const key of [parameter, field]) {
-      if (given(key)) {
-        fail(jsonPointer(path, key), `${key} is an OAuth 2 endpoint, which an OAuth 1.0a provider does not use: give oauth1_request_token_url, oauth1_authorize_url and oauth1_access_token_url (and oauth1_revoke_url)`);
-      }
-    }
-  }
-  for (const [field, what] of OAUTH1_REQUIRED_ENDPOINTS) {
-    if (!given(field)) fail(jsonPointer(path, field), `an OAuth 1.0a ${type} provider needs ${field}: ${what} (absolute, or relative to base_url)`);
-  }
-  return errors;
+  return { settings: { type, name, parameters, secrets, definition: composed.definition }, errors };
 }

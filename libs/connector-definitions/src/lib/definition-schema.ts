@@ -1,5 +1,6 @@
 import { closestMatch } from './closest-match';
 import { DEPLOYMENT_ENVIRONMENTS, environmentParamsField, isDeploymentEnvironment } from './deployment-environments';
+import { describeJsonType, isJsonObject, type JsonObject } from './json-value';
 import { RETURN_URL_VARIABLE, RUNTIME_VARIABLES, TemplateSyntaxError, parseTemplatePair, templateReferences } from './template-engine';
 import { type ValidationError, jsonPointer } from './validation-error';
 
@@ -71,44 +72,56 @@ const PARAMETER_FORMATS: readonly unknown[] = ['string', 'url', 'hostname', 'sco
 const PROVIDER_REFERENCE = /^\{\{\{\s*provider\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}\}$/;
 const LEADING_REFERENCE = /^(?:\{\{\{[^{}]*\}\}\}|\{[A-Za-z_][A-Za-z0-9_]*\})/;
 
-type JsonObject = Record<string, unknown>;
-
-function isObject(value: unknown): value is JsonObject {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
-}
-
 function quoteAll(values: readonly unknown[]): string {
   return values.map((v) => (typeof v === 'string' ? `"${v}"` : String(v))).join(', ');
 }
 
+/** What every section check of one definition shares: the definition, pointers into it, and the error list. */
+interface DefinitionCheck {
+  def: JsonObject;
+  at: (...tokens: Array<string | number>) => string;
+  fail: (path: string, message: string) => void;
+}
+
+/** Checks one template string for unknown variables and credentials that name no environment or parameter. */
+type TemplateCheck = (template: string, pathOf: () => string) => void;
+
 /** Checks a definition against the schema; every error carries the JSON pointer of the exact entry. */
 export function validateDefinition(def: unknown, basePath: string): ValidationError[] {
   const errors: ValidationError[] = [];
-  const at = (...tokens: Array<string | number>): string => jsonPointer(basePath, ...tokens);
   const fail = (path: string, message: string): void => {
     errors.push({ path, message });
   };
-
-  if (!isObject(def)) {
-    fail(basePath, `a definition must be a JSON object, not ${describe(def)}`);
+  if (!isJsonObject(def)) {
+    fail(basePath, `a definition must be a JSON object, not ${describeJsonType(def)}`);
     return errors;
   }
+  const check: DefinitionCheck = { def, at: (...tokens) => jsonPointer(basePath, ...tokens), fail };
+  // The sections run in this order so that errors are listed as a reader meets the fields.
+  checkScalarFields(check);
+  checkMisspeltFields(check);
+  const providerNames = checkProviderParameters(check);
+  const { requiredIds, unpatterned } = checkPerConnectionParameters(check, providerNames);
+  // Template lists first for their structure: env keys are variables too.
+  const { lists, environmentKeys } = checkTemplateLists(check);
+  const checkTemplate = templateChecker(check, new Set([...RUNTIME_VARIABLES, ...requiredIds, ...providerNames, ...environmentKeys]), providerNames);
+  for (const { field, entries } of lists) {
+    if (field === 'oauth2_params_scope') continue; // scope value -> human title; nothing is rendered
+    for (const { index, value } of entries) checkTemplate(value, () => check.at(field, index));
+  }
+  checkUrls(check, checkTemplate, unpatterned);
+  checkProtocolEndpoints(check);
+  return errors;
+}
 
-  // ---- identity ----
+/** Identity (name, title, oauth_type), enumerations, booleans, strings, the default lifetime and token metadata. */
+function checkScalarFields({ def, at, fail }: DefinitionCheck): void {
   for (const field of ['name', 'title']) {
     const value = def[field];
     if (value === undefined) fail(at(field), `${field} is required`);
     else if (typeof value !== 'string' || value.trim() === '') fail(at(field), `${field} must be a non-empty string`);
   }
   if (def['oauth_type'] === undefined) fail(at('oauth_type'), 'oauth_type is required ("OAuth2" or "OAuth1")');
-
-  // ---- scalar fields ----
   for (const [field, allowed] of Object.entries(ENUM_FIELDS)) {
     const value = def[field];
     if (value !== undefined && !allowed.includes(value)) fail(at(field), `${field} must be one of ${quoteAll(allowed)}`);
@@ -132,96 +145,113 @@ export function validateDefinition(def: unknown, basePath: string): ValidationEr
         if (typeof entry !== 'string' || entry === '') fail(at('oauth2_token_metadata', i), 'a token metadata entry must be a non-empty string');
       });
   }
+}
 
-  // ---- misspelt fields ----
+/** `oauth2_*`, `oauth1_*` and `env_*` keys the schema does not know: misspelt, with the closest known one. */
+function checkMisspeltFields({ def, at, fail }: DefinitionCheck): void {
   for (const key of Object.keys(def)) {
     if (!/^(?:oauth[12]_|env_)/.test(key) || DEFINITION_FIELDS.includes(key)) continue;
     const suggestion = closestMatch(key, DEFINITION_FIELDS);
     fail(at(key), `unknown definition field ${key}${suggestion ? ` (did you mean ${suggestion}?)` : ''}`);
   }
+}
 
-  // ---- provider parameters ----
+/** `provider_parameters`; answers the names declared (each a `{{{env.NAME}}}` credential and a template variable). */
+function checkProviderParameters({ def, at, fail }: DefinitionCheck): Set<string> {
   const providerNames = new Set<string>();
   const providerParameters = def['provider_parameters'];
-  if (providerParameters !== undefined) {
-    if (!Array.isArray(providerParameters)) fail(at('provider_parameters'), 'provider_parameters must be an array');
-    else
-      providerParameters.forEach((parameter: unknown, i) => {
-        const path = (): string => at('provider_parameters', i);
-        if (!isObject(parameter)) return fail(path(), 'a provider parameter must be an object');
-        const name = parameter['name'];
-        if (typeof name !== 'string' || !IDENTIFIER.test(name)) fail(jsonPointer(path(), 'name'), 'name must be an identifier (letters, digits, _)');
-        else if (providerNames.has(name)) fail(jsonPointer(path(), 'name'), `provider parameter ${name} is declared twice`);
-        else providerNames.add(name);
-        if (typeof parameter['required'] !== 'boolean') fail(jsonPointer(path(), 'required'), 'required must be true or false');
-        if (parameter['secret'] !== undefined && typeof parameter['secret'] !== 'boolean') fail(jsonPointer(path(), 'secret'), 'secret must be true or false');
-        if (parameter['format'] !== undefined && !PARAMETER_FORMATS.includes(parameter['format']))
-          fail(jsonPointer(path(), 'format'), `format must be one of ${quoteAll(PARAMETER_FORMATS)}`);
-        for (const field of ['description', 'strip_suffix']) {
-          if (parameter[field] !== undefined && typeof parameter[field] !== 'string') fail(jsonPointer(path(), field), `${field} must be a string`);
-        }
-        const aliases = parameter['aliases'];
-        if (aliases !== undefined && !(Array.isArray(aliases) && aliases.every((a) => typeof a === 'string' && a !== '')))
-          fail(jsonPointer(path(), 'aliases'), 'aliases must be an array of names');
-      });
+  if (providerParameters === undefined) return providerNames;
+  if (!Array.isArray(providerParameters)) {
+    fail(at('provider_parameters'), 'provider_parameters must be an array');
+    return providerNames;
   }
+  providerParameters.forEach((parameter: unknown, i) => {
+    const path = (): string => at('provider_parameters', i);
+    if (!isJsonObject(parameter)) return fail(path(), 'a provider parameter must be an object');
+    const name = parameter['name'];
+    if (typeof name !== 'string' || !IDENTIFIER.test(name)) fail(jsonPointer(path(), 'name'), 'name must be an identifier (letters, digits, _)');
+    else if (providerNames.has(name)) fail(jsonPointer(path(), 'name'), `provider parameter ${name} is declared twice`);
+    else providerNames.add(name);
+    if (typeof parameter['required'] !== 'boolean') fail(jsonPointer(path(), 'required'), 'required must be true or false');
+    if (parameter['secret'] !== undefined && typeof parameter['secret'] !== 'boolean') fail(jsonPointer(path(), 'secret'), 'secret must be true or false');
+    if (parameter['format'] !== undefined && !PARAMETER_FORMATS.includes(parameter['format']))
+      fail(jsonPointer(path(), 'format'), `format must be one of ${quoteAll(PARAMETER_FORMATS)}`);
+    for (const field of ['description', 'strip_suffix']) {
+      if (parameter[field] !== undefined && typeof parameter[field] !== 'string') fail(jsonPointer(path(), field), `${field} must be a string`);
+    }
+    const aliases = parameter['aliases'];
+    if (aliases !== undefined && !(Array.isArray(aliases) && aliases.every((a) => typeof a === 'string' && a !== '')))
+      fail(jsonPointer(path(), 'aliases'), 'aliases must be an array of names');
+  });
+  return providerNames;
+}
 
-  // ---- per-connection (oauth2_required) parameters ----
+/**
+ * `oauth2_required` (per-connection values such as tenant): answers their ids, and the ids without a
+ * pattern, which must not form part of a URL's host.
+ */
+function checkPerConnectionParameters({ def, at, fail }: DefinitionCheck, providerNames: ReadonlySet<string>): { requiredIds: Set<string>; unpatterned: Set<string> } {
   const requiredIds = new Set<string>();
-  // Per-connection values without a pattern: they must not form part of a URL's host.
   const unpatterned = new Set<string>();
   const required = def['oauth2_required'];
-  if (required !== undefined) {
-    if (!Array.isArray(required)) fail(at('oauth2_required'), 'oauth2_required must be an array');
-    else
-      required.forEach((entry: unknown, i) => {
-        const path = (): string => at('oauth2_required', i);
-        if (!isObject(entry)) return fail(path(), 'an oauth2_required entry must be an object');
-        const id = entry['id'];
-        if (typeof id !== 'string' || !IDENTIFIER.test(id)) {
-          fail(jsonPointer(path(), 'id'), 'id must match /^[a-z_][a-z0-9_]*$/i (it becomes the template variable {id})');
-        } else if (RUNTIME_VARIABLES.includes(id) || id === RETURN_URL_VARIABLE) {
-          fail(jsonPointer(path(), 'id'), `id ${id} is reserved for a run-time variable`);
-        } else if (requiredIds.has(id)) {
-          fail(jsonPointer(path(), 'id'), `id ${id} is used twice`);
-        } else {
-          requiredIds.add(id);
-        }
-        if (typeof entry['title'] !== 'string' || entry['title'] === '') fail(jsonPointer(path(), 'title'), 'title must be a non-empty string');
-        for (const field of ['description', 'default', 'provider_default', 'pattern', 'pattern_description']) {
-          if (entry[field] !== undefined && typeof entry[field] !== 'string') fail(jsonPointer(path(), field), `${field} must be a string`);
-        }
-        if (entry['optional'] !== undefined && typeof entry['optional'] !== 'boolean') fail(jsonPointer(path(), 'optional'), 'optional must be true or false');
-        const providerDefault = entry['provider_default'];
-        if (typeof providerDefault === 'string' && !providerNames.has(providerDefault)) {
-          fail(jsonPointer(path(), 'provider_default'), `provider_default ${providerDefault} is not a provider parameter of this definition`);
-        }
-        if (typeof id === 'string' && typeof entry['pattern'] !== 'string') unpatterned.add(id);
-        let pattern: RegExp | undefined;
-        if (typeof entry['pattern'] === 'string') {
-          const source = entry['pattern'];
-          try {
-            pattern = new RegExp(source);
-          } catch {
-            fail(jsonPointer(path(), 'pattern'), 'pattern is not a valid regular expression');
-          }
-          if (pattern && !(source.startsWith('^') && source.endsWith('$'))) {
-            fail(jsonPointer(path(), 'pattern'), 'pattern must be anchored (start with ^ and end with $): the value ends up in a URL');
-          }
-        }
-        const fallback = entry['default'];
-        if (typeof fallback === 'string') {
-          const reference = PROVIDER_REFERENCE.exec(fallback);
-          if (reference) {
-            if (!providerNames.has(reference[1])) fail(jsonPointer(path(), 'default'), `default refers to ${reference[1]}, which is not a provider parameter`);
-          } else if (pattern && !pattern.test(fallback)) {
-            fail(jsonPointer(path(), 'default'), `default "${fallback}" does not match the pattern`);
-          }
-        }
-      });
+  if (required === undefined) return { requiredIds, unpatterned };
+  if (!Array.isArray(required)) {
+    fail(at('oauth2_required'), 'oauth2_required must be an array');
+    return { requiredIds, unpatterned };
   }
+  required.forEach((entry: unknown, i) => {
+    const path = (): string => at('oauth2_required', i);
+    if (!isJsonObject(entry)) return fail(path(), 'an oauth2_required entry must be an object');
+    const id = entry['id'];
+    if (typeof id !== 'string' || !IDENTIFIER.test(id)) {
+      fail(jsonPointer(path(), 'id'), 'id must match /^[a-z_][a-z0-9_]*$/i (it becomes the template variable {id})');
+    } else if (RUNTIME_VARIABLES.includes(id) || id === RETURN_URL_VARIABLE) {
+      fail(jsonPointer(path(), 'id'), `id ${id} is reserved for a run-time variable`);
+    } else if (requiredIds.has(id)) {
+      fail(jsonPointer(path(), 'id'), `id ${id} is used twice`);
+    } else {
+      requiredIds.add(id);
+    }
+    if (typeof entry['title'] !== 'string' || entry['title'] === '') fail(jsonPointer(path(), 'title'), 'title must be a non-empty string');
+    for (const field of ['description', 'default', 'provider_default', 'pattern', 'pattern_description']) {
+      if (entry[field] !== undefined && typeof entry[field] !== 'string') fail(jsonPointer(path(), field), `${field} must be a string`);
+    }
+    if (entry['optional'] !== undefined && typeof entry['optional'] !== 'boolean') fail(jsonPointer(path(), 'optional'), 'optional must be true or false');
+    const providerDefault = entry['provider_default'];
+    if (typeof providerDefault === 'string' && !providerNames.has(providerDefault)) {
+      fail(jsonPointer(path(), 'provider_default'), `provider_default ${providerDefault} is not a provider parameter of this definition`);
+    }
+    if (typeof id === 'string' && typeof entry['pattern'] !== 'string') unpatterned.add(id);
+    let pattern: RegExp | undefined;
+    if (typeof entry['pattern'] === 'string') {
+      const source = entry['pattern'];
+      try {
+        pattern = new RegExp(source);
+      } catch {
+        fail(jsonPointer(path(), 'pattern'), 'pattern is not a valid regular expression');
+      }
+      if (pattern && !(source.startsWith('^') && source.endsWith('$'))) {
+        fail(jsonPointer(path(), 'pattern'), 'pattern must be anchored (start with ^ and end with $): the value ends up in a URL');
+      }
+    }
+    const fallback = entry['default'];
+    if (typeof fallback === 'string') {
+      const reference = PROVIDER_REFERENCE.exec(fallback);
+      if (reference) {
+        if (!providerNames.has(reference[1])) fail(jsonPointer(path(), 'default'), `default refers to ${reference[1]}, which is not a provider parameter`);
+      } else if (pattern && !pattern.test(fallback)) {
+        fail(jsonPointer(path(), 'default'), `default "${fallback}" does not match the pattern`);
+      }
+    }
+  });
+  return { requiredIds, unpatterned };
+}
 
-  // ---- template lists (structure first: env keys are variables too) ----
+/** The structure of every template list (arrays of one-key JSON strings); answers their entries and the `env_*` keys. */
+function checkTemplateLists({ def, at, fail }: DefinitionCheck): {
+  lists: Array<{ field: string; entries: Array<{ index: number; value: string }> }>;
+  environmentKeys: Set<string>;
+} {
   const environmentKeys = new Set<string>();
   const lists: Array<{ field: string; entries: Array<{ index: number; value: string }> }> = [];
   for (const field of TEMPLATE_LIST_FIELDS) {
@@ -233,7 +263,7 @@ export function validateDefinition(def: unknown, basePath: string): ValidationEr
     }
     const entries: Array<{ index: number; value: string }> = [];
     list.forEach((entry: unknown, index) => {
-      if (typeof entry !== 'string') return fail(at(field, index), `a template entry must be a string, not ${describe(entry)}`);
+      if (typeof entry !== 'string') return fail(at(field, index), `a template entry must be a string, not ${describeJsonType(entry)}`);
       try {
         const [key, value] = parseTemplatePair(entry);
         entries.push({ index, value });
@@ -244,11 +274,13 @@ export function validateDefinition(def: unknown, basePath: string): ValidationEr
     });
     lists.push({ field, entries });
   }
+  return { lists, environmentKeys };
+}
 
-  // ---- template variables ----
-  const known = new Set<string>([...RUNTIME_VARIABLES, ...requiredIds, ...providerNames, ...environmentKeys]);
+/** A checker of template strings against the variables this definition knows. */
+function templateChecker({ fail }: DefinitionCheck, known: ReadonlySet<string>, providerNames: ReadonlySet<string>): TemplateCheck {
   // The path is built only when there is an error: thousands of providers are checked per load.
-  const checkTemplate = (template: string, pathOf: () => string): void => {
+  return (template, pathOf) => {
     if (!template.includes('{')) return;
     const references = templateReferences(template);
     for (const variable of references.variables) {
@@ -268,12 +300,10 @@ export function validateDefinition(def: unknown, basePath: string): ValidationEr
       }
     }
   };
-  for (const { field, entries } of lists) {
-    if (field === 'oauth2_params_scope') continue; // scope value -> human title; nothing is rendered
-    for (const { index, value } of entries) checkTemplate(value, () => at(field, index));
-  }
+}
 
-  // ---- URLs ----
+/** base_url and every endpoint URL: usable, their templates known, and no pattern-less user value in a host. */
+function checkUrls({ def, at, fail }: DefinitionCheck, checkTemplate: TemplateCheck, unpatterned: ReadonlySet<string>): void {
   const baseUrl = def['base_url'];
   const hasBase = typeof baseUrl === 'string' && baseUrl !== '';
   if (baseUrl !== undefined) {
@@ -305,19 +335,18 @@ export function validateDefinition(def: unknown, basePath: string): ValidationEr
       }
     }
   }
+}
 
-  // ---- what each protocol needs ----
-  if (def['generic'] !== true) {
-    const needed =
-      def['oauth_type'] === 'OAuth1'
-        ? ['oauth1_request_token_url', 'oauth1_authorize_url', 'oauth1_access_token_url']
-        : def['oauth_type'] === 'OAuth2'
-          ? ['oauth2_auth_url', 'oauth2_token_url']
-          : [];
-    for (const field of needed) if (def[field] === undefined) fail(at(field), `${field} is required for ${String(def['oauth_type'])}`);
-  }
-
-  return errors;
+/** The endpoints each protocol needs (a generic provider's are checked with the file, where they may come from AUTH_URL ...). */
+function checkProtocolEndpoints({ def, at, fail }: DefinitionCheck): void {
+  if (def['generic'] === true) return;
+  const needed =
+    def['oauth_type'] === 'OAuth1'
+      ? ['oauth1_request_token_url', 'oauth1_authorize_url', 'oauth1_access_token_url']
+      : def['oauth_type'] === 'OAuth2'
+        ? ['oauth2_auth_url', 'oauth2_token_url']
+        : [];
+  for (const field of needed) if (def[field] === undefined) fail(at(field), `${field} is required for ${String(def['oauth_type'])}`);
 }
 
 /**

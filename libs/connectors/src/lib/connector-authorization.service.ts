@@ -2,17 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ownerName, type Principal } from '@flow-oauth/api-auth';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
-import { ApiError, isDependencyError } from '@flow-oauth/http-common';
+import { ApiError, invalidRequest, isDependencyError } from '@flow-oauth/http-common';
 import { OAuthClient, OAuthProtocolError, validateConnectionParams } from '@flow-oauth/oauth-client';
 import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
 import type { LoadedProvider } from '@flow-oauth/provider-config';
 import { ConnectorTokenStore, RefreshProducer } from '@flow-oauth/token-refresh';
 import { DataSource } from 'typeorm';
 import type { BrowserCookie } from '@flow-oauth/web-pages';
+import type { StartAuthorizationRequest } from './authorization-request';
 import { AuthorizationStateStore, type PendingAuthorization } from './authorization-state.store';
 import { insertConnectorIfProviderUnchanged } from './connector-insert';
 import { toConnectorView, type ConnectorView } from './connector-view';
-import { labelProblem } from './label-rules';
 import { ProviderRegistry } from './provider-registry';
 import { renderReturnPage } from './return-page';
 import { sha256Hex, SignInBindingStore } from './sign-in-binding.store';
@@ -55,29 +55,18 @@ export class ConnectorAuthorizationService {
    * Validates everything a sign-in needs before any redirect and stores the pending sign-in; answers
    * a start link (`authorizeUrl`, a Flow URL) that binds the sign-in to the browser opening it.
    */
-  async start(principal: Principal, body: Record<string, unknown>): Promise<{ authorizeUrl: string; state: string; expiresAt: string }> {
-    const { type, provider: providerName, label, params, scopes, redirectUrl } = body;
-    const problems: string[] = [];
-    if (typeof type !== 'string' || !type) problems.push('type is required');
-    if (typeof providerName !== 'string' || !providerName) problems.push('provider is required');
-    const labelIssue = labelProblem(label);
-    if (labelIssue) problems.push(labelIssue);
-    if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) problems.push('params must be an object of strings');
-    if (scopes !== undefined && (!Array.isArray(scopes) || scopes.some((s) => typeof s !== 'string' || !/^[\x21-\x7e]+$/.test(s)))) {
-      problems.push('scopes must be an array of scope strings');
-    }
+  async start(principal: Principal, requested: StartAuthorizationRequest): Promise<{ authorizeUrl: string; state: string; expiresAt: string }> {
+    const { type, provider: providerName, label, params, scopes, redirectUrl } = requested;
     if (redirectUrl !== undefined && !this.isAllowedRedirect(redirectUrl)) {
-      problems.push('redirectUrl must be on an allowed origin (FLOW_ALLOWED_REDIRECT_ORIGINS)');
+      throw invalidRequest([{ path: '/redirectUrl', message: 'redirectUrl must be on an allowed origin (FLOW_ALLOWED_REDIRECT_ORIGINS)' }]);
     }
-    if (problems.length > 0) throw new ApiError(400, 'invalid_request', problems.join('; '), { problems });
 
-    const provider = this.registry.get(type as string, providerName as string);
-    if (!provider) throw new ApiError(404, 'provider_not_found', `No OAuth provider "${String(providerName)}" is loaded for connector type "${String(type)}".`);
-    if (await this.dataSource.getRepository(ConnectorEntity).existsBy({ label: label as string })) {
-      throw new ApiError(409, 'label_taken', `A connector labelled "${String(label)}" already exists; labels are unique across all connectors.`);
+    const provider = this.registry.get(type, providerName);
+    if (!provider) throw new ApiError(404, 'provider_not_found', `No OAuth provider "${providerName}" is loaded for connector type "${type}".`);
+    if (await this.dataSource.getRepository(ConnectorEntity).existsBy({ label })) {
+      throw new ApiError(409, 'label_taken', `A connector labelled "${label}" already exists; labels are unique across all connectors.`);
     }
-    const rawParams = (params ?? {}) as Record<string, unknown>;
-    const checked = validateConnectionParams(provider, rawParams);
+    const checked = validateConnectionParams(provider, params ?? {});
     if (checked.errors.length > 0) {
       throw new ApiError(400, 'invalid_params', checked.errors.map((e) => `${e.param}: ${e.message}`).join('; '), { problems: checked.errors });
     }
@@ -87,21 +76,21 @@ export class ConnectorAuthorizationService {
       providerId: provider.id,
       providerName: provider.name,
       providerFingerprint: provider.fingerprint,
-      label: label as string,
+      label,
       owner: ownerName(principal),
       params: checked.values,
       scope: '',
-      redirectUrl: redirectUrl as string | undefined,
+      redirectUrl,
       createdAt: nowIso(),
     };
     try {
       if (provider.definition.oauth_type === 'OAuth1') {
-        const request = await this.oauth.oauth1RequestToken(provider, { callbackUrl: this.config.returnUrl, scopes: scopes as string[] | undefined, connectionParams: checked.values });
+        const request = await this.oauth.oauth1RequestToken(provider, { callbackUrl: this.config.returnUrl, scopes, connectionParams: checked.values });
         const expiresAt = await this.states.save(request.token, { ...pending, oauth1TokenSecret: request.tokenSecret, authorizeUrl: request.authorizeUrl });
         return await this.startLink(request.token, expiresAt);
       }
       const state = AuthorizationStateStore.newState();
-      const built = this.oauth.buildAuthorizationUrl(provider, { state, connectionParams: checked.values, scopes: scopes as string[] | undefined });
+      const built = this.oauth.buildAuthorizationUrl(provider, { state, connectionParams: checked.values, scopes });
       const expiresAt = await this.states.save(state, { ...pending, scope: built.scope, codeVerifier: built.codeVerifier, authorizeUrl: built.url });
       return await this.startLink(state, expiresAt);
     } catch (error) {
@@ -240,8 +229,7 @@ export class ConnectorAuthorizationService {
     return expected !== undefined && safeEqual(sha256Hex(nonce), expected);
   }
 
-  private isAllowedRedirect(url: unknown): boolean {
-    if (typeof url !== 'string') return false;
+  private isAllowedRedirect(url: string): boolean {
     try {
       const origin = new URL(url).origin;
       return this.config.allowedRedirectOrigins.some((allowed) => allowed.replace(/\/+$/, '') === origin);

@@ -1,4 +1,5 @@
 import { type RequiredParameter, renderString, templateReferences } from '@flow-oauth/connector-definitions';
+import { OAuthProtocolError } from './oauth-protocol-error';
 import type { ProviderRecord } from './provider-record';
 import { stringParameters, urlTemplates } from './template-variables';
 
@@ -173,4 +174,16 @@ export function validateConnectionParams(provider: ProviderRecord, input: Record
     values[spec.id] = value;
   }
   return { values, errors };
+}
+
+/** Connection parameters are checked again at use: a stored value must still be unable to bend a URL. */
+export function assertConnectionParamsSafe(provider: ProviderRecord, connectionParams: Record<string, string>): void {
+  const uses = urlUses(provider);
+  for (const [key, value] of Object.entries(connectionParams)) {
+    const use = uses.get(key);
+    if (!use) continue;
+    if (typeof value !== 'string') throw new OAuthProtocolError('config', `connection parameter ${key} must be a string`);
+    const problem = (use.segment ? segmentProblem(value) : undefined) ?? (use.prefix ? prefixProblem(value) : undefined);
+    if (problem) throw new OAuthProtocolError('config', `connection parameter ${key} ${problem}`);
+  }
 }

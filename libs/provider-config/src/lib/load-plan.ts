@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { ProviderSettings } from '@flow-oauth/connector-definitions';
+import type { ProviderRef } from '@flow-oauth/queue-contracts';
 
-/** A provider as named in plans and answers. */
-export interface ProviderRef {
-  type: string;
-  provider: string;
-}
+// Plans name providers as the events do.
+export type { ProviderRef };
 
 /** An in-use provider that the load would change beyond its secret. */
 export interface ProviderConflict extends ProviderRef {

@@ -3,3 +3,4 @@ export * from './lib/auth.decorators';
 export * from './lib/browser-sessions';
 export * from './lib/principal';
 export { hashApiKey, UsersService } from './lib/users.service';
+export * from './lib/user-request';

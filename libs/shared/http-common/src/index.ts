@@ -5,3 +5,4 @@ export * from './lib/request-body';
 export * from './lib/form-body';
 export * from './lib/public-route';
 export * from './lib/dependency-errors';
+export * from './lib/request-schema';

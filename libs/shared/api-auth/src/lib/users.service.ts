@@ -5,9 +5,6 @@ import { ConnectorEntity, nowIso, UserEntity } from '@flow-oauth/persistence';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type Repository } from 'typeorm';
 
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
-const RESERVED = new Set(['admin', 'service']);
-
 /** Hash of an API key as stored; keys are 192-bit random, so a plain SHA-256 is enough. */
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
@@ -26,12 +23,8 @@ export class UsersService {
     this.byKeySql = `SELECT name FROM users WHERE key_hash = ${dataSource.options.type === 'postgres' ? '$1' : '?'}`;
   }
 
-  /** Creates a user and returns its key; the key is not retrievable later. */
-  async create(name: unknown): Promise<{ name: string; key: string; createdAt: string }> {
-    if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
-      throw new ApiError(400, 'invalid_request', 'name must be 1-64 characters: letters, digits, _ . @ - (starting with a letter or digit).');
-    }
-    if (RESERVED.has(name.toLowerCase())) throw new ApiError(400, 'invalid_request', `"${name}" is reserved.`);
+  /** Creates a user (a name CreateUserSchema accepted) and returns its key; the key is not retrievable later. */
+  async create(name: string): Promise<{ name: string; key: string; createdAt: string }> {
     if (await this.users.existsBy({ name })) throw new ApiError(409, 'user_exists', `User "${name}" already exists.`);
     const key = `flow_u_${randomBytes(24).toString('base64url')}`;
     const createdAt = nowIso();

@@ -1,16 +1,13 @@
 import type { DynamicModule, INestApplication, INestApplicationContext } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, type FlowConfig, instancePort, loadConfig } from '@flow-oauth/config';
+import { CONFIG_EXIT_CODE, ConfigError, type FlowConfig, instancePort, loadConfig } from '@flow-oauth/config';
 import { ApiExceptionFilter } from '@flow-oauth/http-common';
 import { createProcessLogger, useProcessLogger } from '@flow-oauth/observability';
 import { EncryptionKeyMismatchError } from '@flow-oauth/persistence';
 import { waitForRedis } from '@flow-oauth/redis';
 import { STRICT_CSP_DIRECTIVES } from '@flow-oauth/web-pages';
 import helmet from 'helmet';
-
-/** Exit code of a process that refuses its configuration (EX_CONFIG); pm2 is told not to restart it. */
-export const CONFIG_EXIT_CODE = 78;
 
 export interface HttpAppSpec {
   /** pm2 name, used as the logger context. */

@@ -78,10 +78,37 @@ describe('loadConfig', () => {
   it('accepts a short key with a warning, and reads .env under the process environment', () => {
     const cwd = tmp();
     fs.writeFileSync(path.join(cwd, '.env'), `# comment\nFLOW_ENV=staging\nFLOW_ADMIN_KEY="adminkey"\nFLOW_ENCRYPTION_KEY=${randomBytes(32).toString('base64')}\n`);
-    const config = loadConfig({ cwd });
+    // The machine's own environment (FLOW_ADMIN_KEY set in CI, say) must not decide what this test sees.
+    const config = loadConfig({ cwd, processEnv: {} });
     expect(config.flowEnv).toBe('staging');
-    expect(config.adminKey).toBe(process.env['FLOW_ADMIN_KEY'] ?? 'adminkey');
-    if (!process.env['FLOW_ADMIN_KEY']) expect(config.warnings).toEqual([expect.stringContaining('FLOW_ADMIN_KEY is shorter than 32 characters')]);
+    expect(config.adminKey).toBe('adminkey');
+    expect(config.warnings).toEqual([expect.stringContaining('FLOW_ADMIN_KEY is shorter than 32 characters')]);
+    const overlaid = loadConfig({ cwd, processEnv: { FLOW_ADMIN_KEY: 'from-the-environment-0123456789-abcdef', FLOW_ENV: 'local' } });
+    expect(overlaid).toMatchObject({ adminKey: 'from-the-environment-0123456789-abcdef', flowEnv: 'local', warnings: [] });
+  });
+
+  it('reads .env as dotenv does (export, quotes, trailing comments) and refuses a line that is not NAME=value', () => {
+    const cwd = tmp();
+    const key = randomBytes(32).toString('base64');
+    fs.writeFileSync(
+      path.join(cwd, '.env'),
+      `export FLOW_ENV=development\nFLOW_ENCRYPTION_KEY='${key}'\nFLOW_ALLOWED_REDIRECT_ORIGINS=https://a.example.com # the UI\nFLOW_ADMIN_KEY="quoted#not-a-comment-0123456789abcdef" # a comment\n`,
+    );
+    const config = loadConfig({ cwd, processEnv: {} });
+    expect(config).toMatchObject({ flowEnv: 'development', allowedRedirectOrigins: ['https://a.example.com'] });
+    expect(config.encryptionKey.toString('base64')).toBe(key);
+    expect(config.adminKey).toBe('quoted#not-a-comment-0123456789abcdef');
+    const stray = tmp();
+    fs.writeFileSync(path.join(stray, '.env'), `FLOW_ENV=staging\nthis-line-is-a-pasted-secret-0123\nREDIS_URL=redis://127.0.0.1:6379\n`);
+    let error: unknown;
+    try {
+      loadConfig({ cwd: stray, processEnv: {} });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([`${path.join(stray, '.env')} has a line that is not NAME=value (before or at REDIS_URL, which is not read)`]);
+    expect((error as ConfigError).message).not.toContain('pasted-secret');
   });
 
   it('reads FLOW_ENCRYPTION_OLD_KEYS as a comma-separated list of 32-byte base64 keys (empty by default)', () => {

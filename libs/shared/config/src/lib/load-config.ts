@@ -14,16 +14,19 @@ const ENVIRONMENTS: readonly DeploymentEnvironment[] = ['local', 'development', 
 export const MIN_KEY_LENGTH = 32;
 
 export interface LoadConfigOptions {
-  /** Variables to read; defaults to `.env` in cwd overlaid by the process environment. */
+  /** Variables to read; defaults to `.env` in cwd overlaid by `processEnv`. */
   env?: Record<string, string | undefined>;
+  /** The environment that overlays `.env` when `env` is not given (default: process.env). */
+  processEnv?: Record<string, string | undefined>;
   cwd?: string;
 }
 
 /** Reads and validates every variable of SPEC section 6 at once; throws ConfigError naming each bad one. */
 export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
   const cwd = options.cwd ?? process.cwd();
-  const env = options.env ?? { ...readDotEnv(path.join(cwd, '.env')), ...process.env };
-  const problems: string[] = [];
+  const dotEnv = options.env ? undefined : readDotEnv(path.join(cwd, '.env'));
+  const env = options.env ?? { ...dotEnv?.values, ...(options.processEnv ?? process.env) };
+  const problems: string[] = [...(dotEnv?.problems ?? [])];
   const get = (name: string): string | undefined => {
     const value = env[name];
     return value === undefined || value.trim() === '' ? undefined : value.trim();

@@ -1,16 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
 
-/** The Redis URL with any password replaced, fit for a log line or an error. */
-export function describeRedisUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(invalid REDIS_URL)';
-  }
-}
-
 /** A connection as BullMQ needs it (`maxRetriesPerRequest: null`); also used for locks and OAuth state. */
 export function createRedisConnection(url: string, options: RedisOptions = {}): Redis {
   return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false, ...options });
@@ -30,10 +19,14 @@ export function bullConnectionOptions(url: string): RedisOptions {
   };
 }
 
-/** Pings Redis once with a short timeout; throws a message naming the (redacted) URL and the cause. */
+/**
+ * Pings Redis once with a short timeout, without retries; rejects with the socket's own error
+ * (ECONNREFUSED, ENOTFOUND, WRONGPASS ...) when it does not answer. Also used by `npm start` and
+ * `npm test` (tools/dependency-checks.js) from the build.
+ */
 export async function pingRedis(url: string, timeoutMs = 2000): Promise<void> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: timeoutMs, retryStrategy: () => null, enableOfflineQueue: false });
-  // The connect() rejection only says "Connection is closed"; the socket error says why.
+  // With retries off, connect() rejects with "Connection is closed."; the socket's error says why.
   let cause: Error | undefined;
   client.on('error', (error: Error) => {
     cause ??= error;
@@ -42,8 +35,7 @@ export async function pingRedis(url: string, timeoutMs = 2000): Promise<void> {
     await client.connect();
     await client.ping();
   } catch (error) {
-    const reason = (cause ?? (error as Error)).message;
-    throw new Error(`Redis at ${describeRedisUrl(url)} is not reachable (${reason}). Start Redis or set REDIS_URL.`);
+    throw cause ?? error;
   } finally {
     client.disconnect();
   }

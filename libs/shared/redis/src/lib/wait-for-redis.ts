@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import { maskUrl } from '@flow-oauth/config';
 import { pingRedis } from './redis-connection';
 
 /**
@@ -13,7 +14,7 @@ export async function waitForRedis(url: string, logger: Pick<Logger, 'warn' | 'l
       if (warned) logger.log('Redis is reachable again; starting.');
       return;
     } catch (error) {
-      logger.warn(`${(error as Error).message} Waiting, retrying every ${Math.round(retryMs / 1000)} s.`);
+      logger.warn(`Redis at ${maskUrl(url)} is not reachable (${(error as Error).message}). Start Redis or set REDIS_URL. Waiting, retrying every ${Math.round(retryMs / 1000)} s.`);
       warned = true;
       await new Promise((resolve) => setTimeout(resolve, retryMs));
     }

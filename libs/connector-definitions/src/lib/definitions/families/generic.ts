@@ -18,7 +18,7 @@ export const GENERIC_ENDPOINT_PARAMETERS: readonly ProviderParameter[] = [
 /**
  * Skeleton of a generic connector type (odata, soap, swagger). It has no endpoints: each provider
  * in the file brings AUTH_URL + TOKEN_URL or a full definition (the seed's odata sample), or with
- * `"oauth_type": "OAuth1"` the three oauth1_* endpoints (see configuration-file.ts); the templates here
+ * `"oauth_type": "OAuth1"` the three oauth1_* endpoints (see generic-provider-rules.ts); the templates here
  * are the defaults for whatever that provider leaves out.
  */
 export function genericDefinition(product: { name: ConnectorType; title: string }): ConnectorDefinition {
