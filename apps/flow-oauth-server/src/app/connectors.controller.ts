@@ -6,7 +6,7 @@ import type { Request } from 'express';
 
 const SMALL_BODY = 64 * 1024;
 
-/** Connectors: start a sign-in, read, fetch a token, validate, delete. */
+/** Connectors: start a sign-in, sign one in again, read, fetch a token, validate, delete. */
 @Controller('api/connectors')
 @Roles('admin', 'user')
 export class ConnectorsController {
@@ -19,6 +19,13 @@ export class ConnectorsController {
   async startAuthorization(@CurrentPrincipal() principal: Principal, @Req() req: Request) {
     const body = parseJsonObject(await readJsonText(req, { limitBytes: SMALL_BODY }));
     return this.authorizations.start(principal, body);
+  }
+
+  /** Signs an existing connector in again (same id and label): `{ scopes?, redirectUrl? }` -> `{ authorizeUrl, state, expiresAt }`. */
+  @Post(':id/reauthorize')
+  async reauthorize(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Req() req: Request) {
+    const text = req.headers['content-type'] || Number(req.headers['content-length']) > 0 ? await readJsonText(req, { limitBytes: SMALL_BODY }) : '';
+    return this.authorizations.reconnect(principal, id, text.trim() ? parseJsonObject(text) : {});
   }
 
   @Get()
