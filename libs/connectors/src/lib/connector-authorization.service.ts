@@ -171,7 +171,10 @@ export class ConnectorAuthorizationService {
    */
   signInOrigin(provider: LoadedProvider, params: Record<string, string>): string | undefined {
     try {
-      const url = provider.definition.oauth_type === 'OAuth1' ? provider.definition.oauth1_authorize_url : this.oauth.buildAuthorizationUrl(provider, { state: 'origin-only', connectionParams: params }).url;
+      // As a sign-in would build it: the values checked and the definition's defaults filled in.
+      const { values, errors } = validateConnectionParams(provider, params);
+      if (errors.length > 0) return undefined;
+      const url = provider.definition.oauth_type === 'OAuth1' ? provider.definition.oauth1_authorize_url : this.oauth.buildAuthorizationUrl(provider, { state: 'origin-only', connectionParams: values }).url;
       return url ? new URL(url).origin : undefined;
     } catch {
       return undefined;

@@ -6,4 +6,5 @@ export * from './lib/browser-sign-in';
 export * from './lib/key-identifier';
 export * from './lib/principal';
 export * from './lib/sign-in-page';
+export * from './lib/sign-in-pages';
 export { hashApiKey, UsersService } from './lib/users.service';

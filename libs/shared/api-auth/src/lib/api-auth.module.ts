@@ -6,6 +6,7 @@ import { AuthFailureLimiter } from './auth-failure-limiter';
 import { BrowserSessions, RedisBrowserSessions } from './browser-sessions';
 import { BrowserSignIn } from './browser-sign-in';
 import { KeyIdentifier } from './key-identifier';
+import { SignInPages } from './sign-in-pages';
 import { UsersService } from './users.service';
 
 /**
@@ -21,7 +22,8 @@ import { UsersService } from './users.service';
     { provide: BrowserSessions, useClass: RedisBrowserSessions },
     BrowserSignIn,
     AdminBrowserSession,
+    SignInPages,
   ],
-  exports: [UsersService, KeyIdentifier, BrowserSessions, BrowserSignIn, AdminBrowserSession],
+  exports: [UsersService, KeyIdentifier, BrowserSessions, BrowserSignIn, AdminBrowserSession, SignInPages],
 })
 export class ApiAuthModule {}

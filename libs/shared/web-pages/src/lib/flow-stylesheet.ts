@@ -28,7 +28,7 @@ form.inline{display:inline;margin:0}
 form.stack{display:grid;gap:.8rem;max-width:34rem;margin:1rem 0}
 form.stack label{display:grid;gap:.2rem;font-weight:600}
 label .hint{font-weight:400;color:#555;font-size:.9rem}
-input,select,textarea{font:inherit;padding:.35rem;border:1px solid #999;border-radius:.25rem}
+input,select,textarea{font:inherit;font-weight:400;padding:.35rem;border:1px solid #999;border-radius:.25rem}
 textarea{font-family:ui-monospace,monospace;font-size:.85rem;width:100%;box-sizing:border-box}
 fieldset{border:1px solid #ccc;border-radius:.3rem}
 table.list{border-collapse:collapse;width:100%;margin:.8rem 0}

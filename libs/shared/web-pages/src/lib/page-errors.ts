@@ -1,4 +1,5 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject, Injectable, Logger } from '@nestjs/common';
+import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { isDependencyError } from '@flow-oauth/http-common';
 import type { Request, Response } from 'express';
 import { htmlPageHeaders } from './content-security-policy';
@@ -26,15 +27,16 @@ const TITLES: Record<number, string> = {
 /**
  * The error answer of page routes: an HTML page (the API's JSON error shape would be a blank page
  * to a person), with the same status, code and message the API gives. Page controllers use it with
- * `@UseFilters(new PageErrorFilter(publicUrl))`; `SeeOther` becomes a 303.
+ * `@UseFilters(PageErrorFilter)`; `SeeOther` (from a page guard) becomes a 303.
  */
 @Catch()
+@Injectable()
 export class PageErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('PageErrorFilter');
   private readonly basePath: string;
 
-  constructor(publicUrl: string) {
-    this.basePath = publicBasePath(publicUrl);
+  constructor(@Inject(FLOW_CONFIG) config: Pick<FlowConfig, 'publicUrl'>) {
+    this.basePath = publicBasePath(config.publicUrl);
   }
 
   catch(exception: unknown, host: ArgumentsHost): void {
