@@ -227,7 +227,8 @@ describeWithChromium('the connectors and admin pages in a real browser (Chromium
     await page.waitForSelector('#configuration-errors');
     const viaApi = await api(flow.configLoaderUrl, 'POST', '/api/oauth-configurations?dryRun=true', flow.adminKey, invalid);
     expect(viaApi.status).toBe(400);
-    const rows = await page.$$eval('#configuration-errors tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => (td.textContent ?? '').trim())));
+    // Runs in the page (no DOM types here): the cells of each row.
+    const rows: string[][] = await page.$$eval('#configuration-errors tbody tr', (trs: any[]) => trs.map((tr) => Array.from(tr.querySelectorAll('td') as ArrayLike<any>).map((td) => String(td.textContent ?? '').trim())));
     expect(rows.map(([, , pointer, message]) => ({ path: pointer, message }))).toEqual(viaApi.json.errors.map((e: { path: string; message: string }) => ({ path: e.path || '/', message: e.message })));
     const lines = invalid.split('\n');
     for (const [line, shown, pointer] of rows) {
