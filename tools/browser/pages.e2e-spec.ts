@@ -149,6 +149,10 @@ describeWithChromium('the connectors and admin pages in a real browser (Chromium
   /** The text of an element as the browser lays it out, white space collapsed. */
   const text = async (w: Watched, selector: string) => (await w.page.innerText(selector)).replace(/\s+/g, ' ').trim();
 
+  /** Every visible form control of the page that has no <label> (none should). */
+  const unlabelled = (w: Watched): Promise<string[]> =>
+    w.page.$$eval('input:not([type="hidden"]), select, textarea', (controls: any[]) => controls.filter((c) => !c.labels || c.labels.length === 0).map((c) => String(c.name || c.id)));
+
   /** Remembers the connector's tokens (opened from the database with the deployment's key) for the searches at the end. */
   async function rememberTokens(id: string): Promise<void> {
     const row = await flow.dataSource.getRepository(ConnectorEntity).findOneByOrFail({ id });
@@ -189,6 +193,7 @@ describeWithChromium('the connectors and admin pages in a real browser (Chromium
     await page.click('#sign-in button[type="submit"]');
     await page.waitForURL(`${flow.publicUrl}/admin`);
     expect(await text(admin, '#signed-in-as')).toBe('the administrator');
+    expect(await unlabelled(admin)).toEqual([]);
     const session = (await admin.context.cookies(flow.publicUrl)).find((c) => c.name === 'flow_session');
     expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/' });
     // The stylesheet applied under the strict CSP.
@@ -299,8 +304,12 @@ describeWithChromium('the connectors and admin pages in a real browser (Chromium
     expect(viaApi.status).toBe(401);
     expect(await text(user, '#problem')).toBe(`${viaApi.json.message} ${viaApi.json.error}`);
     expect(await snapshot()).toBe(before);
-    await page.fill('#key', userKey);
-    await page.click('#sign-in button[type="submit"]');
+    // With the keyboard alone: the key field is the first stop, Enter sends the form.
+    await page.goto(`${flow.publicUrl}/`);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.id')).toBe('key');
+    await page.keyboard.type(userKey);
+    await page.keyboard.press('Enter');
     await page.waitForURL(`${flow.publicUrl}/`);
     expect(await text(user, '#signed-in-as')).toBe('alice');
     expect(await page.textContent('#no-connectors')).toContain('no connectors');
@@ -314,6 +323,7 @@ describeWithChromium('the connectors and admin pages in a real browser (Chromium
     await page.selectOption('#provider', 'OIDC-Pages');
     await page.click('#choose-provider button[type="submit"]');
     expect(await page.getAttribute('#param-tenant', 'placeholder')).toBe('contoso');
+    expect(await unlabelled(user)).toEqual([]);
     await screenshot(user, 'user-add-form');
 
     const before = await snapshot();
@@ -435,6 +445,7 @@ describeWithChromium('the connectors and admin pages in a real browser (Chromium
     await page.goto(`${flow.publicUrl}/admin#providers`);
     await page.click('#provider-odata-OIDC-Pages summary:has-text("Purge tokens")');
     expect(await page.$$eval('#purge-user-odata-OIDC-Pages option', (options) => options.map((o) => o.textContent))).toEqual(['All users', 'alice']);
+    expect(await unlabelled(admin)).toEqual([]);
     await page.selectOption('#purge-user-odata-OIDC-Pages', '');
     await page.click('button[aria-label="Purge tokens of odata/OIDC-Pages"]');
     await page.waitForSelector('#notice');
