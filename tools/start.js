@@ -49,6 +49,7 @@ async function main() {
       'Flow OAuth is running:',
       `  flow-oauth-server  http://localhost:${ports['flow-oauth-server']}   public URL ${config.publicUrl}`,
       `                     OAuth return URL to register with every provider: ${config.returnUrl}`,
+      `                     pages: ${config.publicUrl}/ (connectors, user key)   ${config.publicUrl}/admin (admin key)`,
       `  config-loader      http://localhost:${ports['config-loader']}   admin API (appKey header)`,
       `  token-refresher    http://localhost:${ports['token-refresher']}/health`,
       ...scaledOut(instances),

@@ -44,6 +44,8 @@ export async function startFlowServer(
   env: Record<string, string> | ((port: number) => Record<string, string>) = {},
   /** Another instance of the same deployment: same database, keys, Redis prefix and public URL. */
   sibling?: { db: TestDatabase; config: FlowConfig; samePort?: boolean },
+  /** Extra set-up before the app's own (e.g. a router mounted with app.use, outside Nest's routes). */
+  options: { configure?: (app: INestApplication) => void } = {},
 ): Promise<RunningFlowServer> {
   const db = sibling?.db ?? (await createTestDatabase(kind));
   const port = sibling?.samePort ? sibling.config.ports.flowOauth : await freePort();
@@ -61,7 +63,11 @@ export async function startFlowServer(
     await prepareDatabase(migrator, new SecretBox(config.encryptionKey), { runMigrations: true });
     await migrator.destroy();
   }
-  const app = await createHttpApp({ name: 'flow-oauth-server', module: FlowOAuthServerModule.forRoot, port: () => port, configure: configureFlowOAuthServer }, config);
+  const configure = async (nest: INestApplication, flowConfig: FlowConfig) => {
+    options.configure?.(nest);
+    await configureFlowOAuthServer(nest, flowConfig);
+  };
+  const app = await createHttpApp({ name: 'flow-oauth-server', module: FlowOAuthServerModule.forRoot, port: () => port, configure }, config);
   await app.listen(port, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
   const dataSource = app.get(DataSource);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { BrowserSessions } from '@flow-oauth/api-auth';
+import { BrowserSessions, hashApiKey, UsersService } from '@flow-oauth/api-auth';
 import { ConnectorEntity } from '@flow-oauth/persistence';
 import { QueueName } from '@flow-oauth/queue-contracts';
 import { bullConnectionOptions, REDIS } from '@flow-oauth/redis';
@@ -353,7 +353,7 @@ describe.each(TEST_DATABASE_KINDS)('flow-oauth-server OAuth 2 flows against oidc
       const sessions = flow.app.get(BrowserSessions);
       const { authorizeUrl } = await startLink('Session_1');
       const mallory = new HttpSession();
-      mallory.setCookie(flow.url, 'flow_session', (await sessions.create('mallory')).id);
+      mallory.setCookie(flow.url, 'flow_session', (await sessions.create({ kind: 'user', name: 'mallory' }, hashApiKey(otherKey))).id);
       const refused = await mallory.request('GET', authorizeUrl);
       expect(refused.status).toBe(403);
       expect(refused.body).toContain('wrong_flow_user');
@@ -366,7 +366,7 @@ describe.each(TEST_DATABASE_KINDS)('flow-oauth-server OAuth 2 flows against oidc
       expect((await mallory.request('POST', `${flow.config.publicUrl}/Thingworx/Oauths/oauth/start`, form?.hidden)).status).toBe(403);
 
       const owner = new HttpSession();
-      owner.setCookie(flow.url, 'flow_session', (await sessions.create('alice')).id);
+      owner.setCookie(flow.url, 'flow_session', (await sessions.create({ kind: 'user', name: 'alice' }, hashApiKey(userKey))).id);
       const straight = await owner.request('GET', authorizeUrl);
       expect(straight.status).toBe(303);
       expect(new URL(straight.headers.location as string).origin).toBe(new URL(oidc.issuer).origin);
@@ -374,12 +374,23 @@ describe.each(TEST_DATABASE_KINDS)('flow-oauth-server OAuth 2 flows against oidc
       expect(done.status).toBe(200);
       expect((await connectorByLabel('Session_1')).owner).toBe('alice');
       // A session that ended counts as none: the confirmation page again.
-      const ended = await sessions.create('alice');
+      const ended = await sessions.create({ kind: 'user', name: 'alice' }, hashApiKey(userKey));
       await sessions.destroy(ended.id);
       const { authorizeUrl: other } = await startLink('Session_2');
       const later = new HttpSession();
       later.setCookie(flow.url, 'flow_session', ended.id);
       expect((await later.request('GET', other)).status).toBe(200);
+      // So does the session of a key that was revoked (or of a key other than the user's): not "another user".
+      const revokedKey = await flow.createUser('revoked-user');
+      const revoked = await sessions.create({ kind: 'user', name: 'revoked-user' }, hashApiKey(revokedKey));
+      const forged = await sessions.create({ kind: 'user', name: 'mallory' }, hashApiKey('flow_u_not-mallorys-key'));
+      await flow.app.get(UsersService).delete('revoked-user');
+      const { authorizeUrl: third } = await startLink('Session_3');
+      for (const id of [revoked.id, forged.id]) {
+        const browser = new HttpSession();
+        browser.setCookie(flow.url, 'flow_session', id);
+        expect((await browser.request('GET', third)).status).toBe(200);
+      }
     });
 
     it('the confirmation form without the CSRF cookie or field, or with a wrong one, is refused and uses nothing', async () => {

@@ -2,6 +2,7 @@ export * from './lib/connector-lock';
 export * from './lib/connector-token-store';
 export * from './lib/pending-token-store';
 export * from './lib/refresh-errors';
+export * from './lib/refresh-history';
 export * from './lib/refresh-schedule';
 export * from './lib/refresh.producer';
 export * from './lib/refresh-sweep';

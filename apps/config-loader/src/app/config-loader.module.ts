@@ -5,6 +5,7 @@ import type { FlowConfig } from '@flow-oauth/config';
 import { ConnectorMetricsModule } from '@flow-oauth/observability';
 import { ProviderConfigModule } from '@flow-oauth/provider-config';
 import { FlowApp } from '@flow-oauth/queue-contracts';
+import { AdminPageRedirectController } from './admin-page-redirect.controller';
 import { ConnectorTypesController } from './connector-types.controller';
 import { EncryptionKeyController } from './encryption-key.controller';
 import { OAuthConfigurationsController } from './oauth-configurations.controller';
@@ -24,7 +25,7 @@ export class ConfigLoaderModule {
         // Connectors by status, once per deployment: config-loader, not every scaled-out instance.
         ConnectorMetricsModule,
       ],
-      controllers: [OAuthConfigurationsController, ConnectorTypesController, UsersController, ThingworxServicesController, EncryptionKeyController],
+      controllers: [OAuthConfigurationsController, ConnectorTypesController, UsersController, ThingworxServicesController, EncryptionKeyController, AdminPageRedirectController],
     };
   }
 }

@@ -1,11 +1,11 @@
 import { Controller, Delete, Get, Header, HttpCode, Param, Post } from '@nestjs/common';
 import { CurrentPrincipal, type Principal, Roles } from '@flow-oauth/api-auth';
-import { ConnectorAuthorizationService, ConnectorsService, StartAuthorizationDto } from '@flow-oauth/connectors';
+import { ConnectorAuthorizationService, ConnectorsService, ReauthorizeDto, StartAuthorizationDto } from '@flow-oauth/connectors';
 import { JsonBody } from '@flow-oauth/http-common';
 
 const SMALL_BODY = 64 * 1024;
 
-/** Connectors: start a sign-in, read, fetch a token, validate, delete. */
+/** Connectors: start a sign-in, sign one in again, read, fetch a token, validate, delete. */
 @Controller('api/connectors')
 @Roles('admin', 'user')
 export class ConnectorsController {
@@ -17,6 +17,12 @@ export class ConnectorsController {
   @Post('authorizations')
   startAuthorization(@CurrentPrincipal() principal: Principal, @JsonBody(StartAuthorizationDto, { limitBytes: SMALL_BODY }) request: StartAuthorizationDto) {
     return this.authorizations.start(principal, request);
+  }
+
+  /** Signs an existing connector in again (same id and label): `{ scopes?, redirectUrl? }` -> `{ authorizeUrl, state, expiresAt }`. */
+  @Post(':id/reauthorize')
+  reauthorize(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @JsonBody(ReauthorizeDto, { limitBytes: SMALL_BODY, optional: true }) request: ReauthorizeDto) {
+    return this.authorizations.reconnect(principal, id, request);
   }
 
   @Get()

@@ -1,20 +1,25 @@
 import { type DynamicModule, type INestApplication, Module } from '@nestjs/common';
+import { AdminPageModule } from '@flow-oauth/admin-page';
 import { ApiAuthModule } from '@flow-oauth/api-auth';
 import { FlowRuntimeModule } from '@flow-oauth/app-runtime';
 import type { FlowConfig } from '@flow-oauth/config';
 import { ConnectorsModule } from '@flow-oauth/connectors';
+import { ConnectorsPageModule } from '@flow-oauth/connectors-page';
 import { BullMqServer } from '@flow-oauth/messaging';
 import { RefreshMetricsModule } from '@flow-oauth/observability';
 import { FlowApp } from '@flow-oauth/queue-contracts';
 import cookieParser from 'cookie-parser';
+import { AdminPageController } from './admin-page.controller';
 import { AssetsController } from './assets.controller';
+import { ConnectorsPageController } from './connectors-page.controller';
 import { ConnectorsController } from './connectors.controller';
 import { FlowEventsController } from './flow-events.controller';
 import { ProvidersController } from './providers.controller';
 import { ReturnController } from './return.controller';
+import { SignInPagesController } from './sign-in-pages.controller';
 import { SignInStartController } from './sign-in-start.controller';
 
-/** flow-oauth-server: OAuth flows, connectors, the token API and the sign-in pages. */
+/** flow-oauth-server: OAuth flows, connectors, the token API, the sign-in pages, and the connectors and admin pages. */
 @Module({})
 export class FlowOAuthServerModule {
   static forRoot(config: FlowConfig): DynamicModule {
@@ -24,10 +29,22 @@ export class FlowOAuthServerModule {
         FlowRuntimeModule.forRoot(config, { app: FlowApp.FlowOAuthServer, runMigrations: false, workQueues: true }),
         ApiAuthModule,
         ConnectorsModule,
+        ConnectorsPageModule,
+        AdminPageModule,
         // The token API's on-demand refreshes.
         RefreshMetricsModule,
       ],
-      controllers: [ProvidersController, ConnectorsController, SignInStartController, ReturnController, AssetsController, FlowEventsController],
+      controllers: [
+        ProvidersController,
+        ConnectorsController,
+        SignInStartController,
+        ReturnController,
+        AssetsController,
+        FlowEventsController,
+        SignInPagesController,
+        ConnectorsPageController,
+        AdminPageController,
+      ],
     };
   }
 }

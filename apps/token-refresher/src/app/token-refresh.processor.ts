@@ -9,6 +9,7 @@ import {
   refreshFailureKind,
   refreshOutcomeKind,
   refreshRetryDelay,
+  RefreshHistory,
   SweepTimer,
   TokenRefreshService,
 } from '@flow-oauth/token-refresh';
@@ -71,6 +72,7 @@ export class TokenRefreshProcessor extends WorkerHost implements OnApplicationBo
     private readonly sweepTimer: SweepTimer,
     @Inject(FLOW_CONFIG) private readonly config: FlowConfig,
     private readonly metrics: RefreshMetrics,
+    private readonly history: RefreshHistory,
   ) {
     super();
   }
@@ -120,10 +122,11 @@ export class TokenRefreshProcessor extends WorkerHost implements OnApplicationBo
 
   /**
    * THE place where each background refresh's outcome, duration and lag behind its due time are
-   * known: one log line per outcome (never a secret). Metrics hook in here.
+   * known: one log line per outcome (never a secret). Metrics and the hourly history (admin page) hook in here.
    */
   recordOutcome(record: RefreshRecord): void {
     this.metrics.recordOutcome(record.outcome, record.durationMs / 1000, record.lagMs === undefined ? undefined : record.lagMs / 1000);
+    this.history.record(record.outcome);
     const lag = record.lagMs === undefined ? '' : `, ${record.lagMs} ms after due`;
     const line = `refresh of connector ${record.connectorId}: ${record.outcome} in ${record.durationMs} ms${lag} (attempt ${record.attempt})${record.detail ? `: ${record.detail}` : ''}`;
     switch (record.outcome) {

@@ -1,4 +1,4 @@
-import { MAX_CONFIGURATION_DEPTH, parseJson } from './strict-json';
+import { jsonPointerLines, MAX_CONFIGURATION_DEPTH, parseJson } from './strict-json';
 
 describe('parseJson', () => {
   it.each([
@@ -104,5 +104,26 @@ describe('parseJson', () => {
       expect(parseJson(deepest)).toEqual({ value: JSON.parse(deepest), errors: [] });
       expect(parseJson(`[${deepest}]`).errors[0].message).toMatch(/nested more than 64 levels/);
     });
+  });
+});
+
+describe('jsonPointerLines', () => {
+  it('gives the line where each member and element starts, by JSON pointer (escaped keys included)', () => {
+    const text = ['{', '  "slack": {', '    "Slack-1": { "CLIENT_ID": "1",', '      "CLIENT_SECRET": "x" },', '    "a/b~c": [', '      1,', '      {"k": 2}', '    ]', '  }', '}'].join('\n');
+    const lines = jsonPointerLines(text);
+    expect(lines.get('/slack')).toBe(2);
+    expect(lines.get('/slack/Slack-1')).toBe(3);
+    expect(lines.get('/slack/Slack-1/CLIENT_ID')).toBe(3);
+    expect(lines.get('/slack/Slack-1/CLIENT_SECRET')).toBe(4);
+    expect(lines.get('/slack/a~1b~0c')).toBe(5);
+    expect(lines.get('/slack/a~1b~0c/1')).toBe(7);
+    expect(lines.get('/slack/a~1b~0c/1/k')).toBe(7);
+  });
+
+  it('keeps the lines read before a syntax error, and reads a pasted fragment without braces', () => {
+    const broken = jsonPointerLines('{\n  "slack": {\n    "Slack-1": {\n      "CLIENT_ID": "1"\n      "CLIENT_SECRET": oops\n');
+    expect(broken.get('/slack/Slack-1/CLIENT_ID')).toBe(4);
+    expect(broken.get('/slack/Slack-1/CLIENT_SECRET')).toBe(5);
+    expect(jsonPointerLines('\n"google_gmail": {\n  "Gmail-1": {}\n},').get('/google_gmail/Gmail-1')).toBe(3);
   });
 });

@@ -75,6 +75,8 @@ class Parser {
     private readonly text: string,
     private readonly tolerant: boolean,
     private readonly maxDepth: number,
+    /** When given, receives the JSON pointer of every member and element with the offset where it starts (its key, for a member). */
+    private readonly locate?: (pointer: string, offset: number) => void,
   ) {}
 
   parseDocument(): unknown {
@@ -186,8 +188,10 @@ class Parser {
     }
     for (;;) {
       if (this.peek() !== QUOTE) throw this.syntaxError(`expected a quoted key but found ${this.found()}`);
+      const keyStart = this.pos;
       const key = this.parseString();
       this.trail.push(key);
+      this.locate?.(this.pointer(), keyStart);
       this.skipWhitespace();
       if (this.peek() !== COLON) throw this.syntaxError(`expected ":" after the key "${key}" but found ${this.found()}`);
       this.pos++;
@@ -232,6 +236,7 @@ class Parser {
     }
     for (;;) {
       this.trail.push(array.length);
+      this.locate?.(this.pointer(), this.pos);
       array.push(this.parseValue());
       this.trail.pop();
       const newline = this.skipWhitespace();
@@ -397,4 +402,33 @@ export function parseJson(text: string, options: JsonParseOptions = {}): JsonPar
           : `not valid JSON at line ${line}, column ${column}: ${error.message}`;
     return { errors: [...parser.errors, { path: error.path, message }] };
   }
+}
+
+/**
+ * The line (1-based) where each member and element of a JSON text starts, by JSON pointer, as the
+ * configuration parser reads it (tolerant). A text that is not JSON gives the lines up to the
+ * syntax error. For showing a validation error next to the line of the pasted text it is about.
+ */
+export function jsonPointerLines(text: string): Map<string, number> {
+  const lineStarts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+  const lineOf = (offset: number): number => {
+    let [low, high] = [0, lineStarts.length - 1];
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (lineStarts[mid] <= offset) low = mid;
+      else high = mid - 1;
+    }
+    return low + 1;
+  };
+  const lines = new Map<string, number>();
+  const parser = new Parser(text, true, MAX_CONFIGURATION_DEPTH, (pointer, offset) => {
+    if (!lines.has(pointer)) lines.set(pointer, lineOf(offset));
+  });
+  try {
+    parser.parseDocument();
+  } catch (error: unknown) {
+    if (!(error instanceof JsonSyntaxError)) throw error;
+  }
+  return lines;
 }

@@ -35,3 +35,12 @@ export type StartAuthorizationRequest = z.output<typeof StartAuthorizationSchema
 
 /** The sign-in request as a DTO class: validates the body and describes it in OpenAPI. */
 export class StartAuthorizationDto extends createZodDto(StartAuthorizationSchema) {}
+
+/** The body of POST /api/connectors/:id/reauthorize (optional): the connector's own scopes unless `scopes` says otherwise. */
+export const ReauthorizeSchema = StartAuthorizationSchema.pick({ scopes: true, redirectUrl: true });
+
+/** A validated reconnect request. */
+export type ReauthorizeRequest = z.output<typeof ReauthorizeSchema>;
+
+/** The reconnect request as a DTO class. */
+export class ReauthorizeDto extends createZodDto(ReauthorizeSchema) {}

@@ -25,6 +25,8 @@ export interface PendingAuthorization {
   redirectUrl?: string;
   /** The provider's authorize URL, where /oauth/start sends the bound browser. */
   authorizeUrl?: string;
+  /** A reconnect: the id of the connector whose tokens the sign-in replaces (else a new connector is created). */
+  reconnectId?: string;
   createdAt: string;
 }
 

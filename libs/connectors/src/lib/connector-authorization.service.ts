@@ -9,9 +9,10 @@ import type { LoadedProvider } from '@flow-oauth/provider-config';
 import { ConnectorTokenStore, RefreshProducer } from '@flow-oauth/token-refresh';
 import { DataSource } from 'typeorm';
 import type { BrowserCookie } from '@flow-oauth/web-pages';
-import type { StartAuthorizationRequest } from './authorization-request';
+import type { ReauthorizeRequest, StartAuthorizationRequest } from './authorization-request';
 import { AuthorizationStateStore, type PendingAuthorization } from './authorization-state.store';
 import { insertConnectorIfProviderUnchanged } from './connector-insert';
+import { replaceConnectorTokensIfUnchanged } from './connector-reauthorize';
 import { toConnectorView, type ConnectorView } from './connector-view';
 import { ProviderRegistry } from './provider-registry';
 import { renderReturnPage } from './return-page';
@@ -20,7 +21,7 @@ import { safeEqual, SIGN_IN_START_PATH, SignInCookies } from './sign-in-cookies'
 
 /** How a sign-in ended, for the return page. */
 export type ReturnOutcome =
-  | { ok: true; connector: ConnectorView; redirectUrl?: string }
+  | { ok: true; connector: ConnectorView; redirectUrl?: string; reconnected?: boolean }
   | { ok: false; status: number; error: string; message: string; redirectUrl?: string };
 
 /** The return page's answer: the outcome as a page, and the cookies to set (a used sign-in's binding cookie is cleared). */
@@ -31,9 +32,17 @@ export interface ReturnAnswer {
   cookies: BrowserCookie[];
 }
 
+/** What starting a sign-in answers: the single-use start link, the state, and when the sign-in expires. */
+export interface StartLink {
+  authorizeUrl: string;
+  state: string;
+  expiresAt: string;
+}
+
 /**
  * Starts sign-ins (single-use state, and a start link that binds the sign-in to a browser) and
- * finishes them at the return endpoint, for the browser that went through the start link only.
+ * finishes them at the return endpoint, for the browser that went through the start link only. A
+ * sign-in creates a connector, or (reconnect) writes new tokens into an existing one.
  */
 @Injectable()
 export class ConnectorAuthorizationService {
@@ -55,7 +64,7 @@ export class ConnectorAuthorizationService {
    * Validates everything a sign-in needs before any redirect and stores the pending sign-in; answers
    * a start link (`authorizeUrl`, a Flow URL) that binds the sign-in to the browser opening it.
    */
-  async start(principal: Principal, requested: StartAuthorizationRequest): Promise<{ authorizeUrl: string; state: string; expiresAt: string }> {
+  async start(principal: Principal, requested: StartAuthorizationRequest): Promise<StartLink> {
     const { type, provider: providerName, label, params, scopes, redirectUrl } = requested;
     if (redirectUrl !== undefined && !this.isAllowedRedirect(redirectUrl)) {
       throw invalidRequest([{ path: '/redirectUrl', message: 'redirectUrl must be on an allowed origin (FLOW_ALLOWED_REDIRECT_ORIGINS)' }]);
@@ -83,14 +92,55 @@ export class ConnectorAuthorizationService {
       redirectUrl,
       createdAt: nowIso(),
     };
+    return this.begin(provider, pending, scopes);
+  }
+
+  /**
+   * Starts a sign-in that writes new tokens into an existing connector (`needs_reauth` after a purge,
+   * a revoked grant...): same id, label, provider and per-connection parameters; the owner stays the
+   * connector's. The scopes asked for are the connector's unless `scopes` says otherwise. The return
+   * refuses it if the connector was deleted, changed owner or its provider changed meanwhile.
+   */
+  async reconnect(principal: Principal, connectorId: string, requested: ReauthorizeRequest): Promise<StartLink> {
+    const { scopes, redirectUrl } = requested;
+    if (redirectUrl !== undefined && !this.isAllowedRedirect(redirectUrl)) {
+      throw invalidRequest([{ path: '/redirectUrl', message: 'redirectUrl must be on an allowed origin (FLOW_ALLOWED_REDIRECT_ORIGINS)' }]);
+    }
+    const connector = /^[0-9a-f-]{36}$/.test(connectorId) ? await this.dataSource.getRepository(ConnectorEntity).findOneBy({ id: connectorId }) : null;
+    if (!connector || (principal.kind === 'user' && connector.owner !== principal.name)) {
+      throw new ApiError(404, 'not_found', `Connector ${connectorId.slice(0, 64)} not found.`);
+    }
+    const provider = this.registry.getById(connector.providerId);
+    if (!provider) throw new ApiError(409, 'provider_not_found', `The connector's OAuth provider "${connector.type}/${connector.providerName}" is no longer loaded; it cannot sign in again.`);
+    const params = JSON.parse(connector.params) as Record<string, string>;
+    const pending: PendingAuthorization = {
+      type: provider.type,
+      providerId: provider.id,
+      providerName: provider.name,
+      providerFingerprint: provider.fingerprint,
+      label: connector.label,
+      owner: connector.owner,
+      params,
+      scope: '',
+      redirectUrl,
+      reconnectId: connector.id,
+      createdAt: nowIso(),
+    };
+    const asked = scopes ?? splitStoredScope(connector.scope, provider);
+    this.logger.log(`reconnect of connector ${connector.id} (${connector.type}/${connector.providerName}) started`);
+    return this.begin(provider, pending, asked.length > 0 ? asked : undefined);
+  }
+
+  /** Stores the pending sign-in (after the request token, for OAuth 1.0a) and answers its start link. */
+  private async begin(provider: LoadedProvider, pending: PendingAuthorization, scopes: string[] | undefined): Promise<StartLink> {
     try {
       if (provider.definition.oauth_type === 'OAuth1') {
-        const request = await this.oauth.oauth1RequestToken(provider, { callbackUrl: this.config.returnUrl, scopes, connectionParams: checked.values });
+        const request = await this.oauth.oauth1RequestToken(provider, { callbackUrl: this.config.returnUrl, scopes, connectionParams: pending.params });
         const expiresAt = await this.states.save(request.token, { ...pending, oauth1TokenSecret: request.tokenSecret, authorizeUrl: request.authorizeUrl });
         return await this.startLink(request.token, expiresAt);
       }
       const state = AuthorizationStateStore.newState();
-      const built = this.oauth.buildAuthorizationUrl(provider, { state, connectionParams: checked.values, scopes });
+      const built = this.oauth.buildAuthorizationUrl(provider, { state, connectionParams: pending.params, scopes });
       const expiresAt = await this.states.save(state, { ...pending, scope: built.scope, codeVerifier: built.codeVerifier, authorizeUrl: built.url });
       return await this.startLink(state, expiresAt);
     } catch (error) {
@@ -98,8 +148,25 @@ export class ConnectorAuthorizationService {
     }
   }
 
+  /**
+   * The origin of the provider's sign-in page for these connection parameters, so a page whose form
+   * leads there (through the start link) can allow it in its CSP `form-action`; undefined when it
+   * cannot be told without a sign-in (an OAuth 1.0a authorize URL from the request token, bad params).
+   */
+  signInOrigin(provider: LoadedProvider, params: Record<string, string>): string | undefined {
+    try {
+      // As a sign-in would build it: the values checked and the definition's defaults filled in.
+      const { values, errors } = validateConnectionParams(provider, params);
+      if (errors.length > 0) return undefined;
+      const url = provider.definition.oauth_type === 'OAuth1' ? provider.definition.oauth1_authorize_url : this.oauth.buildAuthorizationUrl(provider, { state: 'origin-only', connectionParams: values }).url;
+      return url ? new URL(url).origin : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The single-use start link of a stored sign-in; it lives no longer than the state. */
-  private async startLink(state: string, expiresAt: Date): Promise<{ authorizeUrl: string; state: string; expiresAt: string }> {
+  private async startLink(state: string, expiresAt: Date): Promise<StartLink> {
     const startId = await this.bindings.createStart(AuthorizationStateStore.hashOf(state), expiresAt);
     return { authorizeUrl: `${this.config.publicUrl}${SIGN_IN_START_PATH}?id=${startId}`, state, expiresAt: expiresAt.toISOString() };
   }
@@ -156,8 +223,8 @@ export class ConnectorAuthorizationService {
     }
     const provider = this.registry.getById(pending.providerId);
     if (!provider) return failure(409, 'provider_not_found', 'The OAuth provider was removed during the sign-in.', redirectUrl);
-    // The id comes first: the tokens are sealed bound to the connector's row.
-    const id = randomUUID();
+    // The id comes first: the tokens are sealed bound to the connector's row (a reconnect's is the connector's own).
+    const id = pending.reconnectId ?? randomUUID();
     try {
       let values: Partial<ConnectorEntity>;
       if (isOAuth1) {
@@ -175,6 +242,7 @@ export class ConnectorAuthorizationService {
         // Keep the requested scope: refreshes must ask for the same (Microsoft templates name {scope}).
         values = { ...this.tokens.columns(id, { ...tokens, scope: pending.scope || tokens.scope }, null), metadata: JSON.stringify(tokens.metadata) };
       }
+      if (pending.reconnectId) return await this.storeReconnected(provider, pending, id, values);
       const now = nowIso();
       const connector = Object.assign(new ConnectorEntity(), {
         id,
@@ -210,6 +278,28 @@ export class ConnectorAuthorizationService {
     }
   }
 
+  /**
+   * A reconnect's tokens replace the connector's in one statement (token_version bumped, so a refresh
+   * that read the old tokens cannot write over them), only while the connector still exists, has the
+   * same owner and provider, and the provider has the settings the sign-in started under. Then its
+   * refresh is scheduled. Otherwise nothing is stored and the new tokens are revoked.
+   */
+  private async storeReconnected(provider: LoadedProvider, pending: PendingAuthorization, id: string, values: Partial<ConnectorEntity>): Promise<ReturnOutcome> {
+    const redirectUrl = pending.redirectUrl;
+    const stored = await replaceConnectorTokensIfUnchanged(this.dataSource, { id, owner: pending.owner, providerId: provider.id, fingerprint: pending.providerFingerprint }, values);
+    if (!stored) {
+      await this.revokeUnused(provider, id, values, pending.params);
+      const connector = await this.dataSource.getRepository(ConnectorEntity).findOneBy({ id });
+      if (!connector || connector.owner !== pending.owner) {
+        return failure(409, 'connector_not_found', `The connector "${pending.label}" was deleted during the sign-in; nothing was stored. Add it again.`, redirectUrl);
+      }
+      return failure(409, 'provider_changed', 'The OAuth provider was changed or removed during the sign-in; sign in again.', redirectUrl);
+    }
+    this.logger.log(`connector ${stored.id} (${stored.type}/${stored.providerName}) signed in again for ${stored.owner}: new tokens, token version ${stored.tokenVersion}`);
+    await this.producer.schedule(stored, 'reauthorized').catch((e: Error) => this.logger.error(`refresh job for ${stored.id} not scheduled (the sweep will): ${e.message}`));
+    return { ok: true, connector: toConnectorView(stored), redirectUrl, reconnected: true };
+  }
+
   /** Best effort: tokens obtained for a connector that is not created are revoked at the provider. */
   private async revokeUnused(provider: LoadedProvider, id: string, values: Partial<ConnectorEntity>, params: Record<string, string>): Promise<void> {
     try {
@@ -229,14 +319,25 @@ export class ConnectorAuthorizationService {
     return expected !== undefined && safeEqual(sha256Hex(nonce), expected);
   }
 
-  private isAllowedRedirect(url: string): boolean {
+  /** This deployment's own origin (its pages come back to `/`), or one of FLOW_ALLOWED_REDIRECT_ORIGINS. */
+  private isAllowedRedirect(url: unknown): boolean {
+    if (typeof url !== 'string') return false;
     try {
       const origin = new URL(url).origin;
+      if (origin === new URL(this.config.publicUrl).origin) return true;
       return this.config.allowedRedirectOrigins.some((allowed) => allowed.replace(/\/+$/, '') === origin);
     } catch {
       return false;
     }
   }
+}
+
+/** The scopes a connector asked for, as separate values (stored joined by the definition's separator). */
+function splitStoredScope(scope: string | null, provider: LoadedProvider): string[] {
+  if (!scope) return [];
+  const separator = provider.definition.oauth2_scope_separator;
+  const by = typeof separator === 'string' && separator.trim() !== '' ? separator : /\s+/;
+  return scope.split(by).map((s) => s.trim()).filter(Boolean);
 }
 
 /** The state a provider's redirect carries: `state` (OAuth 2) or the request token `oauth_token` (OAuth 1.0a). */

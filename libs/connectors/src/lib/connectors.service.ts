@@ -12,6 +12,7 @@ import {
   refreshFailureKind,
   type RefreshOutcome,
   refreshOutcomeKind,
+  RefreshHistory,
   RefreshProducer,
   RefreshStorageError,
   type RejectedProvider,
@@ -48,6 +49,7 @@ export class ConnectorsService {
     private readonly oauth: OAuthClient,
     private readonly lock: ConnectorLock,
     private readonly metrics: RefreshMetrics,
+    private readonly history: RefreshHistory,
   ) {
     this.rows = new TokenRowReader(dataSource);
   }
@@ -119,15 +121,19 @@ export class ConnectorsService {
     }
   }
 
-  /** Counts an on-demand refresh in the refresh metrics (no lag: nothing scheduled it). */
+  /** Counts an on-demand refresh in the refresh metrics (no lag: nothing scheduled it) and the hourly history. */
   private async measured(refresh: Promise<RefreshOutcome>): Promise<RefreshOutcome> {
     const started = performance.now();
     try {
       const outcome = await refresh;
-      this.metrics.recordOutcome(refreshOutcomeKind(outcome), (performance.now() - started) / 1000);
+      const kind = refreshOutcomeKind(outcome);
+      this.metrics.recordOutcome(kind, (performance.now() - started) / 1000);
+      this.history.record(kind);
       return outcome;
     } catch (error) {
-      this.metrics.recordOutcome(refreshFailureKind(error), (performance.now() - started) / 1000);
+      const kind = refreshFailureKind(error);
+      this.metrics.recordOutcome(kind, (performance.now() - started) / 1000);
+      this.history.record(kind);
       throw error;
     }
   }

@@ -18,12 +18,15 @@ export function continueUrl(outcome: ReturnOutcome): string | undefined {
 
 /** The page the browser lands on after signing in at the provider: says what happened, plainly. */
 export function renderReturnPage(outcome: ReturnOutcome, basePath = ''): string {
+  const what = outcome.ok ? `<strong>${escapeHtml(outcome.connector.label)}</strong> (${escapeHtml(outcome.connector.type)} / ${escapeHtml(outcome.connector.provider)})` : '';
   const body = outcome.ok
-    ? `<p>The connector <strong>${escapeHtml(outcome.connector.label)}</strong> (${escapeHtml(outcome.connector.type)} / ${escapeHtml(outcome.connector.provider)}) is ready. You can close this window.</p>`
+    ? outcome.reconnected
+      ? `<p>The connector ${what} is signed in again, with new tokens; it keeps its id and label. You can close this window.</p>`
+      : `<p>The connector ${what} is ready. You can close this window.</p>`
     : `<p>${escapeHtml(outcome.message)}</p><p><code>${escapeHtml(outcome.error)}</code></p>`;
   const next = continueUrl(outcome);
   // redirectUrl was checked against FLOW_ALLOWED_REDIRECT_ORIGINS when the sign-in started.
   const refresh = next ? `<meta http-equiv="refresh" content="2;url=${escapeHtml(next)}">` : '';
   const link = next ? `<p><a id="continue" href="${escapeHtml(next)}">Continue</a></p>` : '';
-  return renderPage({ title: outcome.ok ? 'Connector created' : 'Sign-in failed', tone: outcome.ok ? 'ok' : 'fail', body: `${body}${link}`, head: refresh, basePath });
+  return renderPage({ title: outcome.ok ? (outcome.reconnected ? 'Connector reconnected' : 'Connector created') : 'Sign-in failed', tone: outcome.ok ? 'ok' : 'fail', body: `${body}${link}`, head: refresh, basePath });
 }

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { BrowserSessions } from '@flow-oauth/api-auth';
+import { BrowserSignIn, ownerName } from '@flow-oauth/api-auth';
 import { ApiError, isDependencyError, readFormFields } from '@flow-oauth/http-common';
 import type { BrowserCookie } from '@flow-oauth/web-pages';
 import type { Request } from 'express';
@@ -50,7 +50,7 @@ export class SignInStartService {
     private readonly states: AuthorizationStateStore,
     private readonly bindings: SignInBindingStore,
     private readonly cookies: SignInCookies,
-    private readonly sessions: BrowserSessions,
+    private readonly signIns: BrowserSignIn,
     private readonly registry: ProviderRegistry,
   ) {}
 
@@ -62,7 +62,7 @@ export class SignInStartService {
     return this.answering(async () => {
       const start = await this.find(startId);
       if (!start) return this.unknownLink();
-      const user = await this.sessions.find(req);
+      const user = await this.flowUser(req);
       if (user !== undefined && user !== start.pending.owner) return this.wrongUser(start.pending, user);
       if (user === start.pending.owner) return this.goOn(start);
       const provider = this.registry.getById(start.pending.providerId);
@@ -96,7 +96,7 @@ export class SignInStartService {
       }
       const start = await this.find(fields['id']);
       if (!start) return this.unknownLink();
-      const user = await this.sessions.find(req);
+      const user = await this.flowUser(req);
       if (user !== undefined && user !== start.pending.owner) return this.wrongUser(start.pending, user);
       return this.goOn(start);
     });
@@ -126,6 +126,12 @@ export class SignInStartService {
       'This sign-in belongs to another Flow user',
       `This link connects an account for the Flow user "${pending.owner}", but this browser is signed in to Flow as "${user}". Nothing was changed; the link was not used.`,
     );
+  }
+
+  /** Who the browser is signed in to Flow as (its session, checked against its key), if anyone. */
+  private async flowUser(req: StartRequest): Promise<string | undefined> {
+    const session = await this.signIns.current(req);
+    return session ? ownerName(session.principal) : undefined;
   }
 
   private async find(startId: unknown): Promise<OpenStart | undefined> {

@@ -1,4 +1,6 @@
 export * from './lib/browser-cookies';
 export * from './lib/content-security-policy';
 export * from './lib/flow-stylesheet';
+export * from './lib/page-answer';
+export * from './lib/page-errors';
 export * from './lib/page-layout';

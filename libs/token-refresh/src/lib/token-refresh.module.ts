@@ -7,13 +7,14 @@ import { QueueName } from '@flow-oauth/queue-contracts';
 import { ConnectorLock } from './connector-lock';
 import { ConnectorTokenStore } from './connector-token-store';
 import { PendingTokenStore, RedisPendingTokenStore } from './pending-token-store';
+import { RedisRefreshHistory, RefreshHistory } from './refresh-history';
 import { RefreshProducer } from './refresh.producer';
 import { RefreshSweep } from './refresh-sweep';
 import { RedisSweepTurn, SweepTimer, SweepTurn } from './sweep-timer';
 import { TokenRefreshService } from './token-refresh.service';
 
 /**
- * The refresh function, its lock, token storage, the refresh-job producer and the sweep (whose
+ * The refresh function, its lock, token storage, the refresh-job producer, the hourly outcome history and the sweep (whose
  * timer only token-refresher starts). Needs BullModule.forRoot in the app.
  */
 @Module({
@@ -23,12 +24,13 @@ import { TokenRefreshService } from './token-refresh.service';
     ConnectorTokenStore,
     { provide: PendingTokenStore, useClass: RedisPendingTokenStore },
     RefreshProducer,
+    { provide: RefreshHistory, useClass: RedisRefreshHistory },
     RefreshSweep,
     { provide: SweepTurn, useClass: RedisSweepTurn },
     SweepTimer,
     TokenRefreshService,
     { provide: OAuthClient, inject: [FLOW_CONFIG], useFactory: (config: FlowConfig) => new OAuthClient({ returnUrl: config.returnUrl, env: config.flowEnv }) },
   ],
-  exports: [ConnectorLock, ConnectorTokenStore, PendingTokenStore, RefreshProducer, RefreshSweep, SweepTimer, TokenRefreshService, OAuthClient, ProviderConfigModule, BullModule],
+  exports: [ConnectorLock, ConnectorTokenStore, PendingTokenStore, RefreshProducer, RefreshHistory, RefreshSweep, SweepTimer, TokenRefreshService, OAuthClient, ProviderConfigModule, BullModule],
 })
 export class TokenRefreshModule {}

@@ -1,13 +1,11 @@
-import { timingSafeEqual } from 'node:crypto';
-import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { ApiError, PUBLIC_ROUTE_KEY } from '@flow-oauth/http-common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AuthFailureLimiter, clientAddressKey } from './auth-failure-limiter';
 import { ROLES_KEY } from './auth.decorators';
+import { KeyIdentifier } from './key-identifier';
 import type { Principal, Role } from './principal';
-import { UsersService } from './users.service';
 
 /**
  * Reads the key from `appKey` (ThingWorx style) or `Authorization: Bearer`; 401 without a valid one,
@@ -15,18 +13,11 @@ import { UsersService } from './users.service';
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  private readonly adminKey: Buffer;
-  private readonly serviceKey: Buffer;
-
   constructor(
     private readonly reflector: Reflector,
-    private readonly users: UsersService,
+    private readonly keys: KeyIdentifier,
     private readonly failures: AuthFailureLimiter,
-    @Inject(FLOW_CONFIG) config: FlowConfig,
-  ) {
-    this.adminKey = Buffer.from(config.adminKey);
-    this.serviceKey = Buffer.from(config.serviceKey);
-  }
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     // Events between services arrive over the BullMQ transport, not HTTP; keys are an HTTP concern.
@@ -43,7 +34,7 @@ export class ApiKeyGuard implements CanActivate {
       const wait = this.failures.blockedFor(clientAddressKey(req.ip));
       if (wait !== undefined) throw tooManyFailures(req, wait);
     }
-    const principal = await this.identify(key);
+    const principal = await this.keys.identify(key);
     if (!principal) {
       const verdict = await this.failures.recordFailure(clientAddressKey(req.ip));
       if (verdict.blocked) throw tooManyFailures(req, verdict.retryAfterSeconds);
@@ -56,14 +47,6 @@ export class ApiKeyGuard implements CanActivate {
     return true;
   }
 
-  private async identify(key: string): Promise<Principal | undefined> {
-    const candidate = Buffer.from(key);
-    if (safeEqual(candidate, this.adminKey)) return { kind: 'admin' };
-    if (safeEqual(candidate, this.serviceKey)) return { kind: 'service' };
-    if (!key.startsWith('flow_u_')) return undefined;
-    const name = await this.users.findByKey(key);
-    return name ? { kind: 'user', name } : undefined;
-  }
 }
 
 function tooManyFailures(req: Request, seconds: number): ApiError {
@@ -80,8 +63,4 @@ function extractKey(req: Request): string | undefined {
     if (match) return match[1];
   }
   return undefined;
-}
-
-function safeEqual(a: Buffer, b: Buffer): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -52,6 +52,11 @@ export class UsersService {
     if (!result.affected) throw new ApiError(404, 'not_found', `User "${name}" does not exist.`);
   }
 
+  /** The stored hash of a user's key; undefined when there is no such user (its key was revoked). */
+  async keyHashOf(name: string): Promise<string | undefined> {
+    return (await this.users.findOne({ where: { name }, select: { keyHash: true } }))?.keyHash;
+  }
+
   /** The user a key belongs to, if any. */
   async findByKey(key: string): Promise<string | undefined> {
     const rows = (await this.users.manager.query(this.byKeySql, [hashApiKey(key)])) as Array<{ name: string }>;

@@ -64,6 +64,11 @@ export interface FlowConfig {
   trustProxy: TrustProxySetting;
   /** Failed authentication per client address: `limit` failures per `windowSeconds`, then blocked for the window. */
   authFailures: { limit: number; windowSeconds: number };
+  /**
+   * FLOW_CONFIG_LOADER_URL: where flow-oauth-server's admin page reaches config-loader's API (server to
+   * server, with the admin key). Default: config-loader's listen address and CONFIG_LOADER_PORT.
+   */
+  configLoaderUrl: string;
 }
 
 export const FLOW_CONFIG = Symbol('FLOW_CONFIG');

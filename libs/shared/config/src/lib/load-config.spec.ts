@@ -195,6 +195,17 @@ describe('loadConfig', () => {
     );
   });
 
+  it("reaches config-loader on loopback at CONFIG_LOADER_PORT by default, on FLOW_BIND_HOST's one address, or at FLOW_CONFIG_LOADER_URL", () => {
+    expect(loadConfig({ cwd: tmp(), env: {} }).configLoaderUrl).toBe('http://127.0.0.1:3001');
+    expect(loadConfig({ cwd: tmp(), env: { CONFIG_LOADER_PORT: '4001', FLOW_BIND_HOST: '0.0.0.0' } }).configLoaderUrl).toBe('http://127.0.0.1:4001');
+    expect(loadConfig({ cwd: tmp(), env: { FLOW_BIND_HOST: '10.0.0.5' } }).configLoaderUrl).toBe('http://10.0.0.5:3001');
+    expect(loadConfig({ cwd: tmp(), env: { FLOW_BIND_HOST: '::1' } }).configLoaderUrl).toBe('http://[::1]:3001');
+    expect(loadConfig({ cwd: tmp(), env: { FLOW_CONFIG_LOADER_URL: 'https://admin.internal.example.com/' } }).configLoaderUrl).toBe('https://admin.internal.example.com');
+    for (const value of ['admin.internal:3001', 'ftp://127.0.0.1:3001', 'http://127.0.0.1:3001/?x=1']) {
+      expect(() => loadConfig({ cwd: tmp(), env: { FLOW_CONFIG_LOADER_URL: value } })).toThrow('FLOW_CONFIG_LOADER_URL must be an absolute http(s) URL');
+    }
+  });
+
   it('reads the log level and format, and refuses values it does not know', () => {
     expect(loadConfig({ cwd: tmp(), env: { FLOW_LOG_LEVEL: 'DEBUG', FLOW_LOG_FORMAT: 'pretty' } }).log).toEqual({ level: 'debug', format: 'pretty' });
     expect(() => loadConfig({ cwd: tmp(), env: { FLOW_LOG_LEVEL: 'loud' } })).toThrow(/FLOW_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/);

@@ -128,6 +128,11 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
     windowSeconds: integer('FLOW_AUTH_FAILURE_WINDOW_SECONDS', 60, 1, 86_400),
   };
 
+  const configLoaderUrl = (get('FLOW_CONFIG_LOADER_URL') ?? defaultConfigLoaderUrl(bindHost.value, ports.configLoader)).replace(/\/+$/, '');
+  if (!isHttpUrl(configLoaderUrl) || new URL(configLoaderUrl).search || new URL(configLoaderUrl).hash) {
+    problems.push('FLOW_CONFIG_LOADER_URL must be an absolute http(s) URL without query or fragment, such as http://127.0.0.1:3001');
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     database,
@@ -154,6 +159,7 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
     bindHost: bindHost.value,
     trustProxy: trustProxy.value,
     authFailures,
+    configLoaderUrl,
   };
 
   function port(name: string, fallback: number): number {
@@ -170,6 +176,15 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
     }
     return value;
   }
+}
+
+/**
+ * config-loader as the other processes of this machine reach it: on loopback (its default listen
+ * address), or on FLOW_BIND_HOST when that names one address rather than every interface.
+ */
+function defaultConfigLoaderUrl(bindHost: string | undefined, port: number): string {
+  const host = bindHost === undefined || bindHost === '0.0.0.0' || bindHost === '::' ? '127.0.0.1' : bindHost;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /** FLOW_ENCRYPTION_OLD_KEYS: retired keys that still open sealed values during a rotation (comma-separated base64). */

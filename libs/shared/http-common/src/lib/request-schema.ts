@@ -35,14 +35,22 @@ export function invalidRequest(problems: RequestProblem[]): ApiError {
   return new ApiError(400, 'invalid_request', `${problems.map((p) => p.message).join('; ')}.`, { problems });
 }
 
+export interface JsonBodyOptions extends ReadBodyOptions {
+  /** A request without a body (no Content-Type, no length) is validated as `{}`. */
+  optional?: boolean;
+}
+
 /** Reads the request's JSON body with the route's limit, then validates it with the DTO's schema. */
 class JsonBodyPipe implements PipeTransform<Request, Promise<unknown>> {
   constructor(
     private readonly dto: RequestDto,
-    private readonly options: ReadBodyOptions,
+    private readonly options: JsonBodyOptions,
   ) {}
 
   async transform(req: Request): Promise<unknown> {
+    if (this.options.optional && !req.headers['content-type'] && !(Number(req.headers['content-length']) > 0) && !req.headers['transfer-encoding']) {
+      return parseRequest(this.dto.schema as z.ZodType, {});
+    }
     // Content type (415), size (413), nesting depth and __proto__ keys (400) before the schema sees anything.
     const body = parseJsonObject(await readJsonText(req, this.options));
     return parseRequest(this.dto.schema as z.ZodType, body);
@@ -64,7 +72,7 @@ const RawRequest = createParamDecorator((_data: unknown, ctx: ExecutionContext) 
  * The request body, read as JSON with this route's size limit (the apps run without Nest's body
  * parser) and validated by the DTO's schema; described in OpenAPI by the same DTO.
  */
-export function JsonBody(dto: RequestDto, options: ReadBodyOptions): ParameterDecorator {
+export function JsonBody(dto: RequestDto, options: JsonBodyOptions): ParameterDecorator {
   return (target, key, index) => {
     RawRequest(undefined, new JsonBodyPipe(dto, options))(target, key, index);
     // @nestjs/swagger sees only Nest's own @Body(); this is the same description it would make of it.

@@ -11,7 +11,7 @@ export enum TokenRefreshJobName {
 }
 
 /** Why a refresh job was queued. */
-export type RefreshReason = 'scheduled' | 'sweep' | 'created';
+export type RefreshReason = 'scheduled' | 'sweep' | 'created' | 'reauthorized';
 
 /** Data of a `refresh-connector` job. */
 export interface RefreshJobData {

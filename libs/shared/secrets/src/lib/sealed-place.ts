@@ -7,7 +7,7 @@ export const SEALED_COLUMNS = {
   providers: ['secrets'],
   connectors: ['access_token', 'refresh_token'],
   flow_meta: ['value'],
-  redis: ['oauth-state', 'pending-tokens'],
+  redis: ['oauth-state', 'pending-tokens', 'config-draft'],
 } as const;
 
 export type SealedTable = keyof typeof SEALED_COLUMNS;

@@ -14,6 +14,10 @@ export interface PageSpec {
   body: string;
   /** Trusted HTML added to <head> (a meta refresh). */
   head?: string;
+  /** Trusted HTML above the heading (who is signed in, sign out). */
+  header?: string;
+  /** A page of tables and forms (the connectors and admin pages) rather than a short message. */
+  wide?: boolean;
   /** Path of FLOW_PUBLIC_URL (empty unless Flow is served under a path), so the stylesheet link works behind a proxy. */
   basePath?: string;
 }
@@ -26,7 +30,7 @@ export function renderPage(spec: PageSpec): string {
   return (
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title} - Flow OAuth</title>${spec.head ?? ''}` +
     `<meta name="viewport" content="width=device-width,initial-scale=1"><link rel="stylesheet" href="${stylesheet}">` +
-    `</head><body><h1${tone}>${title}</h1>${spec.body}</body></html>`
+    `</head><body${spec.wide ? ' class="wide"' : ''}>${spec.header ?? ''}<main><h1${tone}>${title}</h1>${spec.body}</main></body></html>`
   );
 }
 
