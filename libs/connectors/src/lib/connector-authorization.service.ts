@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ActivityRecorder } from '@flow-oauth/activity';
 import { ownerName, type Principal } from '@flow-oauth/api-auth';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { ApiError, isDependencyError } from '@flow-oauth/http-common';
 import { OAuthClient, OAuthProtocolError, validateConnectionParams } from '@flow-oauth/oauth-client';
 import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
-import type { LoadedProvider } from '@flow-oauth/provider-config';
-import { ConnectorTokenStore, RefreshProducer } from '@flow-oauth/token-refresh';
+import { actorOfOwner } from '@flow-oauth/audit';
+import { definitionRefreshes, type LoadedProvider } from '@flow-oauth/provider-config';
+import { ConnectorTokenStore, reauthDue, RefreshProducer } from '@flow-oauth/token-refresh';
 import { DataSource } from 'typeorm';
 import type { BrowserCookie } from '@flow-oauth/web-pages';
 import { AuthorizationStateStore, type PendingAuthorization } from './authorization-state.store';
@@ -49,6 +51,7 @@ export class ConnectorAuthorizationService {
     private readonly bindings: SignInBindingStore,
     private readonly signInCookies: SignInCookies,
     @Inject(FLOW_CONFIG) private readonly config: FlowConfig,
+    private readonly activity: ActivityRecorder,
   ) {}
 
   /**
@@ -177,6 +180,7 @@ export class ConnectorAuthorizationService {
         const access = await this.oauth.oauth1AccessToken(provider, { token: stateValue, tokenSecret: pending.oauth1TokenSecret ?? '', verifier, connectionParams: pending.params });
         values = {
           ...this.tokens.columns(id, { accessToken: access.token, tokenType: 'OAuth1', expiresAt: null, refreshToken: access.tokenSecret, metadata: {} }, null),
+          ...reauthDue({ type: provider.type, parameters: provider.parameters, refreshes: false, tokens: { expiresAt: null }, obtainedAt: new Date() }),
           metadata: JSON.stringify(access.metadata),
         };
       } else {
@@ -184,7 +188,12 @@ export class ConnectorAuthorizationService {
         if (!code) return failure(400, 'missing_code', 'The sign-in response has no authorization code.', redirectUrl);
         const tokens = await this.oauth.exchangeCode(provider, { code, codeVerifier: pending.codeVerifier, connectionParams: pending.params, scope: pending.scope });
         // Keep the requested scope: refreshes must ask for the same (Microsoft templates name {scope}).
-        values = { ...this.tokens.columns(id, { ...tokens, scope: pending.scope || tokens.scope }, null), metadata: JSON.stringify(tokens.metadata) };
+        values = {
+          ...this.tokens.columns(id, { ...tokens, scope: pending.scope || tokens.scope }, null),
+          // When this grant will need its user again (the refresh token's life, where known).
+          ...reauthDue({ type: provider.type, parameters: provider.parameters, refreshes: definitionRefreshes(provider.definition), tokens, obtainedAt: new Date() }),
+          metadata: JSON.stringify(tokens.metadata),
+        };
       }
       const now = nowIso();
       const connector = Object.assign(new ConnectorEntity(), {
@@ -213,6 +222,7 @@ export class ConnectorAuthorizationService {
         throw error;
       }
       this.logger.log(`connector ${connector.id} (${connector.type}/${connector.providerName}) created for ${connector.owner}`);
+      await this.activity.record({ kind: 'connector', type: 'connector.created', actor: actorOfOwner(connector.owner), connector });
       await this.producer.schedule(connector, 'created').catch((e: Error) => this.logger.error(`refresh job for ${connector.id} not scheduled (the sweep will): ${e.message}`));
       return { ok: true, connector: toConnectorView(connector), redirectUrl };
     } catch (error) {

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { ActivityModule } from '@flow-oauth/activity';
 import { ApiKeyGuard } from './api-key.guard';
 import { AuthFailureLimiter } from './auth-failure-limiter';
 import { BrowserSessions, RedisBrowserSessions } from './browser-sessions';
@@ -10,6 +11,7 @@ import { UsersService } from './users.service';
  * (routes opt out with @Public()); browser sessions.
  */
 @Module({
+  imports: [ActivityModule],
   providers: [UsersService, AuthFailureLimiter, { provide: APP_GUARD, useClass: ApiKeyGuard }, { provide: BrowserSessions, useClass: RedisBrowserSessions }],
   exports: [UsersService, BrowserSessions],
 })
