@@ -62,7 +62,31 @@ export interface DeliveryFilter {
   limit: number;
 }
 
-const SEQUENCE_RETRIES = 5;
+/** What the payload column keeps: the body without its id and number, which are columns. */
+interface StoredPayload {
+  occurredAt: string;
+  connector?: WebhookPayload['connector'];
+  provider?: WebhookPayload['provider'];
+  data: Record<string, unknown>;
+}
+
+/**
+ * The JSON body of a delivery, the same bytes at every attempt: built from its columns and the
+ * stored payload, keys in a fixed order.
+ */
+export function deliveryBody(row: { id: string; event: string; sequence: number; payload: string }): string {
+  const stored = JSON.parse(row.payload) as StoredPayload;
+  const body: WebhookPayload = {
+    id: row.id,
+    event: row.event as WebhookPayload['event'],
+    occurredAt: stored.occurredAt,
+    sequence: Number(row.sequence),
+    ...(stored.connector ? { connector: stored.connector } : {}),
+    ...(stored.provider ? { provider: stored.provider } : {}),
+    data: stored.data,
+  };
+  return JSON.stringify(body);
+}
 
 /**
  * The webhook outbox: every delivery is a row, numbered 1, 2, 3 ... per subject, written in the
@@ -89,60 +113,39 @@ export class WebhookOutbox {
   /**
    * Adds a delivery for an event (in `manager`'s transaction when it has one); undefined when
    * webhooks are off. The payload is checked to name no secret or token before it is stored.
+   * The next number of the subject is taken in the INSERT itself (MAX + 1): one statement, which
+   * SQLite runs under its write lock; PostgreSQL serialises a subject's inserts with an advisory lock
+   * held to the end of the transaction, so a number is never taken twice nor skipped.
    */
   async add(input: WebhookEventInput, manager: EntityManager = this.dataSource.manager): Promise<QueuedDelivery | undefined> {
     if (!this.enabled) return undefined;
     assertSecretFree(input);
     const id = randomUUID();
     if (this.sql.kind === 'postgres') {
-      // One transaction per subject at a time (an advisory lock held to its end), so MAX + 1 is the next number.
       const insert = async (m: EntityManager) => {
         await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [input.subject]);
         return this.insertNext(m, id, input);
       };
       return manager.queryRunner?.isTransactionActive ? insert(manager) : this.dataSource.transaction(insert);
     }
-    // SQLite: each statement is atomic across processes; another writer taking the same number loses
-    // on the unique index and tries the next one (no transaction here: see runInTransaction).
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.insertNext(manager, id, input);
-      } catch (error) {
-        if (attempt >= SEQUENCE_RETRIES || !isUniqueViolation(error)) throw error;
-      }
-    }
+    return this.insertNext(manager, id, input);
   }
 
   private async insertNext(manager: EntityManager, id: string, input: WebhookEventInput): Promise<QueuedDelivery> {
     const p = this.sql.param;
-    const [row] = (await manager.query(`SELECT COALESCE(MAX(sequence), 0) AS n FROM webhook_deliveries WHERE subject = ${p(1)}`, [input.subject])) as Array<{ n: number | string }>;
-    const sequence = Number(row?.n ?? 0) + 1;
-    const payload: WebhookPayload = {
-      id,
-      event: input.event,
+    const stored: StoredPayload = {
       occurredAt: input.occurredAt,
-      sequence,
       ...(input.connector ? { connector: input.connector } : {}),
       ...(input.provider ? { provider: input.provider } : {}),
       data: input.data,
     };
-    await manager.insert(WebhookDeliveryEntity, {
-      id,
-      subject: input.subject,
-      sequence,
-      event: input.event,
-      payload: JSON.stringify(payload),
-      status: 'pending',
-      attempts: 0,
-      createdAt: nowIso(),
-      nextAttemptAt: input.occurredAt,
-      claimedUntil: null,
-      lastAttemptAt: null,
-      lastStatus: null,
-      lastError: null,
-      deliveredAt: null,
-    });
-    return { id, subject: input.subject, sequence };
+    const rows = (await manager.query(
+      'INSERT INTO webhook_deliveries (id, subject, sequence, event, payload, status, attempts, created_at, next_attempt_at) ' +
+        `SELECT ${p(1)}, ${p(2)}, COALESCE(MAX(sequence), 0) + 1, ${p(3)}, ${p(4)}, 'pending', 0, ${p(5)}, ${p(6)} FROM webhook_deliveries WHERE subject = ${p(7)} ` +
+        'RETURNING sequence',
+      [id, input.subject, input.event, JSON.stringify(stored), nowIso(), input.occurredAt, input.subject],
+    )) as Array<{ sequence: number | string }>;
+    return { id, subject: input.subject, sequence: Number(rows[0]?.sequence) };
   }
 
   /** The oldest pending delivery of a subject: the only one that may be sent now. */
@@ -227,7 +230,7 @@ export class WebhookOutbox {
       lastStatus: row.lastStatus === null ? null : Number(row.lastStatus),
       lastError: row.lastError,
       deliveredAt: row.deliveredAt,
-      payload: JSON.parse(row.payload) as WebhookPayload,
+      payload: JSON.parse(deliveryBody(row)) as WebhookPayload,
     }));
   }
 
@@ -243,8 +246,3 @@ export class WebhookOutbox {
   }
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; driverError?: { code?: string }; message?: string };
-  const code = e.driverError?.code ?? e.code ?? '';
-  return code === '23505' || code.startsWith('SQLITE_CONSTRAINT') || /UNIQUE constraint failed/i.test(e.message ?? '');
-}

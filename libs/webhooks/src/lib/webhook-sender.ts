@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
-import { type DeliveryHead, WebhookOutbox } from './webhook-outbox';
+import { type DeliveryHead, deliveryBody, WebhookOutbox } from './webhook-outbox';
 import { WebhookDeliveryProducer } from './webhook-delivery.producer';
 import { signWebhookBody } from './webhook-signature';
 
@@ -91,6 +91,7 @@ export class WebhookSender {
 
   /** One signed POST; never throws (a network failure is an outcome). The URL is never logged: it may hold a credential. */
   private async post(url: string, secret: string, head: DeliveryHead): Promise<PostOutcome> {
+    const body = deliveryBody(head);
     try {
       const response = await fetch(url, {
         method: 'POST',
@@ -101,9 +102,9 @@ export class WebhookSender {
           'User-Agent': 'flow-oauth-webhooks',
           'X-Flow-Event': head.event,
           'X-Flow-Delivery': head.id,
-          'X-Flow-Signature': signWebhookBody(head.payload, secret),
+          'X-Flow-Signature': signWebhookBody(body, secret),
         },
-        body: head.payload,
+        body,
       });
       await drain(response);
       if (response.status >= 200 && response.status < 300) return { ok: true, status: response.status, error: null };
