@@ -59,7 +59,8 @@ describe.each(TEST_DATABASE_KINDS)('audit trail on %s', (kind) => {
     const before = (await trail.query(parseAuditFilter({}))).length;
     await expect(trail.append([{ type: 'configuration.load', actor: 'admin', subject: 'configuration', outcome: 'ok', detail: { providers: [{ CLIENT_SECRET: 'x' }] } }])).rejects.toThrow(/must not hold detail.providers\[0\].CLIENT_SECRET/);
     expect(() => assertSecretFree({ refresh_token: 'x' })).toThrow();
-    expect(() => assertSecretFree({ reason: 'invalid_grant', keyId: 'abc', connectors: ['A'] })).not.toThrow();
+    expect(() => assertSecretFree({ accessToken: 'x' })).toThrow();
+    expect(() => assertSecretFree({ reason: 'invalid_grant', keyId: 'abc', connectors: ['A'], resealed: { tokens: 3 } })).not.toThrow();
     expect((await trail.query(parseAuditFilter({}))).length).toBe(before);
   });
 

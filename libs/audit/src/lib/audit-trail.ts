@@ -33,7 +33,7 @@ export interface AuditEntryView {
  * A key that names a secret or a token: an entry holding one is a bug, refused before it is written
  * (entries are built from names, labels, counts and reasons only; this is the last line of defence).
  */
-const SECRET_KEY = /secret|password|passwd|token$|^token|access_?token|refresh_?token|api_?key|^key$|^code$/i;
+const SECRET_KEY = /secret|password|passwd|^(access_?token|refresh_?token|id_?token|oauth_token|token|api_?key|key|code)$/i;
 
 /** Throws when a detail object names a secret anywhere in it. */
 export function assertSecretFree(detail: unknown, path = 'detail'): void {
