@@ -23,10 +23,11 @@ describe.each(TEST_DATABASE_KINDS)('audit trail of a scripted session on %s', (k
   let oidc: OidcTestServer;
   let d: Deployment;
   const seen = new Set<string>([webhookSecret, alphaSecret, betaSecret, unusedSecret]);
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let entries: any[] = [];
   let ids: { c1: string; c2: string };
   let midway = '';
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let unchecked: any;
 
   const cl = (method: string, route: string, body?: unknown) => d.call('config-loader', method, route, { body });
   const file = (alphaClientId = 'alpha-client') => ({
@@ -41,7 +42,7 @@ describe.each(TEST_DATABASE_KINDS)('audit trail of a scripted session on %s', (k
 
   beforeAll(async () => {
     await receiver.up();
-    d = await startDeployment(kind, { FLOW_WEBHOOK_URL: receiver.url, FLOW_WEBHOOK_SECRET: webhookSecret, FLOW_WEBHOOK_RETRY_SECONDS: '1', FLOW_WEBHOOK_RETRY_MAX_SECONDS: '2' });
+    d = await startDeployment(kind, { FLOW_WEBHOOK_URL: receiver.url, FLOW_WEBHOOK_SECRET: webhookSecret, FLOW_WEBHOOK_RETRY_SECONDS: '1', FLOW_WEBHOOK_RETRY_MAX_SECONDS: '2', FLOW_HEALTH_SCAN_SECONDS: '1' });
     for (const key of [d.adminKey, d.serviceKey, d.encryptionKey]) seen.add(key);
     const redirectUris = [`${d.urls['flow-oauth-server']}${RETURN_PATH}`];
     oidc = await startOidcTestServer({
@@ -65,6 +66,11 @@ describe.each(TEST_DATABASE_KINDS)('audit trail of a scripted session on %s', (k
     const c1 = await signIn(d, oidc, aliceKey, 'Alpha', 'Alpha_1');
     const c2 = await signIn(d, oidc, aliceKey, 'Beta', 'Beta_1');
     ids = { c1: c1.id, c2: c2.id };
+    // These providers have no validate endpoint: their connectors show as not checked.
+    unchecked = await waitFor('the first health check', async () => {
+      const now = (await d.call('flow-oauth-server', 'GET', `/api/connectors/${c2.id}`, { key: aliceKey })).json;
+      return now.lastCheckedAt ? now : undefined;
+    });
     await remember(c1.id);
     await remember(c2.id);
     midway = new Date().toISOString();
@@ -131,6 +137,10 @@ describe.each(TEST_DATABASE_KINDS)('audit trail of a scripted session on %s', (k
     expect(purged.detail).toMatchObject({ label: 'Beta_1', reason: 'tokens_purged' });
     expect(failed.detail).toMatchObject({ label: 'Alpha_1', provider: 'Alpha', owner: 'alice', reason: 'invalid_grant' });
     expect(deleted.detail).toMatchObject({ label: 'Alpha_1', revoked: expect.any(Boolean) });
+  });
+
+  it('shows connectors of a provider without a validate endpoint as not checked, and records no entry for a check', () => {
+    expect(unchecked).toMatchObject({ health: 'not_checked', healthDetail: 'the provider has no validation endpoint', expiry: 'valid' });
   });
 
   it('filters by time, type and actor, and refuses a bad filter without changing anything', async () => {

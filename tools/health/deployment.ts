@@ -7,8 +7,8 @@ import * as path from 'node:path';
 import { buildDataSourceOptions } from '@flow-oauth/persistence';
 import { SecretBox } from '@flow-oauth/secrets';
 import { type ApiAnswer, callApi, createTestDatabase, type TestDatabase, type TestDatabaseKind } from '@flow-oauth/testing';
+import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { deleteRedisKeys } from '../redis-keys';
 
 // The three processes as pm2 runs them: the built apps from dist/, each its own Node process, one
 // database and one Redis prefix between them. (tools/smoke runs them under pm2 itself.)
@@ -165,4 +165,22 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Deletes the deployment's Redis keys (its private prefix); best effort. */
+async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } catch {
+    // Keys under a private prefix harm nothing.
+  } finally {
+    redis.disconnect();
+  }
 }
