@@ -26,7 +26,6 @@ describe.each(TEST_DATABASE_KINDS)('audit trail of a scripted session on %s', (k
   let entries: any[] = [];
   let ids: { c1: string; c2: string };
   let midway = '';
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let unchecked: any;
 
   const cl = (method: string, route: string, body?: unknown) => d.call('config-loader', method, route, { body });
