@@ -13,6 +13,7 @@ import type { WebhookPayload } from './webhook-events';
 import { type WebhookEventInput, WebhookOutbox } from './webhook-outbox';
 import { WebhookSender } from './webhook-sender';
 import { verifyWebhookSignature } from './webhook-signature';
+import { WebhookSweep } from './webhook-sweep';
 
 const SECRET = `whsec-${randomBytes(12).toString('hex')}`;
 
@@ -194,6 +195,16 @@ describe.each(TEST_DATABASE_KINDS)('webhook outbox and sender on %s', (kind) => 
     await outbox.prune(new Date(Date.now() + 60_000));
     expect(await sequencesOf(waiting)).toEqual([1, 2]);
     expect(await sequencesOf(due)).toEqual([1]);
+  });
+
+  it('the sweep queues a send for a due delivery whose job was lost (never queued, or Redis lost it)', async () => {
+    const subject = subjectOf();
+    await outbox.add(event(subject, 1));
+    const now = new Date();
+    expect(await new WebhookSweep(outbox, new WebhookDeliveryProducer(queue as never), config).run(now)).toBeGreaterThanOrEqual(1);
+    const slot = Math.floor(now.getTime() / (config.refreshSweepSeconds * 1000));
+    const job = await queue.getJob(WebhookDeliveryProducer.jobId(subject, `sweep-${slot}`));
+    expect(job?.data).toEqual({ subject });
   });
 
   it('reports a receiver that cannot be reached without its URL, whose query may hold a credential', async () => {
