@@ -30,7 +30,8 @@ describe.each(TEST_DATABASE_KINDS)('audit trail of a scripted session on %s', (k
 
   const cl = (method: string, route: string, body?: unknown) => d.call('config-loader', method, route, { body });
   const file = (alphaClientId = 'alpha-client') => ({
-    odata: { Alpha: oidcProvider(oidc, alphaClientId, alphaSecret), Beta: oidcProvider(oidc, 'beta-client', betaSecret) },
+    // No validate endpoint: the health checks conclude not_checked without calling the provider.
+    odata: { Alpha: oidcProvider(oidc, alphaClientId, alphaSecret, oidc.tokenEndpoint, false), Beta: oidcProvider(oidc, 'beta-client', betaSecret, oidc.tokenEndpoint, false) },
     slack: { Unused: { CLIENT_ID: '1234.5678', CLIENT_SECRET: unusedSecret } },
   });
   const remember = async (connectorId: string) => {

@@ -7,8 +7,8 @@ import type { Deployment } from './deployment';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ConnectorAnswer = Record<string, any> & { id: string; label: string; status: string };
 
-/** An odata provider on the test OAuth server, with the server's userinfo endpoint as its validate request. */
-export function oidcProvider(oidc: OidcTestServer, clientId: string, clientSecret: string, tokenUrl = oidc.tokenEndpoint): Record<string, unknown> {
+/** An odata provider on the test OAuth server, with the server's userinfo endpoint as its validate request (unless `validate` is false). */
+export function oidcProvider(oidc: OidcTestServer, clientId: string, clientSecret: string, tokenUrl = oidc.tokenEndpoint, validate = true): Record<string, unknown> {
   return {
     CLIENT_ID: clientId,
     CLIENT_SECRET: clientSecret,
@@ -16,7 +16,7 @@ export function oidcProvider(oidc: OidcTestServer, clientId: string, clientSecre
     oauth2_token_url: tokenUrl,
     oauth2_client_auth: 'client_secret_post',
     oauth2_params_scope: ['{"openid":"OpenID"}', '{"offline_access":"Offline"}'],
-    oauth2_validate_url: oidc.userinfoEndpoint,
+    ...(validate ? { oauth2_validate_url: oidc.userinfoEndpoint } : {}),
   };
 }
 
