@@ -139,12 +139,17 @@ describe.each(TEST_DATABASE_KINDS)('webhook outbox and sender on %s', (kind) => 
     const retry = await queue.getJob(WebhookDeliveryProducer.jobId(subject, 's1-a1'));
     expect(retry ? await retry.getState() : 'missing').toBe('delayed');
     expect(receiver.received.filter((r) => r.body.connector?.id === subject.slice('connector:'.length))).toEqual([]);
-    // Nothing goes out before the retry is due: the sender waits for it.
-    while (Date.now() < Date.parse(first.nextAttemptAt as string)) {
-      expect(await sender.deliver(subject)).toBe(0);
+    // Nothing goes out before the retry is due: a send that ended before that time sent nothing.
+    const retryAt = Date.parse(first.nextAttemptAt as string);
+    let early = 0;
+    while (Date.now() < retryAt) {
+      const sent = await sender.deliver(subject);
+      if (Date.now() < retryAt) early += sent;
+      else if (sent === 3) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    expect(await sender.deliver(subject)).toBe(3);
+    expect(early).toBe(0);
+    while ((await outbox.head(subject)) !== undefined) await sender.deliver(subject);
     const mine = receiver.received.filter((r) => r.body.connector?.id === subject.slice('connector:'.length));
     expect(mine.map((r) => [r.body.sequence, r.body.data['reason'], r.signed, r.event, r.delivery === r.body.id])).toEqual([
       [1, 'reason-1', true, 'connector.needs_reauth', true],
