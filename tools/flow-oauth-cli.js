@@ -6,7 +6,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { USAGE, UsageError, parseArguments } = require('./cli/cli-arguments');
-const { formatApiError, formatConfiguration, formatConnectorTypes, formatKeyRotation, formatPlan, formatUsers } = require('./cli/cli-output');
+const { formatApiError, formatAudit, formatConfiguration, formatConnectorTypes, formatDeliveries, formatKeyRotation, formatPlan, formatUsers } = require('./cli/cli-output');
 const { resolveSettings } = require('./cli/cli-settings');
 
 const EXIT_OK = 0;
@@ -134,9 +134,29 @@ async function main(argv) {
       else print(formatKeyRotation(result));
       return EXIT_OK;
     }
+    case 'audit': {
+      const entries = await api('GET', `/api/audit${queryOf(options, ['since', 'until', 'type', 'actor', 'subject', 'after', 'limit'])}`);
+      if (flags.json) json(entries);
+      else print(formatAudit(entries));
+      return EXIT_OK;
+    }
+    case 'webhooks': {
+      const deliveries = await api('GET', `/api/webhooks/deliveries${queryOf(options, ['status', 'event', 'connector', 'limit'])}`);
+      if (flags.json) json(deliveries);
+      else print(formatDeliveries(deliveries));
+      return EXIT_OK;
+    }
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
+}
+
+/** `?name=value&...` of the given options that were passed (the server validates the values). */
+function queryOf(options, names) {
+  const params = new URLSearchParams();
+  for (const name of names) if (options[name] !== undefined) params.set(name, options[name]);
+  const text = params.toString();
+  return text ? `?${text}` : '';
 }
 
 function readFile(file) {

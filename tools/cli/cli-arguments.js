@@ -26,6 +26,8 @@ const COMMANDS = {
   'users list': { args: [], options: [], flags: [], summary: 'the users (never their keys)' },
   'users rm': { args: ['name'], options: [], flags: [], summary: 'delete a user; its key stops working' },
   'rotate-key': { args: [], options: [], flags: [], summary: 're-seal every stored secret and token with FLOW_ENCRYPTION_KEY (see README, Key rotation)' },
+  audit: { args: [], options: ['since', 'until', 'type', 'actor', 'subject', 'after', 'limit'], flags: [], summary: 'the audit trail, oldest first (--since 24h or an ISO time, --type connector.*, --actor user:alice)' },
+  webhooks: { args: [], options: ['status', 'event', 'connector', 'limit'], flags: [], summary: 'webhook deliveries and their outcomes, newest first (--status pending|delivered|failed)' },
 };
 
 const USAGE = [

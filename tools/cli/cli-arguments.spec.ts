@@ -36,6 +36,13 @@ describe('parseArguments', () => {
     expect(() => parseArguments(['rotate-key', 'now'])).toThrow('unexpected argument "now"');
   });
 
+  it('reads audit and webhooks with their filters, and refuses a filter of the other command', () => {
+    expect(parseArguments(['audit', '--since', '24h', '--type=connector.*', '--actor', 'user:alice'])).toEqual({ command: 'audit', args: [], options: { since: '24h', type: 'connector.*', actor: 'user:alice' }, flags: {} });
+    expect(parseArguments(['webhooks', '--status', 'failed', '--json'])).toEqual({ command: 'webhooks', args: [], options: { status: 'failed' }, flags: { json: true } });
+    expect(() => parseArguments(['audit', '--status', 'failed'])).toThrow('audit does not take --status');
+    expect(() => parseArguments(['webhooks', 'extra'])).toThrow('unexpected argument');
+  });
+
   it('answers help for --help, -h and help, even after a command', () => {
     expect(parseArguments(['--help']).command).toBe('help');
     expect(parseArguments(['-h']).command).toBe('help');

@@ -21,3 +21,28 @@ export interface KeyRotationResult {
   after: Record<string, number>;
 }
 export function formatKeyRotation(result: KeyRotationResult): string;
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  type: string;
+  subject: string;
+  outcome: string;
+  detail: Record<string, unknown>;
+}
+export function formatAudit(entries: AuditEntry[]): string;
+export interface WebhookDelivery {
+  id: string;
+  event: string;
+  subject: string;
+  sequence: number;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  createdAt: string;
+  lastAttemptAt: string | null;
+  nextAttemptAt: string | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  deliveredAt: string | null;
+}
+export function formatDeliveries(deliveries: WebhookDelivery[]): string;

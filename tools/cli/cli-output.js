@@ -188,7 +188,46 @@ function formatKeyRotation(result) {
   return `${heading}\n\n${formatTable(['key id', 'before', 'after', ''], rows)}\n\n${next}`;
 }
 
+/** A detail object as one short line: `key=value` for plain values, lists joined, a load's counts as a plan line. */
+function auditDetail(entry) {
+  const detail = (entry && entry.detail) || {};
+  if (entry.type === 'configuration.load' && detail.counts) {
+    const c = detail.counts;
+    return `${c.added} added, ${c.updated} updated, ${c.unchanged} unchanged, ${plural(c.conflicts, 'conflict')}`;
+  }
+  if (entry.type === 'configuration.load' && typeof detail.errors === 'number') return plural(detail.errors, 'error');
+  const parts = [];
+  for (const [key, value] of Object.entries(detail)) {
+    if (value === null || value === undefined || (typeof value === 'object' && !Array.isArray(value))) continue;
+    parts.push(`${key}=${Array.isArray(value) ? value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : v)).join(',') : value}`);
+  }
+  const text = parts.join(' ');
+  return text.length > 100 ? `${text.slice(0, 99)}…` : text;
+}
+
+/** Audit entries `[{ id, at, actor, type, subject, outcome, detail }]` as a table, oldest first. */
+function formatAudit(entries) {
+  const list = Array.isArray(entries) ? entries : [];
+  if (list.length === 0) return 'No audit entries match.';
+  const rows = list.map((e) => [e.at, e.actor, e.type, e.subject, e.outcome, auditDetail(e)]);
+  // A full default page (1000) may have more after it.
+  const more = list.length >= 1000 ? ` (more may follow: --after ${list[list.length - 1].id})` : '';
+  return `${formatTable(['time', 'actor', 'type', 'subject', 'outcome', 'detail'], rows)}\n\n${list.length} ${list.length === 1 ? 'entry' : 'entries'}${more}`;
+}
+
+/** Webhook deliveries (newest first) as a table: what was sent, to whom it belongs, and how it went. */
+function formatDeliveries(deliveries) {
+  const list = Array.isArray(deliveries) ? deliveries : [];
+  if (list.length === 0) return 'No webhook deliveries match.';
+  const outcome = (d) => (d.status === 'delivered' ? `${d.lastStatus}` : d.lastError || (d.lastStatus ? `HTTP ${d.lastStatus}` : ''));
+  const rows = list.map((d) => [d.createdAt, d.event, d.subject, d.sequence, d.status, d.attempts, outcome(d), d.status === 'pending' ? d.nextAttemptAt : d.deliveredAt || d.lastAttemptAt, d.id]);
+  const counts = ['pending', 'delivered', 'failed'].map((s) => `${list.filter((d) => d.status === s).length} ${s}`).join(', ');
+  return `${formatTable(['created', 'event', 'subject', '#', 'status', 'attempts', 'last answer', 'next / done', 'delivery'], rows)}\n\n${counts}`;
+}
+
 module.exports = {
+  formatAudit,
+  formatDeliveries,
   formatKeyRotation,
   REDACTED,
   formatTable,

@@ -1,4 +1,4 @@
-import { formatApiError, formatConfiguration, formatConnectorTypes, formatKeyRotation, formatPlan, formatTable, formatUsers, planCounts, redactSettings } from './cli-output';
+import { formatAudit, formatDeliveries, formatApiError, formatConfiguration, formatConnectorTypes, formatKeyRotation, formatPlan, formatTable, formatUsers, planCounts, redactSettings } from './cli-output';
 
 describe('formatTable', () => {
   it('pads columns to the widest cell and rules the header', () => {
@@ -154,5 +154,37 @@ describe('formatKeyRotation', () => {
   it('warns not to remove a key that still seals something', () => {
     const text = formatKeyRotation({ keyId: 'b', resealed: { providers: 0, tokens: 0, canary: 0 }, before: { a: 1, b: 1 }, after: { a: 1, b: 1 } });
     expect(text.split('\n').pop()).toBe('Values under key id(s) a remain: do not remove those keys yet.');
+  });
+});
+
+describe('formatAudit', () => {
+  it('shows each entry as time | actor | type | subject | outcome | detail, a load by its counts', () => {
+    const text = formatAudit([
+      { id: 1, at: '2026-11-30T10:00:00.000Z', actor: 'admin', type: 'configuration.load', subject: 'configuration', outcome: 'dry_run', detail: { added: ['slack/S'], counts: { added: 1, updated: 0, unchanged: 2, conflicts: 0 } } },
+      { id: 2, at: '2026-11-30T10:01:00.000Z', actor: 'system', type: 'connector.needs_reauth', subject: 'connector:c1', outcome: 'ok', detail: { label: 'MySlack', reason: 'invalid_grant' } },
+      { id: 3, at: '2026-11-30T10:02:00.000Z', actor: 'admin', type: 'configuration.load', subject: 'configuration', outcome: 'invalid', detail: { dryRun: false, errors: 3 } },
+    ]);
+    const lines = text.split('\n');
+    expect(lines[0]).toMatch(/^time\s+actor\s+type\s+subject\s+outcome\s+detail$/);
+    expect(lines[2]).toMatch(/admin\s+configuration\.load\s+configuration\s+dry_run\s+1 added, 0 updated, 2 unchanged, 0 conflicts$/);
+    expect(lines[3]).toMatch(/system\s+connector\.needs_reauth\s+connector:c1\s+ok\s+label=MySlack reason=invalid_grant$/);
+    expect(lines[4]).toMatch(/invalid\s+3 errors$/);
+    expect(lines[lines.length - 1]).toBe('3 entries');
+    expect(formatAudit([])).toBe('No audit entries match.');
+  });
+});
+
+describe('formatDeliveries', () => {
+  it('shows each delivery with its status, attempts and last answer, and counts them by status', () => {
+    const base = { subject: 'connector:c1', createdAt: '2026-11-30T10:00:00.000Z', lastAttemptAt: '2026-11-30T10:00:01.000Z' };
+    const text = formatDeliveries([
+      { ...base, id: 'd2', event: 'connector.deleted', sequence: 2, status: 'pending', attempts: 3, nextAttemptAt: '2026-11-30T10:05:00.000Z', lastStatus: null, lastError: 'network error (ECONNREFUSED)', deliveredAt: null },
+      { ...base, id: 'd1', event: 'connector.created', sequence: 1, status: 'delivered', attempts: 1, nextAttemptAt: null, lastStatus: 204, lastError: null, deliveredAt: '2026-11-30T10:00:01.000Z' },
+    ]);
+    const lines = text.split('\n');
+    expect(lines[2]).toMatch(/connector\.deleted\s+connector:c1\s+2\s+pending\s+3\s+network error \(ECONNREFUSED\)\s+2026-11-30T10:05:00.000Z\s+d2$/);
+    expect(lines[3]).toMatch(/connector\.created\s+connector:c1\s+1\s+delivered\s+1\s+204\s+2026-11-30T10:00:01.000Z\s+d1$/);
+    expect(lines[lines.length - 1]).toBe('1 pending, 1 delivered, 0 failed');
+    expect(formatDeliveries([])).toBe('No webhook deliveries match.');
   });
 });

@@ -10,3 +10,4 @@ export * from './lib/sweep-timer';
 export * from './lib/token-refresh.module';
 export * from './lib/token-refresh.service';
 export * from './lib/refresh-outcome-kind';
+export * from './lib/grant-lifetime';

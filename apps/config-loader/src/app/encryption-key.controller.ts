@@ -1,4 +1,5 @@
 import { Controller, HttpCode, Post } from '@nestjs/common';
+import { ActivityRecorder } from '@flow-oauth/activity';
 import { Roles } from '@flow-oauth/api-auth';
 import { ApiError } from '@flow-oauth/http-common';
 import { rotateSealedValues, UnreadableSealedValuesError } from '@flow-oauth/persistence';
@@ -12,16 +13,23 @@ export class EncryptionKeyController {
   constructor(
     private readonly dataSource: DataSource,
     private readonly box: SecretBox,
+    private readonly activity: ActivityRecorder,
   ) {}
 
   /** 200 `{ keyId, resealed: { providers, tokens, canary }, before, after }` (counts by key id); 409 when a value does not open. */
   @Post('rotation')
   @HttpCode(200)
   async rotate() {
+    const entry = { kind: 'admin', type: 'encryption_key.rotation', actor: 'admin', subject: 'encryption_key' } as const;
     try {
-      return await rotateSealedValues(this.dataSource, this.box);
+      const result = await rotateSealedValues(this.dataSource, this.box);
+      await this.activity.record({ ...entry, outcome: 'ok', detail: { keyId: result.keyId, resealed: result.resealed } });
+      return result;
     } catch (error) {
-      if (error instanceof UnreadableSealedValuesError) throw new ApiError(409, 'sealed_values_unreadable', error.message, { keyIds: error.keyIds });
+      if (error instanceof UnreadableSealedValuesError) {
+        await this.activity.record({ ...entry, outcome: 'refused', detail: { unreadableKeyIds: error.keyIds } });
+        throw new ApiError(409, 'sealed_values_unreadable', error.message, { keyIds: error.keyIds });
+      }
       throw error;
     }
   }

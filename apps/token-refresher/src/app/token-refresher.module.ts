@@ -1,14 +1,17 @@
 import { type DynamicModule, type INestApplication, Module } from '@nestjs/common';
 import { FlowRuntimeModule } from '@flow-oauth/app-runtime';
 import type { FlowConfig } from '@flow-oauth/config';
+import { ConnectorHealthModule } from '@flow-oauth/connector-health';
 import { BullMqServer } from '@flow-oauth/messaging';
 import { QueueMetricsModule, RefreshMetricsModule } from '@flow-oauth/observability';
 import { FlowApp, QueueName } from '@flow-oauth/queue-contracts';
 import { TokenRefreshModule } from '@flow-oauth/token-refresh';
+import { BackgroundScans } from './background-scans';
 import { ProviderEventsController } from './provider-events.controller';
 import { TokenRefreshProcessor } from './token-refresh.processor';
+import { WebhookDeliveryProcessor } from './webhook-delivery.processor';
 
-/** token-refresher: background refresh jobs with retries, and the safety sweep. */
+/** token-refresher: background refresh jobs with retries, the safety sweep, health checks and reauth warnings, webhook deliveries. */
 @Module({})
 export class TokenRefresherModule {
   static forRoot(config: FlowConfig): DynamicModule {
@@ -17,11 +20,12 @@ export class TokenRefresherModule {
       imports: [
         FlowRuntimeModule.forRoot(config, { app: FlowApp.TokenRefresher, runMigrations: false, workQueues: true }),
         TokenRefreshModule,
+        ConnectorHealthModule,
         RefreshMetricsModule,
-        QueueMetricsModule.forQueues([QueueName.TokenRefresh]),
+        QueueMetricsModule.forQueues([QueueName.TokenRefresh, QueueName.WebhookDelivery]),
       ],
       controllers: [ProviderEventsController],
-      providers: [TokenRefreshProcessor],
+      providers: [TokenRefreshProcessor, WebhookDeliveryProcessor, BackgroundScans],
     };
   }
 }

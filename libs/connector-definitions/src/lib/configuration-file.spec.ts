@@ -275,7 +275,14 @@ describe('configuration errors', () => {
 
   it('refuses a parameter the connector type does not take, saying which are allowed', () => {
     expect(errorsOf({ google_gmail: { Gmail: { ...gmail, CLIENT_SECRETS: 'x' } } })).toEqual([
-      { path: '/google_gmail/Gmail/CLIENT_SECRETS', message: 'unknown parameter CLIENT_SECRETS for google_gmail (did you mean CLIENT_SECRET?); allowed: CLIENT_ID, CLIENT_SECRET, SCOPES' },
+      { path: '/google_gmail/Gmail/CLIENT_SECRETS', message: 'unknown parameter CLIENT_SECRETS for google_gmail (did you mean CLIENT_SECRET?); allowed: CLIENT_ID, CLIENT_SECRET, SCOPES, PUBLISHING_STATUS' },
+    ]);
+  });
+
+  it('takes a Google app\'s PUBLISHING_STATUS as testing or production only, naming the allowed values', () => {
+    expect(errorsOf({ google_gmail: { Gmail: { ...gmail, PUBLISHING_STATUS: 'testing' } } })).toEqual([]);
+    expect(errorsOf({ google_gmail: { Gmail: { ...gmail, PUBLISHING_STATUS: 'Testing mode' } } })).toEqual([
+      { path: '/google_gmail/Gmail/PUBLISHING_STATUS', message: 'PUBLISHING_STATUS must be one of "testing", "production" (got "Testing mode")' },
     ]);
   });
 

@@ -179,6 +179,9 @@ function checkProviderParameters({ def, at, fail }: DefinitionCheck): Set<string
     for (const field of ['description', 'strip_suffix']) {
       if (parameter[field] !== undefined && typeof parameter[field] !== 'string') fail(jsonPointer(path(), field), `${field} must be a string`);
     }
+    const values = parameter['values'];
+    if (values !== undefined && !(Array.isArray(values) && values.length > 0 && values.every((v) => typeof v === 'string' && v !== '')))
+      fail(jsonPointer(path(), 'values'), 'values must be a non-empty array of strings');
     const aliases = parameter['aliases'];
     if (aliases !== undefined && !(Array.isArray(aliases) && aliases.every((a) => typeof a === 'string' && a !== '')))
       fail(jsonPointer(path(), 'aliases'), 'aliases must be an array of names');

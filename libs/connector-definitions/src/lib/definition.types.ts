@@ -55,6 +55,8 @@ export interface ProviderParameter {
    * so the seed's `https://host:port/as` and PingFederate's `https://host:9031` both work).
    */
   strip_suffix?: string;
+  /** The only values accepted (e.g. `testing` / `production`); any other is refused at load. */
+  values?: string[];
 }
 
 export interface ConnectorDefinition {

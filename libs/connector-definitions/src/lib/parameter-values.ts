@@ -47,6 +47,7 @@ export function checkParameterValue(parameter: ProviderParameter, key: string, v
     default:
       break;
   }
+  if (parameter.values && !parameter.values.includes(text)) return { error: `${key} must be one of ${parameter.values.map((v) => `"${v}"`).join(', ')}${show(text)}` };
   if (parameter.strip_suffix) {
     let stripped = text.replace(/\/+$/, '');
     if (stripped.endsWith(parameter.strip_suffix)) stripped = stripped.slice(0, -parameter.strip_suffix.length).replace(/\/+$/, '');

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ActivityRecorder } from '@flow-oauth/activity';
 import { ownerName, type Principal } from '@flow-oauth/api-auth';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { ApiError, invalidRequest, isDependencyError } from '@flow-oauth/http-common';
 import { OAuthClient, OAuthProtocolError, validateConnectionParams } from '@flow-oauth/oauth-client';
 import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
-import type { LoadedProvider } from '@flow-oauth/provider-config';
-import { ConnectorTokenStore, RefreshProducer } from '@flow-oauth/token-refresh';
+import { actorOfOwner } from '@flow-oauth/audit';
+import { definitionRefreshes, type LoadedProvider } from '@flow-oauth/provider-config';
+import { ConnectorTokenStore, reauthDue, RefreshProducer } from '@flow-oauth/token-refresh';
 import { DataSource } from 'typeorm';
 import type { BrowserCookie } from '@flow-oauth/web-pages';
 import type { ReauthorizeRequest, StartAuthorizationRequest } from './authorization-request';
@@ -58,6 +60,7 @@ export class ConnectorAuthorizationService {
     private readonly bindings: SignInBindingStore,
     private readonly signInCookies: SignInCookies,
     @Inject(FLOW_CONFIG) private readonly config: FlowConfig,
+    private readonly activity: ActivityRecorder,
   ) {}
 
   /**
@@ -233,6 +236,7 @@ export class ConnectorAuthorizationService {
         const access = await this.oauth.oauth1AccessToken(provider, { token: stateValue, tokenSecret: pending.oauth1TokenSecret ?? '', verifier, connectionParams: pending.params });
         values = {
           ...this.tokens.columns(id, { accessToken: access.token, tokenType: 'OAuth1', expiresAt: null, refreshToken: access.tokenSecret, metadata: {} }, null),
+          ...reauthDue({ type: provider.type, parameters: provider.parameters, refreshes: false, tokens: { expiresAt: null }, obtainedAt: new Date() }),
           metadata: JSON.stringify(access.metadata),
         };
       } else {
@@ -240,7 +244,12 @@ export class ConnectorAuthorizationService {
         if (!code) return failure(400, 'missing_code', 'The sign-in response has no authorization code.', redirectUrl);
         const tokens = await this.oauth.exchangeCode(provider, { code, codeVerifier: pending.codeVerifier, connectionParams: pending.params, scope: pending.scope });
         // Keep the requested scope: refreshes must ask for the same (Microsoft templates name {scope}).
-        values = { ...this.tokens.columns(id, { ...tokens, scope: pending.scope || tokens.scope }, null), metadata: JSON.stringify(tokens.metadata) };
+        values = {
+          ...this.tokens.columns(id, { ...tokens, scope: pending.scope || tokens.scope }, null),
+          // When this grant will need its user again (the refresh token's life, where known).
+          ...reauthDue({ type: provider.type, parameters: provider.parameters, refreshes: definitionRefreshes(provider.definition), tokens, obtainedAt: new Date() }),
+          metadata: JSON.stringify(tokens.metadata),
+        };
       }
       if (pending.reconnectId) return await this.storeReconnected(provider, pending, id, values);
       const now = nowIso();
@@ -270,6 +279,7 @@ export class ConnectorAuthorizationService {
         throw error;
       }
       this.logger.log(`connector ${connector.id} (${connector.type}/${connector.providerName}) created for ${connector.owner}`);
+      await this.activity.record({ kind: 'connector', type: 'connector.created', actor: actorOfOwner(connector.owner), connector });
       await this.producer.schedule(connector, 'created').catch((e: Error) => this.logger.error(`refresh job for ${connector.id} not scheduled (the sweep will): ${e.message}`));
       return { ok: true, connector: toConnectorView(connector), redirectUrl };
     } catch (error) {
@@ -286,6 +296,8 @@ export class ConnectorAuthorizationService {
    */
   private async storeReconnected(provider: LoadedProvider, pending: PendingAuthorization, id: string, values: Partial<ConnectorEntity>): Promise<ReturnOutcome> {
     const redirectUrl = pending.redirectUrl;
+    // The status it leaves (connector.recovered when it was needs_reauth or refresh_failed).
+    const before = await this.dataSource.getRepository(ConnectorEntity).findOne({ where: { id }, select: { id: true, status: true } });
     const stored = await replaceConnectorTokensIfUnchanged(this.dataSource, { id, owner: pending.owner, providerId: provider.id, fingerprint: pending.providerFingerprint }, values);
     if (!stored) {
       await this.revokeUnused(provider, id, values, pending.params);
@@ -297,6 +309,9 @@ export class ConnectorAuthorizationService {
     }
     this.logger.log(`connector ${stored.id} (${stored.type}/${stored.providerName}) signed in again for ${stored.owner}: new tokens, token version ${stored.tokenVersion}`);
     await this.producer.schedule(stored, 'reauthorized').catch((e: Error) => this.logger.error(`refresh job for ${stored.id} not scheduled (the sweep will): ${e.message}`));
+    if (before && before.status !== 'active') {
+      await this.activity.record({ kind: 'connector', type: 'connector.recovered', actor: actorOfOwner(stored.owner), connector: stored, data: { previousStatus: before.status, reconnected: true } });
+    }
     return { ok: true, connector: toConnectorView(stored), redirectUrl, reconnected: true };
   }
 

@@ -1,4 +1,4 @@
-import type { ConnectorEntity } from '@flow-oauth/persistence';
+import type { ConnectorEntity, ConnectorHealth } from '@flow-oauth/persistence';
 
 /** A connector as the API shows it: metadata and status, never tokens. */
 export interface ConnectorView {
@@ -10,6 +10,20 @@ export interface ConnectorView {
   status: ConnectorEntity['status'];
   /** Null when the token does not expire or the provider did not say (no expires_in). */
   expiresAt: string | null;
+  /**
+   * `unknown` when the provider gave no expiry (only the health check tells whether it still works),
+   * `expired` or `valid` by `expiresAt`; null without a token (purged).
+   */
+  expiry: 'valid' | 'expired' | 'unknown' | null;
+  /** When the grant will need its user again (the refresh token lapses); null when unknown. */
+  reauthDueAt: string | null;
+  /** Why `reauthDueAt` is that: `provider`, `google_testing`, `idle_limit`, `access_token_expiry`. */
+  reauthDueBasis: string | null;
+  /** The last health check: `ok`, `refused`, `not_checked` (no validate endpoint) or `unknown` (not checked yet, or it could not tell). */
+  health: ConnectorHealth;
+  /** What the last health check saw (secret-free); null before the first. */
+  healthDetail: string | null;
+  lastCheckedAt: string | null;
   /** The last successful refresh; null before the first. */
   lastRefreshedAt: string | null;
   /** When the next background refresh is due; null when the token is never refreshed. */
@@ -32,6 +46,12 @@ export function toConnectorView(c: ConnectorEntity): ConnectorView {
     owner: c.owner,
     status: c.status,
     expiresAt: c.expiresAt,
+    expiry: expiryOf(c),
+    reauthDueAt: c.reauthDueAt ?? null,
+    reauthDueBasis: c.reauthDueBasis ?? null,
+    health: c.health ?? 'unknown',
+    healthDetail: c.healthDetail ?? null,
+    lastCheckedAt: c.lastCheckedAt ?? null,
     lastRefreshedAt: c.lastRefreshedAt ?? null,
     nextRefreshAt: c.nextRefreshAt ?? null,
     createdAt: c.createdAt,
@@ -41,4 +61,11 @@ export function toConnectorView(c: ConnectorEntity): ConnectorView {
     metadata: JSON.parse(c.metadata) as Record<string, unknown>,
     lastError: c.lastError,
   };
+}
+
+/** A token without a known expiry is never shown as expired or fresh. */
+function expiryOf(c: Pick<ConnectorEntity, 'accessToken' | 'expiresAt'>, now = Date.now()): ConnectorView['expiry'] {
+  if (!c.accessToken) return null;
+  if (c.expiresAt === null) return 'unknown';
+  return Date.parse(c.expiresAt) > now ? 'valid' : 'expired';
 }

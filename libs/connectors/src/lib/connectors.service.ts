@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { ActivityRecorder } from '@flow-oauth/activity';
 import type { Principal } from '@flow-oauth/api-auth';
+import { actorOf } from '@flow-oauth/audit';
 import { ApiError } from '@flow-oauth/http-common';
 import { OAuthClient, OAuthProtocolError } from '@flow-oauth/oauth-client';
 import { RefreshMetrics } from '@flow-oauth/observability';
@@ -50,6 +52,7 @@ export class ConnectorsService {
     private readonly lock: ConnectorLock,
     private readonly metrics: RefreshMetrics,
     private readonly history: RefreshHistory,
+    private readonly activity: ActivityRecorder,
   ) {
     this.rows = new TokenRowReader(dataSource);
   }
@@ -202,6 +205,7 @@ export class ConnectorsService {
     this.answers.delete(connector.id);
     await this.producer.cancel(connector).catch(() => undefined);
     this.logger.log(`connector ${connector.id} deleted (revoked: ${revocation.revoked})`);
+    await this.activity.record({ kind: 'connector', type: 'connector.deleted', actor: actorOf(principal), connector, data: { revoked: revocation.revoked } });
     return revocation;
   }
 

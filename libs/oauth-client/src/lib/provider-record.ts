@@ -29,6 +29,11 @@ export interface TokenSet {
   expiresAt: Date | null;
   /** Absent when the answer had none (on refresh: keep the old one). */
   refreshToken?: string;
+  /**
+   * When the refresh token of this answer lapses, as the provider said (`refresh_token_expires_in`,
+   * or Keycloak's `refresh_expires_in`); absent when it did not say.
+   */
+  refreshTokenExpiresAt?: Date;
   scope?: string;
   /** Token-response fields the definition keeps (`oauth2_token_metadata`), never a token. */
   metadata: Record<string, unknown>;

@@ -87,6 +87,18 @@ describe('token responses', () => {
     expect('refreshToken' in tokens).toBe(false);
   });
 
+  it("keeps the refresh token's own life when the provider gives it (GitHub refresh_token_expires_in, Keycloak refresh_expires_in)", () => {
+    expect(parse(json({ access_token: 'at', expires_in: 28800, refresh_token: 'rt', refresh_token_expires_in: 15897600 })).refreshTokenExpiresAt).toEqual(new Date(NOW + 15897600_000));
+    expect(parse(json({ access_token: 'at', refresh_token: 'rt', refresh_expires_in: '1800' })).refreshTokenExpiresAt).toEqual(new Date(NOW + 1800_000));
+  });
+
+  it('has no refresh-token life when the provider does not say, or says nothing usable', () => {
+    for (const said of [undefined, 0, -5, 'soon', { days: 3 }]) {
+      const tokens = parse(json({ access_token: 'at', refresh_token: 'rt', refresh_token_expires_in: said }));
+      expect('refreshTokenExpiresAt' in tokens).toBe(false);
+    }
+  });
+
   it('reads a form-encoded answer (GitHub without Accept: application/json)', () => {
     const response: HttpResponse = { status: 200, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'access_token=gho_abc&scope=repo%2Cuser&token_type=bearer' };
     expect(parse(response)).toMatchObject({ accessToken: 'gho_abc', scope: 'repo,user', tokenType: 'Bearer', expiresAt: null });

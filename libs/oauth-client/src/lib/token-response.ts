@@ -150,6 +150,9 @@ export function parseTokenResponse(
 
   const tokens: TokenSet = { accessToken, tokenType, expiresAt, metadata };
   if (typeof refreshToken === 'string' && refreshToken !== '') tokens.refreshToken = refreshToken;
+  // The refresh token's own life (GitHub apps, Zendesk, Keycloak): when the user must sign in again.
+  const refreshSeconds = expiresInSeconds(source['refresh_token_expires_in'] ?? source['refresh_expires_in']);
+  if (refreshSeconds !== undefined && refreshSeconds > 0) tokens.refreshTokenExpiresAt = new Date(now + refreshSeconds * 1000);
   if (scope !== undefined && scope !== '') tokens.scope = scope;
   return tokens;
 }

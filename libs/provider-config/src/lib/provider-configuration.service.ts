@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ActivityRecorder, type PendingDispatch, providerSubject } from '@flow-oauth/activity';
+import type { AuditActor } from '@flow-oauth/audit';
 import {
   type ProviderSettings,
   type ValidationError,
@@ -30,6 +32,13 @@ export interface LoadResult {
 export type RedactedConfiguration = Record<string, Record<string, Record<string, unknown>>>;
 
 const INSERT_CHUNK = 400;
+/** Providers named per list of a load's plan in its audit entry; beyond this, counted only. */
+const AUDIT_PLAN_NAMES = 1000;
+
+/** Who asks, for the audit trail (every route of these use cases is the admin's today). */
+export interface ActorOption {
+  actor?: AuditActor;
+}
 
 /** Load (validate -> plan -> apply in one transaction), read, delete, and purge tokens of OAuth providers. */
 @Injectable()
@@ -40,10 +49,20 @@ export class ProviderConfigurationService {
     private readonly dataSource: DataSource,
     private readonly box: SecretBox,
     @Inject(FLOW_EVENTS_CLIENT) private readonly events: ClientProxy,
+    private readonly activity: ActivityRecorder,
   ) {}
 
   /** Parses raw configuration text (duplicate keys and all) and loads it. */
-  async loadText(text: string, options: { dryRun: boolean; pathPrefix?: string }): Promise<LoadResult> {
+  async loadText(text: string, options: { dryRun: boolean; pathPrefix?: string } & ActorOption): Promise<LoadResult> {
+    try {
+      return await this.loadParsed(text, options);
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'invalid_configuration') await this.recordInvalid(error, options);
+      throw error;
+    }
+  }
+
+  private async loadParsed(text: string, options: { dryRun: boolean; pathPrefix?: string } & ActorOption): Promise<LoadResult> {
     const parsed = parseConfigurationText(text);
     if (parsed.errors.length > 0) throw invalidConfiguration(parsed.errors);
     let document = parsed.value;
@@ -62,32 +81,64 @@ export class ProviderConfigurationService {
       }
     }
     // Paths in errors are relative to the configuration file itself, wrapped or not.
-    return this.load(document, { dryRun: options.dryRun });
+    return this.loadDocument(document, options);
   }
 
-  /** Loads an already parsed configuration document. Nothing is written unless everything is valid and conflict-free. */
-  async load(document: unknown, options: { dryRun: boolean }): Promise<LoadResult> {
+  /**
+   * Loads an already parsed configuration document. Nothing is written unless everything is valid
+   * and conflict-free. Every attempt is in the audit trail with its plan: applied (in the load's
+   * transaction), dry run, refused for a conflict, or invalid (the number of errors).
+   */
+  async load(document: unknown, options: { dryRun: boolean } & ActorOption): Promise<LoadResult> {
+    try {
+      return await this.loadDocument(document, options);
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'invalid_configuration') await this.recordInvalid(error, options);
+      throw error;
+    }
+  }
+
+  private async loadDocument(document: unknown, options: { dryRun: boolean } & ActorOption): Promise<LoadResult> {
+    const actor = options.actor ?? 'admin';
     const { providers, errors } = validateConfiguration(withoutProviderStatus(document));
     if (errors.length > 0) throw invalidConfiguration(errors);
 
     if (options.dryRun) {
       const stored = await this.readStored(this.dataSource.manager, providers);
-      return { applied: false, plan: planLoad(providers, stored).plan };
+      const plan = planLoad(providers, stored).plan;
+      await this.activity.record({ kind: 'admin', type: 'configuration.load', actor, subject: 'configuration', outcome: 'dry_run', detail: planDetail(plan) });
+      return { applied: false, plan };
     }
 
     const outcome = await runInTransaction(this.dataSource, async (manager) => {
       const stored = await this.readStored(manager, providers, true);
       const { plan, writes } = planLoad(providers, stored);
-      if (plan.conflicts.length > 0) return { plan, conflict: true, restored: [] };
+      if (plan.conflicts.length > 0) return { plan, conflict: true, restored: [], recorded: undefined };
       const restored = await this.applyWrites(manager, writes);
-      return { plan, conflict: false, restored };
+      // In the load's transaction: the entry (and each restored provider's webhook) commits with it.
+      const recorded: PendingDispatch = await this.activity.recordIn(
+        manager,
+        { kind: 'admin', type: 'configuration.load', actor, subject: 'configuration', outcome: 'ok', detail: planDetail(plan) },
+        ...restored.map((p) => ({ kind: 'provider' as const, type: 'provider.credentials_restored' as const, actor, provider: { ...p, state: 'ok' } })),
+      );
+      return { plan, conflict: false, restored, recorded };
     });
-    if (outcome.conflict) throw providerInUse(outcome.plan.conflicts, outcome.plan);
+    if (outcome.conflict) {
+      await this.activity.record({ kind: 'admin', type: 'configuration.load', actor, subject: 'configuration', outcome: 'refused', detail: planDetail(outcome.plan) });
+      throw providerInUse(outcome.plan.conflicts, outcome.plan);
+    }
     const { plan } = outcome;
+    await this.activity.dispatch(outcome.recorded);
     this.logger.log(`load applied: ${plan.added.length} added, ${plan.updated.length} updated, ${plan.unchanged.length} unchanged`);
     if (plan.added.length + plan.updated.length > 0) await this.announce({ added: plan.added, updated: plan.updated, deleted: [] });
     await this.announceRestored(outcome.restored);
     return { applied: true, plan };
+  }
+
+  /** An invalid file in the audit trail: how many errors, never the content (a secret may be in it). */
+  private async recordInvalid(error: ApiError, options: { dryRun: boolean } & ActorOption): Promise<void> {
+    const errors = Array.isArray(error.extra['errors']) ? error.extra['errors'].length : 0;
+    await this.activity.record({ kind: 'admin', type: 'configuration.load', actor: options.actor ?? 'admin', subject: 'configuration', outcome: 'invalid', detail: { dryRun: options.dryRun, errors } });
   }
 
   /**
@@ -113,26 +164,33 @@ export class ProviderConfigurationService {
   }
 
   /** Deletes a provider; refuses (409) while any connector uses it. */
-  async delete(type: string, name: string): Promise<void> {
+  async delete(type: string, name: string, options: ActorOption = {}): Promise<void> {
+    const actor = options.actor ?? 'admin';
+    const subject = providerSubject({ type, name });
     const refused = await runInTransaction(this.dataSource, async (manager) => {
       const provider = await this.findProvider(manager, type, name);
       const labels = await this.connectorLabels(manager, [provider.id]);
       const inUse = labels.get(provider.id) ?? [];
       if (inUse.length > 0) return [{ type, provider: name, connectors: inUse.sort() }];
       await manager.delete(ProviderEntity, { id: provider.id });
+      await this.activity.recordIn(manager, { kind: 'admin', type: 'provider.delete', actor, subject, outcome: 'ok', detail: { type, provider: name } });
       return undefined;
     });
-    if (refused) throw providerInUse(refused);
+    if (refused) {
+      await this.activity.record({ kind: 'admin', type: 'provider.delete', actor, subject, outcome: 'refused', detail: { type, provider: name, connectors: refused[0].connectors } });
+      throw providerInUse(refused);
+    }
     this.logger.log(`provider deleted: ${type}/${name}`);
     await this.announce({ added: [], updated: [], deleted: [{ type, provider: name }] });
   }
 
   /** Deletes the tokens of a provider's connectors (of one user, or all); they become needs_reauth. */
-  async purgeTokens(type: string, name: string, user?: string): Promise<{ purged: number; connectors: string[] }> {
-    const labels = await runInTransaction(this.dataSource, async (manager) => {
+  async purgeTokens(type: string, name: string, user?: string, options: ActorOption = {}): Promise<{ purged: number; connectors: string[] }> {
+    const actor = options.actor ?? 'admin';
+    const { connectors: labels, recorded } = await runInTransaction(this.dataSource, async (manager) => {
       const provider = await this.findProvider(manager, type, name);
       const where = user ? { providerId: provider.id, owner: user } : { providerId: provider.id };
-      const connectors = await manager.find(ConnectorEntity, { where, select: { id: true, label: true } });
+      const connectors = await manager.find(ConnectorEntity, { where, select: { id: true, label: true, type: true, providerName: true, owner: true, status: true } });
       if (connectors.length > 0) {
         await manager.update(
           ConnectorEntity,
@@ -142,8 +200,11 @@ export class ProviderConfigurationService {
             accessToken: null,
             refreshToken: null,
             expiresAt: null,
-            // Off the refresh schedule: the sweep never reads it again.
+            // Off the refresh schedule: the sweep never reads it again (nor the health scan).
             nextRefreshAt: null,
+            nextCheckAt: null,
+            reauthDueAt: null,
+            reauthDueBasis: null,
             status: 'needs_reauth',
             lastError: 'tokens purged by the administrator',
             updatedAt: nowIso(),
@@ -151,8 +212,17 @@ export class ProviderConfigurationService {
           },
         );
       }
-      return connectors;
+      // In the purge's transaction: the purge and each connector's needs_reauth (its webhook too).
+      const recorded = await this.activity.recordIn(
+        manager,
+        { kind: 'admin', type: 'tokens.purge', actor, subject: providerSubject({ type, name }), outcome: 'ok', detail: { type, provider: name, ...(user ? { user } : {}), connectors: connectors.map((c) => c.label).sort() } },
+        ...connectors
+          .filter((c) => c.status !== 'needs_reauth')
+          .map((c) => ({ kind: 'connector' as const, type: 'connector.needs_reauth' as const, actor, connector: { ...c, status: 'needs_reauth' as const }, data: { reason: 'tokens_purged' } })),
+      );
+      return { connectors, recorded };
     });
+    await this.activity.dispatch(recorded);
     this.logger.log(`tokens purged for ${type}/${name}${user ? ` (user ${user})` : ''}: ${labels.length} connector(s)`);
     try {
       for (const connector of labels) {
@@ -328,6 +398,18 @@ export function providerInUse(conflicts: ProviderConflict[], plan?: LoadPlan): A
     conflicts,
     ...(plan ? { plan } : {}),
   });
+}
+
+/** A load's plan as its audit entry keeps it: the providers added, updated and in conflict by name, the unchanged counted. */
+function planDetail(plan: LoadPlan): Record<string, unknown> {
+  const names = (refs: ProviderRef[]) => refs.slice(0, AUDIT_PLAN_NAMES).map((r) => `${r.type}/${r.provider}`);
+  return {
+    added: names(plan.added),
+    updated: names(plan.updated),
+    unchanged: plan.unchanged.length,
+    conflicts: plan.conflicts.slice(0, AUDIT_PLAN_NAMES).map((c) => ({ provider: `${c.type}/${c.provider}`, connectors: c.connectors })),
+    counts: { added: plan.added.length, updated: plan.updated.length, unchanged: plan.unchanged.length, conflicts: plan.conflicts.length },
+  };
 }
 
 export type { ProviderRef };

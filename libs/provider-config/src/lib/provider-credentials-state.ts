@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { ActivityRecorder } from '@flow-oauth/activity';
 import { nowIso, ProviderEntity } from '@flow-oauth/persistence';
 import { DataSource } from 'typeorm';
 
@@ -12,7 +13,10 @@ import { DataSource } from 'typeorm';
 export class ProviderCredentialsState {
   private readonly logger = new Logger('ProviderCredentials');
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly activity: ActivityRecorder,
+  ) {}
 
   /**
    * Marks the provider rejected with the provider's error code, unless a load changed it since the
@@ -28,6 +32,8 @@ export class ProviderCredentialsState {
       .execute();
     const marked = (result.affected ?? 0) > 0;
     if (marked) {
+      const code = errorCode.slice(0, 64);
+      await this.activity.record({ kind: 'provider', type: 'provider.credentials_rejected', actor: 'system', provider: { id: provider.id, type: provider.type, name: provider.name, state: 'credentials_rejected' }, data: { error: code } });
       this.logger.error(
         `provider ${provider.type}/${provider.name} refused Flow's client credentials (${errorCode}): its connectors' refreshes are paused ` +
           'until a load changes its settings or secret (unexpired tokens are still served)',

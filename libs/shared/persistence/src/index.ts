@@ -1,7 +1,9 @@
+export * from './lib/entities/audit-entry.entity';
 export * from './lib/entities/connector.entity';
 export * from './lib/entities/meta.entity';
 export * from './lib/entities/provider.entity';
 export * from './lib/entities/user.entity';
+export * from './lib/entities/webhook-delivery.entity';
 export * from './lib/data-source-options';
 export * from './lib/database-readiness';
 export * from './lib/persistence.module';
@@ -9,3 +11,4 @@ export * from './lib/sealed-values';
 export * from './lib/sql-dialect';
 export * from './lib/timestamps';
 export * from './lib/transactions';
+export * from './lib/spread';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import type { TokenSet } from '@flow-oauth/oauth-client';
-import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
+import { ConnectorEntity, type ConnectorStatus, nowIso } from '@flow-oauth/persistence';
 import { type SealedPlace, SecretBox } from '@flow-oauth/secrets';
 import type { EntityManager } from 'typeorm';
 import { nextRefreshTime } from './refresh-schedule';
@@ -79,6 +79,8 @@ export class ConnectorTokenStore {
       nextRefreshAt: nextRefreshTime(tokens.expiresAt, issuedAt, this.config.refreshMarginSeconds)?.toISOString() ?? null,
       status: 'active',
       lastError: null,
+      // Every new token is checked at the provider soon after (the health scan picks it up).
+      nextCheckAt: nowIso(),
       updatedAt: nowIso(),
     };
   }
@@ -88,6 +90,24 @@ export class ConnectorTokenStore {
    * the version the writer read: a concurrent write makes this fail instead of losing a token.
    */
   async writeRefreshed(manager: EntityManager, connector: ConnectorEntity, tokens: TokenSet, keepRefreshToken: string | null, issuedAt: Date = new Date()): Promise<ConnectorEntity> {
+    return (await this.writeTokenSet(manager, connector, tokens, keepRefreshToken, issuedAt)).connector;
+  }
+
+  /**
+   * writeRefreshed, telling also the status the connector had just before (`connector.recovered`
+   * is decided here, where the status changes), with extra columns to set in the same statement.
+   * One statement while the connector was active as read (the common case); when it was not, or
+   * turned refresh_failed since (the only status change without a version bump), a second one
+   * guarded by the version alone, so no token is lost over a status.
+   */
+  async writeTokenSet(
+    manager: EntityManager,
+    connector: ConnectorEntity,
+    tokens: TokenSet,
+    keepRefreshToken: string | null,
+    issuedAt: Date = new Date(),
+    extra: Partial<ConnectorEntity> = {},
+  ): Promise<{ connector: ConnectorEntity; previousStatus: ConnectorStatus }> {
     const metadata = { ...(JSON.parse(connector.metadata) as Record<string, unknown>), ...tokens.metadata };
     // The scope stays the one the user asked for: the next refresh must ask for it again.
     const values = {
@@ -95,15 +115,21 @@ export class ConnectorTokenStore {
       metadata: JSON.stringify(metadata),
       tokenVersion: connector.tokenVersion + 1,
       lastRefreshedAt: nowIso(),
+      ...extra,
     };
-    const result = await manager
-      .createQueryBuilder()
-      .update(ConnectorEntity)
-      .set(values)
-      .where('id = :id AND token_version = :version', { id: connector.id, version: connector.tokenVersion })
-      .execute();
-    if (!result.affected) throw new StaleTokenWriteError(connector.id);
-    return Object.assign(new ConnectorEntity(), connector, values);
+    const write = (activeOnly: boolean) =>
+      manager
+        .createQueryBuilder()
+        .update(ConnectorEntity)
+        .set(values)
+        .where(`id = :id AND token_version = :version${activeOnly ? " AND status = 'active'" : ''}`, { id: connector.id, version: connector.tokenVersion })
+        .execute();
+    let previousStatus: ConnectorStatus = connector.status;
+    if (connector.status !== 'active' || !(await write(true)).affected) {
+      if (!(await write(false)).affected) throw new StaleTokenWriteError(connector.id);
+      if (previousStatus === 'active') previousStatus = 'refresh_failed';
+    }
+    return { connector: Object.assign(new ConnectorEntity(), connector, values), previousStatus };
   }
 
   /** Seals a pending token set of a connector, for the refresh that replaces token version `baseVersion`. */

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
+import { ActivityModule } from '@flow-oauth/activity';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { OAuthClient } from '@flow-oauth/oauth-client';
 import { ProviderConfigModule } from '@flow-oauth/provider-config';
@@ -18,7 +19,7 @@ import { TokenRefreshService } from './token-refresh.service';
  * timer only token-refresher starts). Needs BullModule.forRoot in the app.
  */
 @Module({
-  imports: [BullModule.registerQueue({ name: QueueName.TokenRefresh }), ProviderConfigModule],
+  imports: [BullModule.registerQueue({ name: QueueName.TokenRefresh }), ProviderConfigModule, ActivityModule],
   providers: [
     ConnectorLock,
     ConnectorTokenStore,
@@ -31,6 +32,6 @@ import { TokenRefreshService } from './token-refresh.service';
     TokenRefreshService,
     { provide: OAuthClient, inject: [FLOW_CONFIG], useFactory: (config: FlowConfig) => new OAuthClient({ returnUrl: config.returnUrl, env: config.flowEnv }) },
   ],
-  exports: [ConnectorLock, ConnectorTokenStore, PendingTokenStore, RefreshProducer, RefreshHistory, RefreshSweep, SweepTimer, TokenRefreshService, OAuthClient, ProviderConfigModule, BullModule],
+  exports: [ConnectorLock, ConnectorTokenStore, PendingTokenStore, RefreshProducer, RefreshHistory, RefreshSweep, SweepTimer, TokenRefreshService, OAuthClient, ProviderConfigModule, ActivityModule, BullModule],
 })
 export class TokenRefreshModule {}

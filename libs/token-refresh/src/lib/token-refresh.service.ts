@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ActivityRecorder } from '@flow-oauth/activity';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { emitEvent, FLOW_EVENTS_CLIENT } from '@flow-oauth/messaging';
-import { OAuthClient, OAuthProtocolError } from '@flow-oauth/oauth-client';
+import { OAuthClient, OAuthProtocolError, type TokenSet } from '@flow-oauth/oauth-client';
 import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
 import { definitionRefreshes, type LoadedProvider, ProviderCredentialsState, ProviderReader } from '@flow-oauth/provider-config';
 import { FlowEvent } from '@flow-oauth/queue-contracts';
@@ -12,6 +13,7 @@ import { ConnectorTokenStore, type PendingTokenSet, StaleTokenWriteError } from 
 import { PendingTokenStore } from './pending-token-store';
 import { ProviderChangedError, RefreshStorageError } from './refresh-errors';
 import { RefreshProducer } from './refresh.producer';
+import { reauthDue } from './grant-lifetime';
 import { connectorDueAt } from './refresh-schedule';
 
 export type RefreshMode = 'if-due' | 'force';
@@ -69,6 +71,7 @@ export class TokenRefreshService {
     private readonly oauth: OAuthClient,
     @Inject(FLOW_EVENTS_CLIENT) private readonly events: ClientProxy,
     @Inject(FLOW_CONFIG) private readonly config: FlowConfig,
+    private readonly activity: ActivityRecorder,
   ) {}
 
   /** True when the connector's access token is due for refresh (its next refresh time has come). */
@@ -113,7 +116,7 @@ export class TokenRefreshService {
       throw error;
     }
     const keptInStore = await this.keepPending(connector, answer);
-    const updated = await this.writeTokens(connector, answer, refreshToken, keptInStore);
+    const updated = await this.writeTokens(connector, answer, refreshToken, keptInStore, { provider });
     return { status: 'refreshed', connector: updated, source: 'provider' };
   }
 
@@ -123,7 +126,24 @@ export class TokenRefreshService {
    */
   async markRefreshFailed(connectorId: string, tokenVersion: number | undefined, error: unknown): Promise<void> {
     const where = tokenVersion === undefined ? { id: connectorId, status: 'active' as const } : { id: connectorId, status: 'active' as const, tokenVersion };
-    await this.dataSource.getRepository(ConnectorEntity).update(where, { status: 'refresh_failed', lastError: describe(error) });
+    const repo = this.dataSource.getRepository(ConnectorEntity);
+    const result = await repo.update(where, { status: 'refresh_failed', lastError: describe(error) });
+    if (!result.affected) return;
+    const connector = await repo.findOneBy({ id: connectorId });
+    if (connector) await this.activity.record({ kind: 'connector', type: 'connector.refresh_failed', actor: 'system', connector, data: { reason: connector.lastError } });
+  }
+
+  /**
+   * THE token write for a token set a provider issued to a stored connector: a refresh, or a new
+   * sign-in into the same connector (Reconnect: `newGrant`, which keeps no old refresh token).
+   * Guarded by the token version read (StaleTokenWriteError otherwise); sets when the grant needs
+   * its user again and makes a health check due; schedules the next refresh; a connector that was
+   * not active (needs_reauth, refresh_failed) emits `connector.recovered`. Call it holding the
+   * connector's lock (ConnectorLock), as the refresh does.
+   */
+  async writeTokenSet(connector: ConnectorEntity, tokens: TokenSet, options: { newGrant: boolean; obtainedAt?: Date }): Promise<ConnectorEntity> {
+    const keep = options.newGrant ? null : this.tokens.open(connector).refreshToken;
+    return this.writeTokens(connector, { tokens, obtainedAt: options.obtainedAt ?? new Date() }, keep, false, { newGrant: options.newGrant });
   }
 
   /**
@@ -181,11 +201,19 @@ export class TokenRefreshService {
   }
 
   /** Writes a token set (guarded by the version it replaces), drops its pending copy, schedules the next refresh. */
-  private async writeTokens(connector: ConnectorEntity, answer: PendingTokenSet, keepRefreshToken: string | null, pendingKept: boolean): Promise<ConnectorEntity> {
+  private async writeTokens(
+    connector: ConnectorEntity,
+    answer: PendingTokenSet,
+    keepRefreshToken: string | null,
+    pendingKept: boolean,
+    options: { provider?: LoadedProvider; newGrant?: boolean } = {},
+  ): Promise<ConnectorEntity> {
     let updated: ConnectorEntity;
+    let previousStatus: ConnectorEntity['status'];
     try {
+      const grant = await this.grantColumns(connector, answer, keepRefreshToken, options);
       // One guarded UPDATE: atomic on its own, so no transaction (which SQLite would share process-wide).
-      updated = await this.tokens.writeRefreshed(this.dataSource.manager, connector, answer.tokens, keepRefreshToken, answer.obtainedAt);
+      ({ connector: updated, previousStatus } = await this.tokens.writeTokenSet(this.dataSource.manager, connector, answer.tokens, keepRefreshToken, answer.obtainedAt, grant));
     } catch (error) {
       if (error instanceof StaleTokenWriteError) {
         // The tokens were purged or the connector deleted meanwhile: this answer has no home.
@@ -197,7 +225,32 @@ export class TokenRefreshService {
     if (pendingKept) await this.dropPending(connector);
     // The tokens are saved; a job Redis could not take now is re-created by the sweep.
     await this.producer.schedule(updated, 'scheduled').catch((e: Error) => this.logger.error(`next refresh of ${connector.id} not scheduled: ${e.message}`));
+    if (previousStatus !== 'active') {
+      this.logger.log(`connector ${connector.id} recovered (was ${previousStatus})`);
+      await this.activity.record({ kind: 'connector', type: 'connector.recovered', actor: 'system', connector: updated, data: { previousStatus } });
+    }
     return updated;
+  }
+
+  /** When the written grant needs its user again (see grant-lifetime.ts); the provider is read when the caller has not. */
+  private async grantColumns(
+    connector: ConnectorEntity,
+    answer: PendingTokenSet,
+    keepRefreshToken: string | null,
+    options: { provider?: LoadedProvider; newGrant?: boolean },
+  ): Promise<Partial<ConnectorEntity>> {
+    const provider = options.provider ?? (await this.providers.findById(connector.providerId));
+    const due = reauthDue({
+      type: connector.type,
+      parameters: provider?.parameters ?? {},
+      refreshes: provider ? definitionRefreshes(provider.definition) : true,
+      tokens: answer.tokens,
+      obtainedAt: answer.obtainedAt,
+      previous: options.newGrant
+        ? undefined
+        : { reauthDueAt: connector.reauthDueAt ?? null, reauthDueBasis: connector.reauthDueBasis ?? null, hasRefreshToken: keepRefreshToken !== null, grantedAt: connector.createdAt },
+    });
+    return { ...due };
   }
 
   private async dropPending(connector: ConnectorEntity): Promise<void> {
@@ -227,14 +280,33 @@ export class TokenRefreshService {
   }
 
   private async markNeedsReauth(connector: ConnectorEntity, reason: string): Promise<RefreshOutcome> {
-    await this.dataSource.getRepository(ConnectorEntity).update({ id: connector.id }, { status: 'needs_reauth', lastError: reason, nextRefreshAt: null, updatedAt: nowIso() });
+    const marked = await this.markConnectorNeedsReauth(connector, reason);
+    return { status: 'needs_reauth', connector: marked ?? { ...connector, status: 'needs_reauth', lastError: reason, nextRefreshAt: null }, reason };
+  }
+
+  /**
+   * Marks a connector needs_reauth (its grant is gone) unless it already is, or its tokens moved on
+   * since `tokenVersion` when given (a refresh wrote newer ones): the one place this status is set
+   * by Flow, so every such change is recorded (audit, `connector.needs_reauth` webhook) and every
+   * flow-oauth-server drops the cached token answer. Returns the connector as marked, or undefined
+   * when nothing changed.
+   */
+  async markConnectorNeedsReauth(connector: ConnectorEntity, reason: string, options: { tokenVersion?: number; extra?: Partial<ConnectorEntity> } = {}): Promise<ConnectorEntity | undefined> {
+    const why = reason.slice(0, 500);
+    // Off the refresh, health-check and reauth-warning schedules until its user signs in again.
+    const values = { ...options.extra, status: 'needs_reauth' as const, lastError: why, nextRefreshAt: null, nextCheckAt: null, reauthDueAt: null, reauthDueBasis: null, updatedAt: nowIso() };
+    const query = this.dataSource.createQueryBuilder().update(ConnectorEntity).set(values).where("id = :id AND status <> 'needs_reauth'", { id: connector.id });
+    if (options.tokenVersion !== undefined) query.andWhere('token_version = :version', { version: options.tokenVersion });
+    if (!(await query.execute()).affected) return undefined;
+    const marked = Object.assign(new ConnectorEntity(), connector, values);
     this.logger.warn(`connector ${connector.id} needs re-authorization (${reason})`);
+    await this.activity.record({ kind: 'connector', type: 'connector.needs_reauth', actor: 'system', connector: marked, data: { reason: why } });
     try {
-      await emitEvent(this.events, FlowEvent.ConnectorNeedsReauth, { connectorId: connector.id, reason, at: nowIso() });
+      await emitEvent(this.events, FlowEvent.ConnectorNeedsReauth, { connectorId: connector.id, reason: why, at: nowIso() });
     } catch (error) {
       this.logger.error(`${FlowEvent.ConnectorNeedsReauth} could not be sent: ${(error as Error).message}`);
     }
-    return { status: 'needs_reauth', connector: { ...connector, status: 'needs_reauth', lastError: reason, nextRefreshAt: null }, reason };
+    return marked;
   }
 }
 

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { ActivityModule } from '@flow-oauth/activity';
 import { AdminBrowserSession } from './admin-browser-session';
 import { ApiKeyGuard } from './api-key.guard';
 import { AuthFailureLimiter } from './auth-failure-limiter';
@@ -14,6 +15,7 @@ import { UsersService } from './users.service';
  * (routes opt out with @Public()); browser sessions and the pages' sign-in.
  */
 @Module({
+  imports: [ActivityModule],
   providers: [
     UsersService,
     KeyIdentifier,

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { ActivityRecorder } from '@flow-oauth/activity';
 import { ApiError } from '@flow-oauth/http-common';
 import { ConnectorEntity, nowIso, UserEntity } from '@flow-oauth/persistence';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -18,6 +19,7 @@ export class UsersService {
   constructor(
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
     dataSource: DataSource,
+    private readonly activity: ActivityRecorder,
   ) {
     // Every user-key request runs this: one narrow statement, no query building.
     this.byKeySql = `SELECT name FROM users WHERE key_hash = ${dataSource.options.type === 'postgres' ? '$1' : '?'}`;
@@ -29,6 +31,8 @@ export class UsersService {
     const key = `flow_u_${randomBytes(24).toString('base64url')}`;
     const createdAt = nowIso();
     await this.users.insert({ name, keyHash: hashApiKey(key), createdAt });
+    // Issuing a key is one statement; its audit entry follows it (the admin API is the only caller).
+    await this.activity.record({ kind: 'admin', type: 'user.key_issued', actor: 'admin', subject: `user:${name}`, outcome: 'ok', detail: { name } });
     return { name, key, createdAt };
   }
 
@@ -50,6 +54,7 @@ export class UsersService {
     }
     const result = await this.users.delete({ name });
     if (!result.affected) throw new ApiError(404, 'not_found', `User "${name}" does not exist.`);
+    await this.activity.record({ kind: 'admin', type: 'user.key_revoked', actor: 'admin', subject: `user:${name}`, outcome: 'ok', detail: { name } });
   }
 
   /** The stored hash of a user's key; undefined when there is no such user (its key was revoked). */

@@ -69,6 +69,40 @@ export interface FlowConfig {
    * server, with the admin key). Default: config-loader's listen address and CONFIG_LOADER_PORT.
    */
   configLoaderUrl: string;
+  /** Signed webhooks (FLOW_WEBHOOK_*); `url` undefined: no webhook is recorded or sent. */
+  webhooks: WebhookSettings;
+  /** Scheduled health checks and warnings before a grant lapses (FLOW_HEALTH_*, FLOW_REAUTH_WARNING_SECONDS). */
+  health: HealthSettings;
+  /** FLOW_AUDIT_RETENTION_DAYS: audit entries older than this are pruned (daily). */
+  auditRetentionDays: number;
+}
+
+/** Where and how connector and provider events are POSTed. */
+export interface WebhookSettings {
+  /** FLOW_WEBHOOK_URL; undefined when webhooks are off. */
+  url: string | undefined;
+  /** FLOW_WEBHOOK_SECRET: the HMAC-SHA256 key of `X-Flow-Signature` (set whenever `url` is). */
+  secret: string | undefined;
+  /** FLOW_WEBHOOK_RETRY_SECONDS: wait before the first retry; doubled at each further one. */
+  retrySeconds: number;
+  /** FLOW_WEBHOOK_RETRY_MAX_SECONDS: longest wait between two attempts. */
+  retryMaxSeconds: number;
+  /** FLOW_WEBHOOK_GIVE_UP_HOURS: a delivery still failing this long after its event is given up (`failed`). */
+  giveUpHours: number;
+  /** FLOW_WEBHOOK_RETENTION_DAYS: delivered and given-up deliveries are pruned after this. */
+  retentionDays: number;
+}
+
+/** Connector health: scheduled validation and the reauth warning. */
+export interface HealthSettings {
+  /** FLOW_HEALTH_CHECK_INTERVAL_SECONDS: each connector's token is validated this often (0: only after refreshes). */
+  checkIntervalSeconds: number;
+  /** FLOW_HEALTH_CHECKS_PER_MINUTE: most validation calls per provider per minute, across all token-refreshers. */
+  checksPerMinute: number;
+  /** FLOW_HEALTH_SCAN_SECONDS: how often token-refresher looks for due checks and reauth warnings. */
+  scanSeconds: number;
+  /** FLOW_REAUTH_WARNING_SECONDS: `connector.reauth_due` goes out this long before a grant lapses. */
+  reauthWarningSeconds: number;
 }
 
 export const FLOW_CONFIG = Symbol('FLOW_CONFIG');

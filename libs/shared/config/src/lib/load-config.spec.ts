@@ -223,4 +223,70 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ cwd: tmp(), env: { NODE_APP_INSTANCE: 'one' } })).toThrow(/NODE_APP_INSTANCE must be a whole number/);
     expect(() => loadConfig({ cwd: tmp(), env: { NODE_APP_INSTANCE: '10', FLOW_OAUTH_PORT: '65000' } })).toThrow(/NODE_APP_INSTANCE 10 puts FLOW_OAUTH_PORT/);
   });
+
+  it('has webhooks off, daily health checks, a 3-day reauth warning and a year of audit by default', () => {
+    const config = loadConfig({ cwd: tmp(), env: {} });
+    expect(config.webhooks).toEqual({ url: undefined, secret: undefined, retrySeconds: 10, retryMaxSeconds: 3600, giveUpHours: 72, retentionDays: 30 });
+    expect(config.health).toEqual({ checkIntervalSeconds: 86_400, checksPerMinute: 60, scanSeconds: 30, reauthWarningSeconds: 259_200 });
+    expect(config.auditRetentionDays).toBe(365);
+  });
+
+  it('reads the webhook settings, the secret never echoed', () => {
+    const secret = 'whsec-0123456789abcdef';
+    const config = loadConfig({
+      cwd: tmp(),
+      env: { FLOW_WEBHOOK_URL: 'https://hooks.example.com/flow?tenant=1', FLOW_WEBHOOK_SECRET: secret, FLOW_WEBHOOK_RETRY_SECONDS: '1', FLOW_WEBHOOK_RETRY_MAX_SECONDS: '2', FLOW_WEBHOOK_GIVE_UP_HOURS: '6', FLOW_WEBHOOK_RETENTION_DAYS: '7' },
+    });
+    expect(config.webhooks).toEqual({ url: 'https://hooks.example.com/flow?tenant=1', secret, retrySeconds: 1, retryMaxSeconds: 2, giveUpHours: 6, retentionDays: 7 });
+  });
+
+  it('refuses a webhook URL without its secret, naming FLOW_WEBHOOK_SECRET', () => {
+    expect(() => loadConfig({ cwd: tmp(), env: { FLOW_WEBHOOK_URL: 'https://hooks.example.com/flow' } })).toThrow(/FLOW_WEBHOOK_SECRET must be set when FLOW_WEBHOOK_URL is set/);
+  });
+
+  it('refuses bad webhook, health and audit values, naming each variable and never the secret', () => {
+    const weak = 'short-secret';
+    let message = '';
+    try {
+      loadConfig({
+        cwd: tmp(),
+        env: {
+          FLOW_WEBHOOK_URL: 'ftp://hooks.example.com',
+          FLOW_WEBHOOK_SECRET: weak,
+          FLOW_WEBHOOK_RETRY_SECONDS: '60',
+          FLOW_WEBHOOK_RETRY_MAX_SECONDS: '30',
+          FLOW_WEBHOOK_GIVE_UP_HOURS: '0',
+          FLOW_WEBHOOK_RETENTION_DAYS: 'a month',
+          FLOW_HEALTH_CHECK_INTERVAL_SECONDS: '-1',
+          FLOW_HEALTH_CHECKS_PER_MINUTE: '0',
+          FLOW_HEALTH_SCAN_SECONDS: '0',
+          FLOW_REAUTH_WARNING_SECONDS: '3d',
+          FLOW_AUDIT_RETENTION_DAYS: '0',
+        },
+      });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    for (const name of [
+      'FLOW_WEBHOOK_URL',
+      'FLOW_WEBHOOK_SECRET must be at least 16',
+      'FLOW_WEBHOOK_RETRY_MAX_SECONDS must not be less than FLOW_WEBHOOK_RETRY_SECONDS',
+      'FLOW_WEBHOOK_GIVE_UP_HOURS',
+      'FLOW_WEBHOOK_RETENTION_DAYS',
+      'FLOW_HEALTH_CHECK_INTERVAL_SECONDS',
+      'FLOW_HEALTH_CHECKS_PER_MINUTE',
+      'FLOW_HEALTH_SCAN_SECONDS',
+      'FLOW_REAUTH_WARNING_SECONDS',
+      'FLOW_AUDIT_RETENTION_DAYS',
+    ]) {
+      expect(message).toContain(name);
+    }
+    expect(message).not.toContain(weak);
+  });
+
+  it('warns about a webhook secret without a URL (nothing is sent)', () => {
+    const config = loadConfig({ cwd: tmp(), env: { FLOW_WEBHOOK_SECRET: 'whsec-0123456789abcdef' } });
+    expect(config.webhooks.url).toBeUndefined();
+    expect(config.warnings).toContain('FLOW_WEBHOOK_SECRET is set but FLOW_WEBHOOK_URL is not: no webhook is sent');
+  });
 });

@@ -12,6 +12,8 @@ export const DEFAULT_REFRESH_CONCURRENCY = 16;
 const ENVIRONMENTS: readonly DeploymentEnvironment[] = ['local', 'development', 'staging', 'pre_prod', 'production'];
 /** Shortest admin / service key NODE_ENV=production accepts (generated keys are 43 characters or more). */
 export const MIN_KEY_LENGTH = 32;
+/** Shortest FLOW_WEBHOOK_SECRET accepted: an HMAC key a receiver's attacker cannot guess. */
+export const MIN_WEBHOOK_SECRET_LENGTH = 16;
 
 export interface LoadConfigOptions {
   /** Variables to read; defaults to `.env` in cwd overlaid by `processEnv`. */
@@ -132,6 +134,14 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
   if (!isHttpUrl(configLoaderUrl) || new URL(configLoaderUrl).search || new URL(configLoaderUrl).hash) {
     problems.push('FLOW_CONFIG_LOADER_URL must be an absolute http(s) URL without query or fragment, such as http://127.0.0.1:3001');
   }
+  const webhooks = parseWebhooks();
+  const health = {
+    checkIntervalSeconds: integer('FLOW_HEALTH_CHECK_INTERVAL_SECONDS', 86_400, 0, 365 * 86_400),
+    checksPerMinute: integer('FLOW_HEALTH_CHECKS_PER_MINUTE', 60, 1, 100_000),
+    scanSeconds: integer('FLOW_HEALTH_SCAN_SECONDS', 30, 1, 3600),
+    reauthWarningSeconds: integer('FLOW_REAUTH_WARNING_SECONDS', 3 * 86_400, 0, 365 * 86_400),
+  };
+  const auditRetentionDays = integer('FLOW_AUDIT_RETENTION_DAYS', 365, 1, 36_500);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -160,7 +170,34 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
     trustProxy: trustProxy.value,
     authFailures,
     configLoaderUrl,
+    webhooks,
+    health,
+    auditRetentionDays,
   };
+
+  /** FLOW_WEBHOOK_*: a URL needs its signing secret; the secret is never echoed. */
+  function parseWebhooks(): FlowConfig['webhooks'] {
+    const url = get('FLOW_WEBHOOK_URL');
+    const secret = get('FLOW_WEBHOOK_SECRET');
+    if (url !== undefined && (!isHttpUrl(url) || new URL(url).hash)) problems.push('FLOW_WEBHOOK_URL must be an absolute http(s) URL without a fragment');
+    if (url !== undefined && secret === undefined) problems.push('FLOW_WEBHOOK_SECRET must be set when FLOW_WEBHOOK_URL is set: every delivery is signed with it (e.g. `openssl rand -hex 32`)');
+    if (secret !== undefined) {
+      if (/\s/.test(secret)) problems.push('FLOW_WEBHOOK_SECRET must not contain spaces');
+      else if (secret.length < MIN_WEBHOOK_SECRET_LENGTH) problems.push(`FLOW_WEBHOOK_SECRET must be at least ${MIN_WEBHOOK_SECRET_LENGTH} characters (e.g. \`openssl rand -hex 32\`)`);
+      if (url === undefined) warnings.push('FLOW_WEBHOOK_SECRET is set but FLOW_WEBHOOK_URL is not: no webhook is sent');
+    }
+    const retrySeconds = integer('FLOW_WEBHOOK_RETRY_SECONDS', 10, 1, 86_400);
+    const retryMaxSeconds = integer('FLOW_WEBHOOK_RETRY_MAX_SECONDS', 3600, 1, 86_400);
+    if (retryMaxSeconds < retrySeconds) problems.push('FLOW_WEBHOOK_RETRY_MAX_SECONDS must not be less than FLOW_WEBHOOK_RETRY_SECONDS');
+    return {
+      url,
+      secret,
+      retrySeconds,
+      retryMaxSeconds,
+      giveUpHours: integer('FLOW_WEBHOOK_GIVE_UP_HOURS', 72, 1, 24 * 365),
+      retentionDays: integer('FLOW_WEBHOOK_RETENTION_DAYS', 30, 1, 36_500),
+    };
+  }
 
   function port(name: string, fallback: number): number {
     return integer(name, fallback, 0, 65_535);

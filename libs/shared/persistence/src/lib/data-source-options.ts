@@ -2,15 +2,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DatabaseSettings } from '@flow-oauth/config';
 import type { DataSourceOptions } from 'typeorm';
+import { AuditEntryEntity } from './entities/audit-entry.entity';
 import { ConnectorEntity } from './entities/connector.entity';
 import { MetaEntity } from './entities/meta.entity';
 import { ProviderEntity } from './entities/provider.entity';
 import { UserEntity } from './entities/user.entity';
+import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
 import { InitialSchema1795766400000 } from './migrations/1795766400000-InitialSchema';
 import { RefreshSchedule1796100000000 } from './migrations/1796100000000-RefreshSchedule';
+import { ConnectorHealth1796200000000 } from './migrations/1796200000000-ConnectorHealth';
 
-export const FLOW_ENTITIES = [ProviderEntity, ConnectorEntity, UserEntity, MetaEntity];
-export const FLOW_MIGRATIONS = [InitialSchema1795766400000, RefreshSchedule1796100000000];
+export const FLOW_ENTITIES = [ProviderEntity, ConnectorEntity, UserEntity, MetaEntity, AuditEntryEntity, WebhookDeliveryEntity];
+export const FLOW_MIGRATIONS = [InitialSchema1795766400000, RefreshSchedule1796100000000, ConnectorHealth1796200000000];
 
 /** TypeORM options for the configured database: SQLite file (WAL, shared by the three processes) or PostgreSQL. */
 export function buildDataSourceOptions(database: DatabaseSettings): DataSourceOptions {

@@ -36,3 +36,13 @@ const SQLITE: SqlDialect = {
 export function sqlDialect(dataSource: Pick<DataSource, 'options'>): SqlDialect {
   return dataSource.options.type === 'postgres' ? POSTGRES : SQLITE;
 }
+
+/**
+ * How many rows an `UPDATE ... RETURNING` touched, as `DataSource.query` answers it: PostgreSQL's
+ * driver gives `[rows, count]` for an UPDATE, SQLite's the returned rows.
+ */
+export function updatedRowCount(result: unknown): number {
+  if (!Array.isArray(result)) return 0;
+  if (result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[1];
+  return result.length;
+}

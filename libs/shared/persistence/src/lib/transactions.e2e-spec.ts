@@ -36,6 +36,28 @@ describe.each(TEST_DATABASE_KINDS)('runInTransaction on %s', (kind) => {
     expect(keys.sort()).toEqual(Array.from({ length: 10 }, (_, i) => (i === 3 ? [] : [`t${i}-a`, `t${i}-b`])).flat().sort());
   });
 
+  it('holds the write lock from its start on SQLite, so a transaction that reads first can still write: another process waits for its commit', async () => {
+    // Another process: its own connection, not waiting for locks, so a held lock shows at once.
+    const other = await new DataSource({ ...buildDataSourceOptions(db.settings), ...(kind === 'sqlite' ? { timeout: 0 } : {}) } as never).initialize();
+    try {
+      let otherWrote = 'the other write never ran';
+      await runInTransaction(ds, async (m) => {
+        await m.find(MetaEntity);
+        otherWrote = await other.getRepository(MetaEntity).insert({ key: 'other-during', value: 'x' }).then(
+          () => 'wrote',
+          (error: Error) => error.message,
+        );
+        await m.insert(MetaEntity, { key: 'after-read', value: 'y' });
+      });
+      // SQLite: the other writer was kept out until the commit; PostgreSQL takes both (row-level).
+      expect(otherWrote).toMatch(kind === 'sqlite' ? /SQLITE_BUSY|database is locked/ : /^wrote$/);
+      expect((await ds.getRepository(MetaEntity).findOneBy({ key: 'after-read' }))?.value).toBe('y');
+      await other.getRepository(MetaEntity).insert({ key: 'other-after', value: 'z' });
+    } finally {
+      await other.destroy();
+    }
+  });
+
   it('a nested call runs inside the outer transaction instead of waiting for it', async () => {
     await runInTransaction(ds, async (m) => {
       await m.insert(MetaEntity, { key: 'outer', value: '1' });

@@ -1,8 +1,8 @@
-import { DEFAULT_JOB_OPTIONS, QueueName, TokenRefreshJobName, refreshJobId } from './work-queues';
+import { DEFAULT_JOB_OPTIONS, QueueName, TokenRefreshJobName, WebhookJobName, refreshJobId } from './work-queues';
 
 describe('work queue contracts', () => {
   it('uses kebab-case queue and job names', () => {
-    for (const name of [...Object.values(QueueName), ...Object.values(TokenRefreshJobName)]) {
+    for (const name of [...Object.values(QueueName), ...Object.values(TokenRefreshJobName), ...Object.values(WebhookJobName)]) {
       expect(name).toMatch(/^[a-z]+(-[a-z]+)*$/);
     }
   });

@@ -1,7 +1,31 @@
 /** BullMQ work queues (kebab-case names, also part of every Redis key of the queue). */
 export enum QueueName {
   TokenRefresh = 'token-refresh',
+  WebhookDelivery = 'webhook-delivery',
 }
+
+/** Job names of the `webhook-delivery` queue. */
+export enum WebhookJobName {
+  /** Sends the due deliveries of one subject (a connector, a provider), oldest first. */
+  Deliver = 'deliver',
+}
+
+/** Data of a `deliver` job: whose deliveries to send (`connector:<id>` or `provider:<id>`). */
+export interface WebhookJobData {
+  subject: string;
+}
+
+/**
+ * Options of a `deliver` job. Its retries are for the database or Redis failing the job itself;
+ * a receiver that fails is retried by the outbox's own schedule (FLOW_WEBHOOK_RETRY_*), each
+ * attempt a job delayed to its time. Finished jobs are removed at once: their ids are reused.
+ */
+export const WEBHOOK_JOB_OPTIONS = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 2000, jitter: 0.5 },
+  removeOnComplete: true,
+  removeOnFail: 500,
+} as const;
 
 /** Job names of the `token-refresh` queue. */
 export enum TokenRefreshJobName {

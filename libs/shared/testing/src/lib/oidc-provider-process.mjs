@@ -163,6 +163,16 @@ server.listen(0, '127.0.0.1', () => {
     },
   });
 
+  /** A token answer with `refresh_token_expires_in`: the seconds its refresh token has left at the server. */
+  async function withRefreshTokenLife(text) {
+    const body = JSON.parse(text);
+    if (typeof body.refresh_token !== 'string') return text;
+    const token = await provider.RefreshToken.find(body.refresh_token);
+    if (!token || typeof token.exp !== 'number') return text;
+    body.refresh_token_expires_in = Math.max(0, token.exp - Math.floor(Date.now() / 1000));
+    return JSON.stringify(body);
+  }
+
   const callback = provider.callback();
   handle = async (req, res) => {
     const url = new URL(req.url ?? '/', issuer);
@@ -200,6 +210,17 @@ server.listen(0, '127.0.0.1', () => {
           } catch {
             // not JSON: no code to record
           }
+        }
+        if (settings.refreshTokenExpiresIn && entry.endpoint === 'token' && res.statusCode === 200 && chunk) {
+          // As GitHub apps do: the refresh token's remaining life beside it (oidc-provider does not send it).
+          withRefreshTokenLife(String(chunk)).then(
+            (body) => {
+              if (!res.headersSent) res.setHeader('content-length', Buffer.byteLength(body));
+              end(body, ...rest);
+            },
+            () => end(chunk, ...rest),
+          );
+          return res;
         }
         return end(chunk, ...rest);
       };

@@ -28,6 +28,11 @@ export interface OidcTestServerOptions {
   accessTokenTtlSeconds?: number;
   /** Refresh-token lifetime. Default 14 days. */
   refreshTokenTtlSeconds?: number;
+  /**
+   * Put `refresh_token_expires_in` (the seconds the refresh token has left) in every token answer
+   * that carries a refresh token, as GitHub apps do; oidc-provider itself does not. Default false.
+   */
+  refreshTokenExpiresIn?: boolean;
   /** Scopes besides openid and offline_access (e.g. ['email', 'profile', 'api:read']). */
   extraScopes?: string[];
   /** Accept any RFC 8707 `resource` (opaque tokens); by default `resource` is ignored like any unknown parameter. */
@@ -87,6 +92,12 @@ export interface OidcTestServer {
   completeAuthorization(authorizeUrl: string, options?: CompleteAuthorizationOptions): Promise<string>;
   /** RFC 7662 introspection at the server, authenticated as the given client (default: the first one). */
   introspect(token: string, client?: { clientId: string; clientSecret: string }): Promise<IntrospectionResult>;
+  /**
+   * RFC 7009 revocation at the server, authenticated as the given client (default: the first one).
+   * Revoking a refresh or access token makes oidc-provider revoke its whole grant: every token of
+   * that sign-in stops working, as when a user removes an app's access at the provider.
+   */
+  revoke(token: string, client?: { clientId: string; clientSecret: string }): Promise<void>;
   /** The token / revocation / introspection requests the server has seen, oldest first. */
   tokenRequests(): Promise<RecordedTokenRequest[]>;
   /** Kills the child process. */
@@ -106,6 +117,23 @@ export async function startOidcTestServer(options: OidcTestServerOptions): Promi
   const { port, issuer, routes } = await waitForPort(child, options.startTimeoutMs ?? 15_000, () => stderr);
   const [firstClient] = options.clients;
 
+  /** POSTs `token` to an endpoint authenticated as a client, the way that client is registered. */
+  const clientPost = (route: string, token: string, client?: { clientId: string; clientSecret: string }) => {
+    const as = client ?? (firstClient ? { clientId: firstClient.clientId, clientSecret: firstClient.clientSecret } : undefined);
+    if (!as) throw new Error('this call needs a client');
+    const registered = options.clients.find((c) => c.clientId === as.clientId)?.tokenEndpointAuthMethod ?? 'client_secret_basic';
+    const form: Record<string, string> = { token };
+    const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' };
+    if (registered === 'client_secret_post') {
+      form['client_id'] = as.clientId;
+      form['client_secret'] = as.clientSecret;
+    } else {
+      const enc = (v: string) => encodeURIComponent(v).replace(/%20/g, '+');
+      headers['Authorization'] = `Basic ${Buffer.from(`${enc(as.clientId)}:${enc(as.clientSecret)}`).toString('base64')}`;
+    }
+    return plainRequest('POST', `${issuer}${route}`, headers, new URLSearchParams(form).toString());
+  };
+
   const server: OidcTestServer = {
     issuer,
     port,
@@ -116,21 +144,13 @@ export async function startOidcTestServer(options: OidcTestServerOptions): Promi
     introspectionEndpoint: `${issuer}${routes.introspection}`,
     completeAuthorization: (authorizeUrl, opts) => completeAuthorization(issuer, authorizeUrl, opts ?? {}),
     introspect: async (token, client) => {
-      const as = client ?? (firstClient ? { clientId: firstClient.clientId, clientSecret: firstClient.clientSecret } : undefined);
-      if (!as) throw new Error('introspect needs a client');
-      const registered = options.clients.find((c) => c.clientId === as.clientId)?.tokenEndpointAuthMethod ?? 'client_secret_basic';
-      const form: Record<string, string> = { token };
-      const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' };
-      if (registered === 'client_secret_post') {
-        form['client_id'] = as.clientId;
-        form['client_secret'] = as.clientSecret;
-      } else {
-        const enc = (v: string) => encodeURIComponent(v).replace(/%20/g, '+');
-        headers['Authorization'] = `Basic ${Buffer.from(`${enc(as.clientId)}:${enc(as.clientSecret)}`).toString('base64')}`;
-      }
-      const res = await plainRequest('POST', `${issuer}${routes.introspection}`, headers, new URLSearchParams(form).toString());
+      const res = await clientPost(routes.introspection, token, client);
       if (res.status !== 200) throw new Error(`introspection answered ${res.status}: ${res.body.slice(0, 200)}`);
       return JSON.parse(res.body) as IntrospectionResult;
+    },
+    revoke: async (token, client) => {
+      const res = await clientPost(routes.revocation, token, client);
+      if (res.status !== 200) throw new Error(`revocation answered ${res.status}: ${res.body.slice(0, 200)}`);
     },
     tokenRequests: async () => {
       const res = await plainRequest('GET', `${issuer}/__test/requests`, { Accept: 'application/json' });

@@ -1,4 +1,4 @@
-import type { ConnectorDefinition, ConnectorType } from '../../definition.types';
+import type { ConnectorDefinition, ConnectorType, ProviderParameter } from '../../definition.types';
 import { OAUTH2_CLIENT_PARAMETERS } from '../provider-parameters';
 import { BEARER_HEADERS, authorizationQuery, environmentParams, refreshData, scopeMap, tokenData } from '../template-lists';
 
@@ -9,6 +9,19 @@ export interface GoogleProduct {
   /** A GET endpoint of the product that answers with the granted scopes only. */
   validateUrl?: string;
 }
+
+/**
+ * The OAuth consent screen's publishing status. Google gives an app in "Testing" refresh tokens that
+ * lapse after 7 days (providers.md, GOOG): saying so lets Flow warn before each connector needs its
+ * user again (`reauthDueAt`, `connector.reauth_due`). Google's token answer does not tell.
+ */
+export const PUBLISHING_STATUS: ProviderParameter = {
+  name: 'PUBLISHING_STATUS',
+  required: false,
+  format: 'string',
+  values: ['testing', 'production'],
+  description: 'The publishing status of the app\'s OAuth consent screen: "testing" (refresh tokens lapse after 7 days) or "production" (the default).',
+};
 
 /**
  * One Google OAuth client serves every Google product; they differ in scopes only.
@@ -37,7 +50,7 @@ export function googleDefinition(product: GoogleProduct): ConnectorDefinition {
     oauth2_client_auth: 'client_secret_post',
     refresh_token_rotates: 'no',
     refreshable: true,
-    provider_parameters: [...OAUTH2_CLIENT_PARAMETERS],
+    provider_parameters: [...OAUTH2_CLIENT_PARAMETERS, PUBLISHING_STATUS],
     ...environmentParams(),
   };
 }

@@ -2,6 +2,13 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 export type ConnectorStatus = 'active' | 'needs_reauth' | 'refresh_failed';
 
+/**
+ * What the last health check (the definition's validate request) said: `ok` accepted, `refused`
+ * refused while unexpired, `not_checked` the provider has no validate endpoint, `unknown` the check
+ * could not tell (network, 5xx, expired token waiting for its refresh).
+ */
+export type ConnectorHealth = 'ok' | 'refused' | 'not_checked' | 'unknown';
+
 /** One user's authorization against one provider, holding its (sealed) tokens. */
 @Entity({ name: 'connectors' })
 export class ConnectorEntity {
@@ -78,6 +85,39 @@ export class ConnectorEntity {
    */
   @Column({ name: 'refresh_started_at', type: 'varchar', length: 32, nullable: true })
   refreshStartedAt!: string | null;
+
+  /**
+   * ISO 8601: when the grant will need its user again (the refresh token lapses, or a token that
+   * cannot be refreshed expires); null when unknown. Indexed: the reauth warning reads only those due soon.
+   */
+  @Index('ix_connectors_reauth_due_at')
+  @Column({ name: 'reauth_due_at', type: 'varchar', length: 32, nullable: true })
+  reauthDueAt!: string | null;
+
+  /** Where reauth_due_at comes from: `provider`, `google_testing`, `idle_limit` or `access_token_expiry`. */
+  @Column({ name: 'reauth_due_basis', type: 'varchar', length: 32, nullable: true })
+  reauthDueBasis!: string | null;
+
+  /** The reauth_due_at that `connector.reauth_due` was sent for: once per grant. */
+  @Column({ name: 'reauth_warned_for', type: 'varchar', length: 32, nullable: true })
+  reauthWarnedFor!: string | null;
+
+  /** Outcome of the last health check: `ok`, `refused`, `not_checked` or `unknown`; null before the first. */
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  health!: ConnectorHealth | null;
+
+  /** What the last health check saw (secret-free). */
+  @Column({ name: 'health_detail', type: 'text', nullable: true })
+  healthDetail!: string | null;
+
+  /** ISO 8601 of the last health check. */
+  @Column({ name: 'last_checked_at', type: 'varchar', length: 32, nullable: true })
+  lastCheckedAt!: string | null;
+
+  /** ISO 8601: when the next health check is due (every token write makes it due now). Indexed. */
+  @Index('ix_connectors_next_check_at')
+  @Column({ name: 'next_check_at', type: 'varchar', length: 32, nullable: true })
+  nextCheckAt!: string | null;
 
   /** Bumped on every token write, so a writer can tell it saw the latest tokens. */
   @Column({ name: 'token_version', type: 'integer', default: 0 })
