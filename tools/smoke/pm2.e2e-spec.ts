@@ -1,145 +1,24 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { deleteRedisKeys } from '../redis-keys';
+import { assertDistBuilt, createPm2Deployment, FLOW_APPS, type Pm2Deployment, type Pm2Process, waitUntil } from '../pm2-deployment';
 
 // The documented operations, end to end: ecosystem.config.js under a private pm2 daemon (never the
 // machine's default one), the built dist, generated keys, the CLI, `pm2 restart`, and Redis down.
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const PM2_BIN = path.join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2');
 const CLI = path.join(ROOT, 'tools', 'flow-oauth-cli.js');
-const ECOSYSTEM = path.join(ROOT, 'ecosystem.config.js');
-const APPS = ['config-loader', 'flow-oauth-server', 'token-refresher'] as const;
-const REDIS_URL = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const SECRET = `smoke-secret-${randomBytes(8).toString('hex')}`;
 
-interface Pm2Process {
-  name: string;
-  pm_id: number;
-  pm2_env: { status: string; restart_time: number; pm_uptime: number; pm_out_log_path: string; pm_err_log_path: string };
+function processNamed(d: Pm2Deployment, name: string): Pm2Process | undefined {
+  return d.instances(name)[0];
 }
 
-interface Deployment {
-  home: string;
-  dataDir: string;
-  env: NodeJS.ProcessEnv;
-  ports: Record<(typeof APPS)[number], number>;
-}
-
-/** The environment of a deployment: every variable of SPEC section 6 set, so no .env or shell value leaks in. */
-async function deployment(root: string, name: string, overrides: Record<string, string> = {}): Promise<Deployment> {
-  const home = path.join(root, `${name}-pm2`);
-  const dataDir = path.join(root, `${name}-data`);
-  fs.mkdirSync(home, { recursive: true });
-  const ports = { 'config-loader': await freePort(), 'flow-oauth-server': await freePort(), 'token-refresher': await freePort() };
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(FLOW_|PM2_|DATABASE_URL$|REDIS_URL$|REFRESH_MARGIN_SECONDS$|\w+_PORT$)/.test(key)));
-  const env: NodeJS.ProcessEnv = {
-    ...inherited,
-    PM2_HOME: home,
-    FLOW_DATA_DIR: dataDir,
-    DATABASE_URL: `sqlite:${path.join(dataDir, 'flow.sqlite')}`,
-    REDIS_URL,
-    FLOW_QUEUE_PREFIX: `smoke-${randomBytes(4).toString('hex')}`,
-    CONFIG_LOADER_PORT: String(ports['config-loader']),
-    FLOW_OAUTH_PORT: String(ports['flow-oauth-server']),
-    TOKEN_REFRESHER_PORT: String(ports['token-refresher']),
-    FLOW_PUBLIC_URL: `http://localhost:${ports['flow-oauth-server']}`,
-    // Empty means "not set": the processes generate the keys into FLOW_DATA_DIR on first start.
-    FLOW_ADMIN_KEY: '',
-    FLOW_SERVICE_KEY: '',
-    FLOW_ENCRYPTION_KEY: '',
-    FLOW_ENV: '',
-    REFRESH_MARGIN_SECONDS: '',
-    FLOW_ALLOWED_REDIRECT_ORIGINS: '',
-    FLOW_MAX_CONFIG_BYTES: '',
-    ...overrides,
-  };
-  return { home, dataDir, env, ports };
-}
-
-function pm2(d: Deployment, args: string[], timeoutMs = 120_000) {
-  const result = spawnSync(process.execPath, [PM2_BIN, ...args], { cwd: ROOT, env: d.env, encoding: 'utf8', timeout: timeoutMs });
-  if (result.status !== 0) throw new Error(`pm2 ${args.join(' ')} exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
-  return result.stdout;
-}
-
-function jlist(d: Deployment): Pm2Process[] {
-  const out = pm2(d, ['jlist']);
-  return JSON.parse(out.slice(out.indexOf('['), out.lastIndexOf(']') + 1)) as Pm2Process[];
-}
-
-function processNamed(d: Deployment, name: string): Pm2Process | undefined {
-  return jlist(d).find((p) => p.name === name);
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, explain?: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}${last ? ` (last error: ${String(last)})` : ''}${explain ? `\n${explain()}` : ''}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-async function status(url: string): Promise<number> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
-  await response.arrayBuffer();
-  return response.status;
-}
-
-async function allOnlineAndHealthy(d: Deployment, timeoutMs = 60_000): Promise<void> {
-  const explain = () => describeProcesses(d);
-  await waitFor('all three are online', () => APPS.every((name) => processNamed(d, name)?.pm2_env.status === 'online') || undefined, timeoutMs, explain);
-  for (const name of APPS) {
-    await waitFor(`${name} answers GET /health with 200`, async () => (await status(`http://127.0.0.1:${d.ports[name]}/health`)) === 200 || undefined, timeoutMs, explain);
-  }
-}
-
-/** pm2's view of each process and its last log lines, for a failure message. */
-function describeProcesses(d: Deployment): string {
-  try {
-    return jlist(d)
-      .map((p) => {
-        const tail = logsOf(p).split('\n').filter(Boolean).slice(-12).join('\n    ');
-        return `${p.name}: ${p.pm2_env.status}, ${p.pm2_env.restart_time} restart(s)\n    ${tail}`;
-      })
-      .join('\n');
-  } catch (error) {
-    return `(pm2 jlist failed: ${String(error)})`;
-  }
-}
-
-function adminKey(d: Deployment): string {
-  const keys = JSON.parse(fs.readFileSync(path.join(d.dataDir, 'generated-keys.json'), 'utf8')) as { FLOW_ADMIN_KEY: string };
-  return keys.FLOW_ADMIN_KEY;
-}
-
-async function api(d: Deployment, app: (typeof APPS)[number], method: string, route: string, body?: string) {
-  const response = await fetch(`http://127.0.0.1:${d.ports[app]}${route}`, {
-    method,
-    headers: { appKey: adminKey(d), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body,
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await response.text();
-  return { status: response.status, text, json: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
-}
-
-function cli(d: Deployment, args: string[]) {
+function cli(d: Pm2Deployment, args: string[]) {
   // cwd is a folder without .env or data/: the CLI must find the admin key through FLOW_DATA_DIR.
-  const result = spawnSync(process.execPath, [CLI, ...args, '--url', `http://127.0.0.1:${d.ports['config-loader']}`], {
+  const result = spawnSync(process.execPath, [CLI, ...args, '--url', d.url('config-loader')], {
     cwd: os.tmpdir(),
     env: d.env,
     encoding: 'utf8',
@@ -148,69 +27,45 @@ function cli(d: Deployment, args: string[]) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr, output: `${result.stdout}${result.stderr}` };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function logsOf(p: Pm2Process): string {
-  return [p.pm2_env.pm_out_log_path, p.pm2_env.pm_err_log_path].map((file) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '')).join('\n');
-}
-
 describe('pm2 deployment (ecosystem.config.js, built dist)', () => {
-  let root: string;
-  let main: Deployment;
-  let noRedis: Deployment | undefined;
+  let main: Pm2Deployment;
+  let noRedis: Pm2Deployment | undefined;
   let noRedisStart: ChildProcess | undefined;
 
   beforeAll(async () => {
-    for (const app of APPS) {
-      const script = path.join(ROOT, 'dist', 'apps', app, 'src', 'main.js');
-      if (!fs.existsSync(script)) throw new Error(`${path.relative(ROOT, script)} is missing: run \`npm run build\` first (npm test does).`);
-    }
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'flow-smoke-'));
-    main = await deployment(root, 'main');
-    pm2(main, ['start', ECOSYSTEM]);
+    assertDistBuilt();
+    main = await createPm2Deployment({ name: 'smoke-main' });
+    main.start();
   }, 150_000);
 
   afterAll(async () => {
     noRedisStart?.kill('SIGKILL');
-    for (const d of [main, noRedis]) {
-      if (!d) continue;
-      spawnSync(process.execPath, [PM2_BIN, 'kill'], { cwd: ROOT, env: d.env, encoding: 'utf8', timeout: 60_000 });
-      await deleteRedisKeys(REDIS_URL, String(d.env['FLOW_QUEUE_PREFIX']));
-    }
-    if (root) fs.rmSync(root, { recursive: true, force: true });
+    await main?.destroy();
+    await noRedis?.destroy();
   }, 120_000);
 
   it('starts config-loader, flow-oauth-server and token-refresher online, each answering GET /health', async () => {
-    await allOnlineAndHealthy(main);
-    const names = jlist(main).map((p) => p.name).sort();
-    expect(names).toEqual([...APPS].sort());
+    await main.waitHealthy();
+    const names = main.list().map((p) => p.name).sort();
+    expect(names).toEqual([...FLOW_APPS].sort());
     expect(fs.existsSync(path.join(main.dataDir, 'generated-keys.json'))).toBe(true);
   }, 90_000);
 
   it('loads a provider with the generated admin key; reads redact the secret; flow-oauth-server serves it', async () => {
     const file = JSON.stringify({ google_gmail: { 'Gmail-1': { CLIENT_ID: 'smoke-client-id', CLIENT_SECRET: SECRET } } });
-    const load = await api(main, 'config-loader', 'POST', '/api/oauth-configurations', file);
+    const load = await main.api('config-loader', 'POST', '/api/oauth-configurations', file);
     expect(load.status).toBe(200);
     expect(load.json).toEqual({ applied: true, plan: { added: [{ type: 'google_gmail', provider: 'Gmail-1' }], updated: [], unchanged: [], conflicts: [] } });
 
-    const read = await api(main, 'config-loader', 'GET', '/api/oauth-configurations');
+    const read = await main.api('config-loader', 'GET', '/api/oauth-configurations');
     expect(read.status).toBe(200);
     expect(read.json).toMatchObject({ google_gmail: { 'Gmail-1': { CLIENT_ID: 'smoke-client-id', CLIENT_SECRET: '********' } } });
     expect(read.text).not.toContain(SECRET);
 
-    await waitFor(
+    await waitUntil(
       'flow-oauth-server lists Gmail-1',
       async () => {
-        const providers = await api(main, 'flow-oauth-server', 'GET', '/api/providers');
+        const providers = await main.api('flow-oauth-server', 'GET', '/api/providers');
         return providers.text.includes('Gmail-1') || undefined;
       },
       5_000,
@@ -218,7 +73,7 @@ describe('pm2 deployment (ecosystem.config.js, built dist)', () => {
   }, 30_000);
 
   it('CLI: load --dry-run prints the plan table; an invalid file exits 1 naming each path; no secret is printed', () => {
-    const dir = fs.mkdtempSync(path.join(root, 'cli-'));
+    const dir = fs.mkdtempSync(path.join(main.dataDir, 'cli-'));
     const good = path.join(dir, 'good.json');
     fs.writeFileSync(
       good,
@@ -252,8 +107,8 @@ describe('pm2 deployment (ecosystem.config.js, built dist)', () => {
 
   it('pm2 restart flow-oauth-server brings it back online and healthy, still serving the loaded provider', async () => {
     const before = processNamed(main, 'flow-oauth-server');
-    pm2(main, ['restart', 'flow-oauth-server']);
-    await waitFor(
+    main.restart('flow-oauth-server');
+    await waitUntil(
       'flow-oauth-server restarted and online',
       () => {
         const now = processNamed(main, 'flow-oauth-server');
@@ -261,8 +116,8 @@ describe('pm2 deployment (ecosystem.config.js, built dist)', () => {
       },
       60_000,
     );
-    await allOnlineAndHealthy(main);
-    const providers = await api(main, 'flow-oauth-server', 'GET', '/api/providers');
+    await main.waitHealthy();
+    const providers = await main.api('flow-oauth-server', 'GET', '/api/providers');
     expect(providers.status).toBe(200);
     expect(providers.text).toContain('Gmail-1');
     expect(providers.text).not.toContain(SECRET);
@@ -271,29 +126,28 @@ describe('pm2 deployment (ecosystem.config.js, built dist)', () => {
   }, 90_000);
 
   it('with Redis unreachable, says so clearly in the pm2 log within seconds and does not restart-loop', async () => {
-    noRedis = await deployment(root, 'no-redis', { REDIS_URL: 'redis://127.0.0.1:1' });
+    noRedis = await createPm2Deployment({ name: 'smoke-no-redis', env: { REDIS_URL: 'redis://127.0.0.1:1' }, sharedRedis: false });
     const d = noRedis;
-    pm2(d, ['ping']); // start the daemon first, so the start below and our polling never race to spawn two
     // pm2 start waits (listen_timeout) for a ready signal that cannot come: do not wait for it.
-    noRedisStart = spawn(process.execPath, [PM2_BIN, 'start', ECOSYSTEM, '--only', 'config-loader'], { cwd: ROOT, env: d.env, stdio: 'ignore' });
+    noRedisStart = d.startInBackground(['config-loader']);
     const started = Date.now();
     const message = /Redis at redis:\/\/127\.0\.0\.1:1\/? is not reachable/;
-    const seen = await waitFor(
+    const seen = await waitUntil(
       'the log says Redis is not reachable',
       () => {
         const p = processNamed(d, 'config-loader');
-        return p && message.test(logsOf(p)) ? p : undefined;
+        return p && message.test(d.logs(p)) ? p : undefined;
       },
       20_000,
     );
     expect(Date.now() - started).toBeLessThan(15_000);
-    expect(logsOf(seen)).toMatch(/Start Redis or set REDIS_URL/);
+    expect(d.logs(seen)).toMatch(/Start Redis or set REDIS_URL/);
     // Several retry periods later: still the same process, waiting, not a crash loop.
     await new Promise((resolve) => setTimeout(resolve, 12_000));
     const later = processNamed(d, 'config-loader');
     expect(later?.pm2_env.restart_time).toBeLessThanOrEqual(1);
     expect(['launching', 'online']).toContain(later?.pm2_env.status);
-    expect(logsOf(later as Pm2Process).match(new RegExp(message.source, 'g'))?.length).toBeGreaterThanOrEqual(2);
+    expect(d.logs(later as Pm2Process).match(new RegExp(message.source, 'g'))?.length).toBeGreaterThanOrEqual(2);
   }, 60_000);
 });
 

@@ -6,3 +6,7 @@ export * from './lib/oauth1-test-server';
 export * from './lib/recording-http-server';
 export { HttpSession, type SessionResponse } from './lib/http-session';
 export * from './lib/api-call';
+export * from './lib/private-redis';
+export * from './lib/tcp-proxy';
+export * from './lib/http-fault-proxy';
+export * from './lib/sqlite-write-lock';
