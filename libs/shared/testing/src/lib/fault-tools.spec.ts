@@ -228,7 +228,6 @@ describe('startHttpFaultProxy', () => {
 
 describe('holdSqliteWriteLock', () => {
   it('makes every other writer fail with SQLITE_BUSY after its busy timeout while readers go on, until released', () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const Database = require('better-sqlite3') as new (file: string, options?: { timeout?: number }) => {
       pragma(sql: string): unknown;
       exec(sql: string): void;
