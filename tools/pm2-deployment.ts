@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -8,7 +8,9 @@ import { deleteRedisKeys } from './redis-keys';
 
 // A deployment as an operator runs it: ecosystem.config.js started by the repository's pm2, from the
 // built dist/, under a private pm2 daemon (PM2_HOME of its own, never the machine's default one)
-// with every variable of SPEC section 6 set, so no .env or shell value leaks in.
+// with every variable of SPEC section 6 set, so no .env or shell value leaks in. Every pm2 call is
+// asynchronous: a test's own proxies and pollers run in the test process and must keep running
+// while pm2 stops or restarts a process (a graceful stop waits for them).
 
 const ROOT = path.resolve(__dirname, '..');
 const PM2_BIN = path.join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2');
@@ -47,28 +49,28 @@ export interface Pm2Deployment {
   ports: Record<FlowAppName, number>;
   /** `http://127.0.0.1:<port>` of an app (its first instance). */
   url(app: FlowAppName): string;
-  /** Runs the pm2 CLI against this deployment's daemon; throws on a non-zero exit. */
-  pm2(args: string[], timeoutMs?: number): string;
+  /** Runs the pm2 CLI against this deployment's daemon; rejects on a non-zero exit. */
+  pm2(args: string[], timeoutMs?: number): Promise<string>;
   /** `pm2 start ecosystem.config.js [--only ...]`. */
-  start(apps?: readonly FlowAppName[]): void;
+  start(apps?: readonly FlowAppName[]): Promise<void>;
   /** The same start without waiting for it (pm2 waits for a ready signal that may never come, e.g. without Redis). */
-  startInBackground(apps?: readonly FlowAppName[]): ChildProcess;
+  startInBackground(apps?: readonly FlowAppName[]): Promise<ChildProcess>;
   /** Starts one more process of an app under another pm2 name, with the ecosystem's settings and extra variables (e.g. its own port). */
-  startCopy(app: FlowAppName, name: string, env: Record<string, string>): void;
+  startCopy(app: FlowAppName, name: string, env: Record<string, string>): Promise<void>;
   /** `pm2 jlist`. */
-  list(): Pm2Process[];
+  list(): Promise<Pm2Process[]>;
   /** Every pm2 process of that name (several after `pm2 scale`). */
-  instances(name: string): Pm2Process[];
+  instances(name: string): Promise<Pm2Process[]>;
   /** Waits until every given app is online and answers GET /health with 200. */
   waitHealthy(apps?: readonly FlowAppName[], timeoutMs?: number): Promise<void>;
   /** kill -9 of every process of that pm2 name (pm2 then restarts them); returns the pids killed. */
-  kill9(name: string): number[];
-  /** `pm2 stop <name>`. */
-  stop(name: string): void;
+  kill9(name: string): Promise<number[]>;
+  /** `pm2 stop <name>` (pm2 sends SIGINT and waits up to kill_timeout). */
+  stop(name: string): Promise<void>;
   /** `pm2 restart <name>`. */
-  restart(name: string): void;
+  restart(name: string): Promise<void>;
   /** `pm2 scale <name> <n>`. */
-  scale(name: string, instances: number): void;
+  scale(name: string, instances: number): Promise<void>;
   /** The status of GET /health on a port. */
   health(port: number): Promise<number>;
   /** The admin and service keys the processes generated on their first start. */
@@ -78,7 +80,7 @@ export interface Pm2Deployment {
   /** Out and error log of a process. */
   logs(process: Pm2Process): string;
   /** pm2's view of each process and its last log lines, for a failure message. */
-  describe(): string;
+  describe(): Promise<string>;
   /** Kills the daemon and its processes, removes the folders and the deployment's Redis keys. */
   destroy(): Promise<void>;
 }
@@ -122,20 +124,33 @@ export async function createPm2Deployment(options: Pm2DeploymentOptions): Promis
     ...options.env,
   };
 
-  const pm2 = (args: string[], timeoutMs = 120_000, extraEnv: Record<string, string> = {}) => {
-    const result = spawnSync(process.execPath, [PM2_BIN, ...args], { cwd: ROOT, env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: timeoutMs });
-    if (result.status !== 0) throw new Error(`pm2 ${args.join(' ')} exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
-    return result.stdout;
-  };
-  const list = (): Pm2Process[] => {
-    const out = pm2(['jlist']);
+  const pm2 = (args: string[], timeoutMs = 120_000, extraEnv: Record<string, string> = {}) =>
+    new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, [PM2_BIN, ...args], { cwd: ROOT, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      child.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      child.once('close', (code) => {
+        clearTimeout(timer);
+        if (code === 0) resolve(stdout);
+        else reject(new Error(`pm2 ${args.join(' ')} exited ${code}:\n${stdout}\n${stderr}`));
+      });
+    });
+  const list = async (): Promise<Pm2Process[]> => {
+    const out = await pm2(['jlist']);
     return JSON.parse(out.slice(out.indexOf('['), out.lastIndexOf(']') + 1)) as Pm2Process[];
   };
   const logs = (p: Pm2Process) =>
     [p.pm2_env.pm_out_log_path, p.pm2_env.pm_err_log_path].map((file) => (file && fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '')).join('\n');
-  const describe = () => {
+  const describe = async () => {
     try {
-      return list()
+      return (await list())
         .map((p) => {
           const tail = logs(p).split('\n').filter(Boolean).slice(-12).join('\n    ');
           return `${p.name} (pm2 id ${p.pm_id}, pid ${p.pid}): ${p.pm2_env.status}, ${p.pm2_env.restart_time} restart(s)\n    ${tail}`;
@@ -159,39 +174,47 @@ export async function createPm2Deployment(options: Pm2DeploymentOptions): Promis
     ports,
     url,
     pm2,
-    start(apps) {
+    async start(apps) {
       // Start the daemon first, so a start and a poll never race to spawn two.
-      pm2(['ping']);
-      pm2(['start', ECOSYSTEM, ...(apps ? ['--only', apps.join(',')] : [])]);
+      await pm2(['ping']);
+      await pm2(['start', ECOSYSTEM, ...(apps ? ['--only', apps.join(',')] : [])]);
     },
-    startInBackground(apps) {
-      pm2(['ping']);
+    async startInBackground(apps) {
+      await pm2(['ping']);
       return spawn(process.execPath, [PM2_BIN, 'start', ECOSYSTEM, ...(apps ? ['--only', apps.join(',')] : [])], { cwd: ROOT, env, stdio: 'ignore' });
     },
-    startCopy(app, name, extraEnv) {
+    async startCopy(app, name, extraEnv) {
       const file = path.join(home, `${name}.ecosystem.config.js`);
       const source = `const base = require(${JSON.stringify(ECOSYSTEM)}).apps.find((a) => a.name === ${JSON.stringify(app)});\n` + `module.exports = { apps: [{ ...base, name: ${JSON.stringify(name)} }] };\n`;
       fs.writeFileSync(file, source);
-      pm2(['start', file], 120_000, extraEnv);
+      await pm2(['start', file], 120_000, extraEnv);
     },
     list,
-    instances: (name) => list().filter((p) => p.name === name),
+    instances: async (name) => (await list()).filter((p) => p.name === name),
     async waitHealthy(apps = FLOW_APPS, timeoutMs = 90_000) {
-      await waitUntil(`${apps.join(', ')} online`, () => apps.every((name) => list().some((p) => p.name === name && p.pm2_env.status === 'online')) || undefined, timeoutMs, describe);
+      await waitUntil(
+        `${apps.join(', ')} online`,
+        async () => {
+          const processes = await list();
+          return apps.every((name) => processes.some((p) => p.name === name && p.pm2_env.status === 'online')) || undefined;
+        },
+        timeoutMs,
+        describe,
+      );
       for (const app of apps) {
         await waitUntil(`${app} answers GET /health with 200`, async () => (await deployment.health(ports[app])) === 200 || undefined, timeoutMs, describe);
       }
     },
-    kill9(name) {
-      const pids = list()
+    async kill9(name) {
+      const pids = (await list())
         .filter((p) => p.name === name && p.pid > 0)
         .map((p) => p.pid);
       for (const pid of pids) process.kill(pid, 'SIGKILL');
       return pids;
     },
-    stop: (name) => void pm2(['stop', name]),
-    restart: (name) => void pm2(['restart', name]),
-    scale: (name, n) => void pm2(['scale', name, String(n)]),
+    stop: async (name) => void (await pm2(['stop', name])),
+    restart: async (name) => void (await pm2(['restart', name])),
+    scale: async (name, n) => void (await pm2(['scale', name, String(n)])),
     async health(port) {
       const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(3000) });
       await response.arrayBuffer();
@@ -202,7 +225,7 @@ export async function createPm2Deployment(options: Pm2DeploymentOptions): Promis
     logs,
     describe,
     async destroy() {
-      spawnSync(process.execPath, [PM2_BIN, 'kill'], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
+      await pm2(['kill'], 60_000).catch(() => undefined);
       // A private redis-server is thrown away whole by its owner; the shared one keeps nothing of ours.
       if (options.sharedRedis !== false) await deleteRedisKeys(String(env['REDIS_URL']), String(env['FLOW_QUEUE_PREFIX']));
       fs.rmSync(ownRoot ? root : path.join(root, `${options.name}-pm2`), { recursive: true, force: true });
@@ -213,7 +236,12 @@ export async function createPm2Deployment(options: Pm2DeploymentOptions): Promis
 }
 
 /** Polls `probe` every 250 ms until it returns something other than undefined/false; the error names `what`. */
-export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, explain?: () => string): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs: number,
+  explain?: () => string | Promise<string>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -224,7 +252,7 @@ export async function waitUntil<T>(what: string, probe: () => Promise<T | undefi
       last = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}${last ? ` (last error: ${String(last)})` : ''}${explain ? `\n${explain()}` : ''}`);
+      throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}${last ? ` (last error: ${String(last)})` : ''}${explain ? `\n${await explain()}` : ''}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

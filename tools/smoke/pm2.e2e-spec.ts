@@ -12,8 +12,8 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'tools', 'flow-oauth-cli.js');
 const SECRET = `smoke-secret-${randomBytes(8).toString('hex')}`;
 
-function processNamed(d: Pm2Deployment, name: string): Pm2Process | undefined {
-  return d.instances(name)[0];
+async function processNamed(d: Pm2Deployment, name: string): Promise<Pm2Process | undefined> {
+  return (await d.instances(name))[0];
 }
 
 function cli(d: Pm2Deployment, args: string[]) {
@@ -35,7 +35,7 @@ describe('pm2 deployment (ecosystem.config.js, built dist)', () => {
   beforeAll(async () => {
     assertDistBuilt();
     main = await createPm2Deployment({ name: 'smoke-main' });
-    main.start();
+    await main.start();
   }, 150_000);
 
   afterAll(async () => {
@@ -46,7 +46,7 @@ describe('pm2 deployment (ecosystem.config.js, built dist)', () => {
 
   it('starts config-loader, flow-oauth-server and token-refresher online, each answering GET /health', async () => {
     await main.waitHealthy();
-    const names = main.list().map((p) => p.name).sort();
+    const names = (await main.list()).map((p) => p.name).sort();
     expect(names).toEqual([...FLOW_APPS].sort());
     expect(fs.existsSync(path.join(main.dataDir, 'generated-keys.json'))).toBe(true);
   }, 90_000);
@@ -106,12 +106,12 @@ describe('pm2 deployment (ecosystem.config.js, built dist)', () => {
   }, 60_000);
 
   it('pm2 restart flow-oauth-server brings it back online and healthy, still serving the loaded provider', async () => {
-    const before = processNamed(main, 'flow-oauth-server');
-    main.restart('flow-oauth-server');
+    const before = await processNamed(main, 'flow-oauth-server');
+    await main.restart('flow-oauth-server');
     await waitUntil(
       'flow-oauth-server restarted and online',
-      () => {
-        const now = processNamed(main, 'flow-oauth-server');
+      async () => {
+        const now = await processNamed(main, 'flow-oauth-server');
         return (now && now.pm2_env.status === 'online' && now.pm2_env.restart_time > (before?.pm2_env.restart_time ?? 0)) || undefined;
       },
       60_000,
@@ -122,20 +122,20 @@ describe('pm2 deployment (ecosystem.config.js, built dist)', () => {
     expect(providers.text).toContain('Gmail-1');
     expect(providers.text).not.toContain(SECRET);
     // The other two were not touched.
-    for (const name of ['config-loader', 'token-refresher']) expect(processNamed(main, name)?.pm2_env.restart_time).toBe(0);
+    for (const name of ['config-loader', 'token-refresher']) expect((await processNamed(main, name))?.pm2_env.restart_time).toBe(0);
   }, 90_000);
 
   it('with Redis unreachable, says so clearly in the pm2 log within seconds and does not restart-loop', async () => {
     noRedis = await createPm2Deployment({ name: 'smoke-no-redis', env: { REDIS_URL: 'redis://127.0.0.1:1' }, sharedRedis: false });
     const d = noRedis;
     // pm2 start waits (listen_timeout) for a ready signal that cannot come: do not wait for it.
-    noRedisStart = d.startInBackground(['config-loader']);
+    noRedisStart = await d.startInBackground(['config-loader']);
     const started = Date.now();
     const message = /Redis at redis:\/\/127\.0\.0\.1:1\/? is not reachable/;
     const seen = await waitUntil(
       'the log says Redis is not reachable',
-      () => {
-        const p = processNamed(d, 'config-loader');
+      async () => {
+        const p = await processNamed(d, 'config-loader');
         return p && message.test(d.logs(p)) ? p : undefined;
       },
       20_000,
@@ -144,7 +144,7 @@ describe('pm2 deployment (ecosystem.config.js, built dist)', () => {
     expect(d.logs(seen)).toMatch(/Start Redis or set REDIS_URL/);
     // Several retry periods later: still the same process, waiting, not a crash loop.
     await new Promise((resolve) => setTimeout(resolve, 12_000));
-    const later = processNamed(d, 'config-loader');
+    const later = await processNamed(d, 'config-loader');
     expect(later?.pm2_env.restart_time).toBeLessThanOrEqual(1);
     expect(['launching', 'online']).toContain(later?.pm2_env.status);
     expect(d.logs(later as Pm2Process).match(new RegExp(message.source, 'g'))?.length).toBeGreaterThanOrEqual(2);

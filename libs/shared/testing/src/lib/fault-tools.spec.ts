@@ -227,7 +227,7 @@ describe('startHttpFaultProxy', () => {
 });
 
 describe('holdSqliteWriteLock', () => {
-  it('makes every other writer fail with SQLITE_BUSY after its busy timeout while readers go on, until released', () => {
+  it('makes every other writer fail with SQLITE_BUSY after its busy timeout while readers go on, until released', async () => {
     const Database = require('better-sqlite3') as new (file: string, options?: { timeout?: number }) => {
       pragma(sql: string): unknown;
       exec(sql: string): void;
@@ -240,10 +240,10 @@ describe('holdSqliteWriteLock', () => {
     try {
       app.pragma('journal_mode = WAL');
       app.exec('CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1)');
-      const lock = holdSqliteWriteLock(file);
+      const lock = await holdSqliteWriteLock(file);
       expect(app.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 1 });
       expect(() => app.prepare('INSERT INTO t VALUES (2)').run()).toThrow(/database is locked/);
-      lock.release();
+      await lock.release();
       app.prepare('INSERT INTO t VALUES (2)').run();
       expect(app.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 2 });
     } finally {

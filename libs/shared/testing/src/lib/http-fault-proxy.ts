@@ -10,6 +10,8 @@ export type HttpFaultMode =
 
 /** One request through the proxy and what became of it (no header or body values are kept). */
 export interface HttpFaultExchange {
+  /** 1, 2, 3 ... in the order the requests arrived. */
+  id: number;
   at: number;
   method: string;
   path: string;
@@ -29,6 +31,8 @@ export interface HttpFaultProxy {
   readonly exchanges: readonly HttpFaultExchange[];
   /** Requests received and not yet answered (held, or waiting for the server). */
   readonly inFlight: number;
+  /** The ids of the requests in flight now; look them up in `exchanges` once they ended. */
+  inFlightIds(): number[];
   /** Switches how the following requests are answered (requests already forwarded finish as they were). */
   setMode(mode: HttpFaultMode): void;
   /** `answer` 500 `server_error` from now on. */
@@ -66,15 +70,20 @@ export async function startHttpFaultProxy(target: string): Promise<HttpFaultProx
   let mode: HttpFaultMode = { kind: 'pass' };
   let holdMs = 0;
   let inFlight = 0;
+  let lastId = 0;
+  const pending = new Set<number>();
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       inFlight += 1;
+      lastId += 1;
+      pending.add(lastId);
       const body = Buffer.concat(chunks);
       const isForm = /application\/x-www-form-urlencoded/i.test(req.headers['content-type'] ?? '');
       const exchange: HttpFaultExchange = {
+        id: lastId,
         at: Date.now(),
         method: req.method ?? 'GET',
         path: (req.url ?? '/').split('?')[0],
@@ -87,6 +96,7 @@ export async function startHttpFaultProxy(target: string): Promise<HttpFaultProx
       });
       const done = (outcome: HttpFaultExchange['outcome'], status?: number, error?: string) => {
         inFlight -= 1;
+        pending.delete(exchange.id);
         Object.assign(exchange, { outcome, status, error });
         exchanges.push(exchange);
       };
@@ -139,6 +149,7 @@ export async function startHttpFaultProxy(target: string): Promise<HttpFaultProx
     get inFlight() {
       return inFlight;
     },
+    inFlightIds: () => [...pending],
     setMode(next) {
       mode = next;
     },

@@ -1,0 +1,140 @@
+// The product side of `bench refresh` and `bench sweep`: connectors stored through the product's own
+// classes, compiled from the libs into dist/ (the same code the processes run), so the tokens are
+// sealed exactly as a sign-in seals them; and the one place that decides how a batch of connectors
+// becomes "due at once" (it depends on how the refresh schedule is kept).
+'use strict';
+
+const { randomBytes, randomUUID } = require('node:crypto');
+const path = require('node:path');
+const { ROOT } = require('../shared/dist-app');
+
+/** A lib's public index from dist/ (built by `npm run build`). */
+function distLib(lib) {
+  return require(path.join(ROOT, 'dist', 'libs', ...lib.split('/'), 'src', 'index.js'));
+}
+
+/** Everything the bench needs of the product, opened on the deployment's own configuration. */
+async function openProduct(env) {
+  const { loadConfig } = distLib('shared/config');
+  const { buildDataSourceOptions, ConnectorEntity, ProviderEntity } = distLib('shared/persistence');
+  const { SecretBox } = distLib('shared/secrets');
+  const { ConnectorTokenStore, RefreshProducer } = distLib('token-refresh');
+  const { QueueName } = distLib('shared/queue-contracts');
+  const { bullConnectionOptions } = distLib('shared/redis');
+  const { DataSource } = require('typeorm');
+  const { Queue } = require('bullmq');
+
+  const config = loadConfig({ env, cwd: env.FLOW_DATA_DIR });
+  const dataSource = await new DataSource(buildDataSourceOptions(config.database)).initialize();
+  const queue = new Queue(QueueName.TokenRefresh, { connection: bullConnectionOptions(config.redisUrl), prefix: config.queuePrefix });
+  return {
+    config,
+    dataSource,
+    queue,
+    ConnectorEntity,
+    ProviderEntity,
+    store: new ConnectorTokenStore(new SecretBox(config.encryptionKey)),
+    producer: new RefreshProducer(queue, config),
+    async close() {
+      await queue.close();
+      await dataSource.destroy();
+    },
+  };
+}
+
+/**
+ * N connectors of one provider as a sign-in stores them (tokens sealed by the product's
+ * ConnectorTokenStore), refresh token `rt.<family><i>.0` each, expiring `expiresInSeconds` from now,
+ * issued a day ago (so the half-life rule never makes them due earlier than expires - margin).
+ */
+function connectorRows(product, { n, provider, family, expiresInSeconds }) {
+  const now = new Date().toISOString();
+  const issued = new Date(Date.now() - 86_400_000).toISOString();
+  const expires = new Date(Date.now() + expiresInSeconds * 1000);
+  const rows = [];
+  for (let i = 0; i < n; i++) {
+    const columns = product.store.columns({ accessToken: `at.${family}${i}.0`, refreshToken: `rt.${family}${i}.0`, tokenType: 'Bearer', expiresAt: expires, metadata: {} }, null);
+    rows.push(
+      Object.assign(new product.ConnectorEntity(), {
+        id: randomUUID(),
+        label: `Bench_${family}${i}`,
+        providerId: provider.id,
+        type: provider.type,
+        providerName: provider.name,
+        owner: 'bench-user',
+        params: '{}',
+        tokenVersion: 1,
+        createdAt: now,
+        ...columns,
+        metadata: '{}',
+        updatedAt: issued,
+      }),
+    );
+  }
+  return rows;
+}
+
+async function insertRows(product, rows) {
+  const repo = product.dataSource.getRepository(product.ConnectorEntity);
+  for (let i = 0; i < rows.length; i += 500) await repo.insert(rows.slice(i, i + 500));
+}
+
+/** Runs `fn` over items, `width` at a time. */
+async function inParallel(items, width, fn) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
+}
+
+/**
+ * Stores `rows` and makes them all due at one instant, returned (ms): the due time the lag is
+ * measured from. THIS is the function to adapt when the schedule changes.
+ *
+ * Today the schedule is one delayed BullMQ job per connector, due at expires_at - margin: the rows
+ * are written already past due (expires_at - REFRESH_MARGIN_SECONDS is in the past), their jobs are
+ * queued by the product's RefreshProducer while the queue is paused (so neither the refreshers nor
+ * the sweep start early), and the instant the queue is resumed is the due time of all of them.
+ */
+async function storeAllDueAtOnce(product, rows) {
+  await product.queue.pause();
+  try {
+    await insertRows(product, rows);
+    await inParallel(rows, 64, (row) => product.producer.schedule(row, 'created'));
+  } finally {
+    await product.queue.resume();
+  }
+  return Date.now();
+}
+
+/** How many of the bench's connectors hold a token written after the seed (token_version moved on). */
+async function refreshedCount(product) {
+  const [row] = await product.dataSource.query('SELECT COUNT(*) AS n FROM connectors WHERE token_version > 1');
+  return Number(row.n);
+}
+
+/** Time each connector's tokens were last written (ms), and its status. */
+async function writeTimes(product) {
+  const rows = await product.dataSource.query('SELECT updated_at, status, token_version FROM connectors');
+  return rows.map((r) => ({ at: Date.parse(r.updated_at), status: r.status, version: Number(r.token_version) }));
+}
+
+/** Opens every stored refresh token and counts those not at the generation expected (the refresh was lost or doubled). */
+async function wrongGenerations(product, family, generation) {
+  const rows = await product.dataSource.getRepository(product.ConnectorEntity).find({ select: { id: true, accessToken: true, refreshToken: true } });
+  let wrong = 0;
+  for (const row of rows) {
+    const token = product.store.open(row).refreshToken ?? '';
+    if (!new RegExp(`^rt\\.${family}\\d+\\.${generation}$`).test(token)) wrong += 1;
+  }
+  return wrong;
+}
+
+/** A unique, valid FLOW_QUEUE_PREFIX / database-name suffix. */
+function runId(name) {
+  return `${name}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+}
+
+module.exports = { connectorRows, distLib, inParallel, insertRows, openProduct, refreshedCount, runId, storeAllDueAtOnce, writeTimes, wrongGenerations };
