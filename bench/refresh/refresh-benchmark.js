@@ -31,7 +31,7 @@ const { deleteRedisKeys } = require('../../tools/redis-keys');
 const { postgresProblem, redisProblem } = require('../../tools/dependency-checks');
 const { createBenchDatabase, POSTGRES_URL } = require('../shared/bench-database');
 const { freePort, startDistApp } = require('../shared/dist-app');
-const { connectorRows, openProduct, refreshedCount, runId, storeAllDueAtOnce, writeTimes, wrongGenerations } = require('./refresh-fixture');
+const { connectorRows, openProduct, refreshProgress, runId, storeAllDueAtOnce, writeTimes, wrongGenerations } = require('./refresh-fixture');
 
 const TARGET_RATIO = 0.5;
 const CLIENT_ID = 'benchclient';
@@ -193,7 +193,9 @@ async function measure(options, db, processes, endpoint) {
 
     product = await openProduct(env);
     const provider = await product.dataSource.getRepository(product.ProviderEntity).findOneByOrFail({ type: PROVIDER.type, name: PROVIDER.name });
-    const rows = connectorRows(product, { n: options.n, provider, family: 'p', expiresInSeconds: SEED_EXPIRES_IN_SECONDS });
+    // Token families are unique to the run: the endpoint remembers every generation it issued.
+    const family = `${db[0]}${processes}p`;
+    const rows = connectorRows(product, { n: options.n, provider, family, expiresInSeconds: SEED_EXPIRES_IN_SECONDS });
     const before = await endpoint.stats();
     const cpuBefore = refreshers.map((r) => r.cpuSeconds());
     const dueAt = await storeAllDueAtOnce(product, rows);
@@ -202,9 +204,10 @@ async function measure(options, db, processes, endpoint) {
     let lastProgress = Date.now();
     while (done < options.n) {
       await new Promise((resolve) => setTimeout(resolve, 250));
-      const now = await refreshedCount(product);
-      if (now > done) lastProgress = Date.now();
-      done = now;
+      const { refreshed, broken } = await refreshProgress(product);
+      if (broken > 0) throw new Error(`${broken} connectors need re-authorization: the endpoint refused their refresh tokens (${refreshed} refreshed)`);
+      if (refreshed > done) lastProgress = Date.now();
+      done = refreshed;
       if (Date.now() - lastProgress > 60_000) throw new Error(`no refresh for 60 s: ${done} of ${options.n} refreshed`);
     }
     const writes = await writeTimes(product);
@@ -213,7 +216,7 @@ async function measure(options, db, processes, endpoint) {
     const peakRss = refreshers.map((r) => r.peakRssBytes());
     const lags = Float64Array.from(writes.map((w) => w.at - dueAt)).sort();
     const lastWrite = lags[lags.length - 1];
-    const wrong = await wrongGenerations(product, 'p', 1);
+    const wrong = await wrongGenerations(product, family, 1);
     const notActive = writes.filter((w) => w.status !== 'active' || w.version !== 2).length;
 
     await product.close();
@@ -222,7 +225,7 @@ async function measure(options, db, processes, endpoint) {
     await Promise.all(apps.splice(0).map((app) => app.stop()));
 
     const concurrency = options.concurrency * processes;
-    const bareMs = await bareRefreshes(endpoint.url, options.n, concurrency, `b${processes}${db[0]}`);
+    const bareMs = await bareRefreshes(endpoint.url, options.n, concurrency, `${db[0]}${processes}b`);
     return {
       db,
       processes,

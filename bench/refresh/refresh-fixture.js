@@ -44,16 +44,18 @@ async function openProduct(env) {
 
 /**
  * N connectors of one provider as a sign-in stores them (tokens sealed by the product's
- * ConnectorTokenStore), refresh token `rt.<family><i>.0` each, expiring `expiresInSeconds` from now,
- * issued a day ago (so the half-life rule never makes them due earlier than expires - margin).
+ * ConnectorTokenStore), refresh token `rt.<family><i>.0` each, expiring `expiresInSeconds` from now
+ * (or at `expiresAtOf(i)`), issued a day ago (so the half-life rule never makes them due earlier
+ * than expires - margin).
  */
-function connectorRows(product, { n, provider, family, expiresInSeconds }) {
+function connectorRows(product, { n, provider, family, expiresInSeconds, expiresAtOf }) {
   const now = new Date().toISOString();
   const issued = new Date(Date.now() - 86_400_000).toISOString();
-  const expires = new Date(Date.now() + expiresInSeconds * 1000);
+  const expires = new Date(Date.now() + (expiresInSeconds ?? 0) * 1000);
   const rows = [];
   for (let i = 0; i < n; i++) {
-    const columns = product.store.columns({ accessToken: `at.${family}${i}.0`, refreshToken: `rt.${family}${i}.0`, tokenType: 'Bearer', expiresAt: expires, metadata: {} }, null);
+    const expiresAt = expiresAtOf ? expiresAtOf(i) : expires;
+    const columns = product.store.columns({ accessToken: `at.${family}${i}.0`, refreshToken: `rt.${family}${i}.0`, tokenType: 'Bearer', expiresAt, metadata: {} }, null);
     rows.push(
       Object.assign(new product.ConnectorEntity(), {
         id: randomUUID(),
@@ -109,10 +111,12 @@ async function storeAllDueAtOnce(product, rows) {
   return Date.now();
 }
 
-/** How many of the bench's connectors hold a token written after the seed (token_version moved on). */
-async function refreshedCount(product) {
-  const [row] = await product.dataSource.query('SELECT COUNT(*) AS n FROM connectors WHERE token_version > 1');
-  return Number(row.n);
+/** How many connectors hold a token written after the seed (token_version moved on), and how many need re-authorization. */
+async function refreshProgress(product) {
+  const [row] = await product.dataSource.query(
+    "SELECT SUM(CASE WHEN token_version > 1 THEN 1 ELSE 0 END) AS refreshed, SUM(CASE WHEN status = 'needs_reauth' THEN 1 ELSE 0 END) AS broken FROM connectors",
+  );
+  return { refreshed: Number(row.refreshed ?? 0), broken: Number(row.broken ?? 0) };
 }
 
 /** Time each connector's tokens were last written (ms), and its status. */
@@ -137,4 +141,4 @@ function runId(name) {
   return `${name}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
 }
 
-module.exports = { connectorRows, distLib, inParallel, insertRows, openProduct, refreshedCount, runId, storeAllDueAtOnce, writeTimes, wrongGenerations };
+module.exports = { connectorRows, distLib, inParallel, insertRows, openProduct, refreshProgress, runId, storeAllDueAtOnce, writeTimes, wrongGenerations };

@@ -164,6 +164,7 @@ describe('background refresh under faults (pm2, dist, private Redis, SQLite / Po
     () =>
       withRig({ name: 'two-refreshers', database: 'postgres', accessTokenTtlSeconds: 40, apps: ['config-loader', 'flow-oauth-server'] }, async (rig) => {
         const connectors = await rig.signIn(200);
+        // Nobody asks the token API here: its on-demand refreshes would count among the 200.
         // Hold the refresh queue while both processes start, so neither gets a head start; then wait
         // until every connector is due and let both loose at once.
         const queue = new Queue(QueueName.TokenRefresh, { connection: bullConnectionOptions(rig.redis.url), prefix: String(rig.deployment.env['FLOW_QUEUE_PREFIX']) });
@@ -205,7 +206,7 @@ describe('background refresh under faults (pm2, dist, private Redis, SQLite / Po
     () =>
       withRig({ name: 'pg-cut', database: 'postgres', accessTokenTtlSeconds: 30 }, (rig) =>
         databaseOutage(rig, 'PostgreSQL cut', async () => {
-          rig.databaseProxy?.cut();
+          await rig.databaseProxy?.cut();
           return () => rig.databaseProxy?.restore();
         }),
       ),
@@ -228,10 +229,11 @@ describe('background refresh under faults (pm2, dist, private Redis, SQLite / Po
     'FLUSHDB of Redis: background refresh resumes without a restart',
     () =>
       withRig({ name: 'flushdb', database: 'sqlite', accessTokenTtlSeconds: 30 }, async (rig) => {
+        // Nobody asks the token API here: it would refresh on demand and hide a stopped background refresh.
         const connectors = await rig.signIn(8);
         const ids = connectors.map((c) => c.id);
         const signedAt = Date.now();
-        // Background refresh works before the loss (nobody asks the token API in this scenario).
+        // Background refresh works before the loss.
         const before = await rig.refreshedAfter(ids, signedAt, 60 * SECOND);
         expect(before.notRefreshed).toEqual([]);
         const [refresher] = await rig.deployment.instances('token-refresher');
@@ -254,6 +256,8 @@ describe('background refresh under faults (pm2, dist, private Redis, SQLite / Po
     '`pm2 scale token-refresher 2`: both instances stay online, each with a working /health',
     () =>
       withRig({ name: 'scale', database: 'sqlite', accessTokenTtlSeconds: 30 }, async (rig) => {
+        const connectors = await rig.signIn(6);
+        const scaledAt = Date.now();
         await rig.deployment.scale('token-refresher', 2);
         let seen = '';
         const healthy = await waitUntil(
@@ -270,10 +274,13 @@ describe('background refresh under faults (pm2, dist, private Redis, SQLite / Po
           // Known failure before the per-instance ports: the second instance died with EADDRINUSE on the health port.
           async () => `${seen}\n${await rig.deployment.describe()}`,
         );
-        await sleep(5 * SECOND);
+        const refreshed = await rig.refreshedAfter(connectors.map((c) => c.id), scaledAt, 60 * SECOND);
         const later = await rig.deployment.instances('token-refresher');
-        rig.report(`scaled to 2: ${seen}`);
+        rig.report(`scaled to 2: ${seen}; connectors refreshed since: ${refreshed.notRefreshed.length === 0 ? 'all' : `${refreshed.notRefreshed.length} not`}; invalid_grant ${rig.invalidGrants()}`);
+        // Still the same two processes: neither was restarting in a loop.
         expect(later.map((p) => p.pm2_env.restart_time)).toEqual(healthy.map((p) => p.pm2_env.restart_time));
+        expect(refreshed.notRefreshed).toEqual([]);
+        expect(rig.invalidGrants()).toBe(0);
       }),
     SCENARIO_TIMEOUT,
   );
@@ -284,34 +291,40 @@ describe('background refresh under faults (pm2, dist, private Redis, SQLite / Po
       withRig({ name: 'graceful', database: 'postgres', accessTokenTtlSeconds: 30 }, async (rig) => {
         const connectors = await rig.signIn(12);
         rig.tokenProxy.holdRequests(2500);
+        const poller = rig.pollTokens(connectors.map((c) => c.id), 1000);
         const lines: string[] = [];
+        /** Runs a pm2 action while refreshes are in flight; how each of those ended, and how long pm2 took. */
         const inFlightOutcomes = async (action: () => Promise<void>) => {
           await rig.tokenProxy.waitForInFlight(2, 60 * SECOND);
           const ids = rig.tokenProxy.inFlightIds();
+          const started = Date.now();
           await action();
+          const tookMs = Date.now() - started;
           await waitUntil('the requests in flight have ended', () => ids.every((id) => rig.tokenProxy.exchanges.some((e) => e.id === id)) || undefined, 60 * SECOND);
-          return rig.tokenProxy.exchanges.filter((e) => ids.includes(e.id)).map((e) => `${e.outcome} ${e.status ?? ''}`.trim());
+          return { tookMs, outcomes: rig.tokenProxy.exchanges.filter((e) => ids.includes(e.id)).map((e) => `${e.outcome} ${e.status ?? ''}`.trim()) };
         };
 
         const restartAt = Date.now();
         const restarted = await inFlightOutcomes(() => rig.deployment.restart('token-refresher'));
         const afterRestart = await rig.settle(restartAt, 120 * SECOND);
-        lines.push(`restart: in flight ended ${restarted.join(', ')}; ${settledLine(afterRestart, rig)}`);
+        lines.push(`pm2 restart took ${seconds(restarted.tookMs)}, in flight ended ${restarted.outcomes.join(', ')}; ${settledLine(afterRestart, rig)}`);
 
         const stopAt = Date.now();
         const stopped = await inFlightOutcomes(() => rig.deployment.stop('token-refresher'));
         await rig.deployment.start(['token-refresher']);
         const afterStop = await rig.settle(stopAt, 120 * SECOND);
-        lines.push(`stop: in flight ended ${stopped.join(', ')}; ${settledLine(afterStop, rig)}`);
-        rig.report(`${lines.join('; ')}; invalid_grant ${rig.invalidGrants()}`);
+        lines.push(`pm2 stop took ${seconds(stopped.tookMs)}, in flight ended ${stopped.outcomes.join(', ')}; ${settledLine(afterStop, rig)}`);
+        const served = await poller.stop();
+        rig.report(`${lines.join('; ')}; ${servedLine(served)}; invalid_grant ${rig.invalidGrants()}`);
 
         // A request still held at the proxy when the process exits is "dropped": that refresh was lost.
-        expect(restarted.every((o) => o === 'forwarded 200')).toBe(true);
-        expect(stopped.every((o) => o === 'forwarded 200')).toBe(true);
+        expect(restarted.outcomes.every((o) => o === 'forwarded 200')).toBe(true);
+        expect(stopped.outcomes.every((o) => o === 'forwarded 200')).toBe(true);
         expect(rig.invalidGrants()).toBe(0);
         expect(statuses(afterStop)).toEqual({ active: connectors.length });
         expect(afterRestart.outcome).toBe('healed');
         expect(afterStop.outcome).toBe('healed');
+        expect(served.expired).toEqual([]);
       }),
     SCENARIO_TIMEOUT,
   );

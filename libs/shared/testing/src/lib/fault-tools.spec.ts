@@ -65,13 +65,12 @@ describe('startTcpProxy', () => {
       await new Promise((resolve) => open.once('connect', resolve));
       await new Promise((resolve) => setTimeout(resolve, 50));
       const closed = new Promise((resolve) => open.once('close', resolve));
-      proxy.cut();
+      await proxy.cut();
       await closed;
       expect(proxy.isCut).toBe(true);
-      await expect(roundTrip(proxy.port, 'during the outage')).rejects.toThrow();
-      expect(proxy.connectionsRefused).toBe(1);
+      await expect(roundTrip(proxy.port, 'during the outage')).rejects.toThrow(/ECONNREFUSED/);
 
-      proxy.restore();
+      await proxy.restore();
       expect(await roundTrip(proxy.port, 'after')).toBe('after');
       expect(proxy.connectionsForwarded).toBe(3);
       expect(proxy.urlThrough('postgres://postgres@db.example:5432/test')).toBe(`postgres://postgres@127.0.0.1:${proxy.port}/test`);
@@ -127,9 +126,9 @@ describe('startPrivateRedis', () => {
       expect(await client.get('k')).toBeNull();
 
       await waitFor(async () => (await through.ping()) === 'PONG');
-      proxy.cut();
+      await proxy.cut();
       await expect(through.ping()).rejects.toThrow();
-      proxy.restore();
+      await proxy.restore();
       await waitFor(async () => (await through.ping()) === 'PONG');
     } finally {
       client.disconnect();

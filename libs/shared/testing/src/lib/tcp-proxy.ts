@@ -13,16 +13,14 @@ export interface TcpProxy {
   readonly isCut: boolean;
   /** Connections accepted and forwarded so far. */
   readonly connectionsForwarded: number;
-  /** Connections refused while cut. */
-  readonly connectionsRefused: number;
   /**
-   * A network outage between the clients and the server: every open connection is reset (both
-   * sides), and every new one is reset as soon as it arrives, until restore(). The server itself
-   * keeps running and keeps its data, as it would when only the network between them fails.
+   * The server is unreachable: every open connection is reset (both sides) and new ones are refused
+   * (ECONNREFUSED: the proxy stops listening), until restore(). The server itself keeps running and
+   * keeps its data, and other clients of it (other suites) see nothing.
    */
-  cut(): void;
-  /** Ends the outage: new connections are forwarded again (clients reconnect by themselves). */
-  restore(): void;
+  cut(): Promise<void>;
+  /** Ends the outage: the proxy listens again on the same port; clients reconnect by themselves. */
+  restore(): Promise<void>;
   /** `url` with its host and port replaced by the proxy's (e.g. a postgres:// or redis:// URL). */
   urlThrough(url: string): string;
   /** Closes the proxy and every connection through it. */
@@ -35,21 +33,14 @@ export interface TcpProxy {
  *
  * Hand-written on purpose: it is a few dozen lines of node:net, and the fault it must produce (reset
  * every open connection at once, refuse new ones, then heal on the same port) is not what a general
- * proxy library offers.
+ * proxy library offers (none is installed either).
  */
 export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy> {
   const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   let cut = false;
   let forwarded = 0;
-  let refused = 0;
 
   const server = net.createServer((client) => {
-    if (cut) {
-      refused += 1;
-      client.on('error', () => undefined);
-      client.resetAndDestroy();
-      return;
-    }
     forwarded += 1;
     const upstream = net.connect({ host: options.targetHost, port: options.targetPort });
     const pair = { client, upstream };
@@ -66,11 +57,24 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
     client.pipe(upstream);
     upstream.pipe(client);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  await listen(0);
   const { port } = server.address() as net.AddressInfo;
+  const resetAll = () => {
+    for (const { client, upstream } of [...pairs]) {
+      // A reset, not a polite FIN: the client sees the connection fail as it would on a network fault.
+      if (!client.destroyed) client.resetAndDestroy();
+      upstream.destroy();
+    }
+    pairs.clear();
+  };
 
   return {
     port,
@@ -80,19 +84,17 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
     get connectionsForwarded() {
       return forwarded;
     },
-    get connectionsRefused() {
-      return refused;
-    },
-    cut() {
+    async cut() {
+      if (cut) return;
       cut = true;
-      for (const { client, upstream } of [...pairs]) {
-        // A reset, not a polite FIN: the client sees the connection fail as it would on a network fault.
-        if (!client.destroyed) client.resetAndDestroy();
-        upstream.destroy();
-      }
-      pairs.clear();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      resetAll();
+      await closed;
     },
-    restore() {
+    async restore() {
+      if (!cut) return;
+      // The same port: clients keep their configured URL (another process taking it meanwhile would fail this loudly).
+      await listen(port);
       cut = false;
     },
     urlThrough(url: string) {
@@ -103,11 +105,8 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
     },
     stop: () =>
       new Promise<void>((resolve) => {
-        for (const { client, upstream } of pairs) {
-          client.destroy();
-          upstream.destroy();
-        }
-        pairs.clear();
+        resetAll();
+        if (!server.listening) return resolve();
         server.close(() => resolve());
       }),
   };
