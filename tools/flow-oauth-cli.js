@@ -111,6 +111,10 @@ async function main(argv) {
       const user = await api('POST', '/api/users', JSON.stringify({ name: args[0] }));
       // The one secret this CLI prints: the API shows a user key once, at creation, and never again.
       print(`Created user ${user.name}. Its API key, shown this once (store it now; it cannot be read again):\n${user.key}`);
+      print(
+        '\nWith it, the user starts a connection: POST /api/connectors/authorizations on flow-oauth-server, then opens the\n' +
+          "answer's authorizeUrl (a single-use Flow link) in the browser that signs in at the provider; see --help.",
+      );
       return EXIT_OK;
     }
     case 'users list': {

@@ -41,6 +41,13 @@ const USAGE = [
   '  --help        this text',
   '',
   'Exit status: 0 success, 1 invalid file / conflict / HTTP or network error, 2 usage error.',
+  '',
+  'Connecting users (flow-oauth-server, with a user key from `users add`):',
+  '  POST /api/connectors/authorizations answers { authorizeUrl, state, expiresAt }. authorizeUrl is a',
+  '  single-use Flow link (<FLOW_PUBLIC_URL>/Thingworx/Oauths/oauth/start?id=...), valid 10 minutes:',
+  '  open it in the browser that will sign in. Flow shows who will own the connector and, once',
+  '  confirmed, binds the sign-in to that browser with a cookie and sends it on to the provider; the',
+  '  provider\'s redirect back is accepted only in that browser.',
 ].join('\n');
 
 /**

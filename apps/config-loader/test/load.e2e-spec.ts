@@ -270,6 +270,16 @@ describe.each(TEST_DATABASE_KINDS)('config-loader load API on %s', (kind) => {
     expect((await loader.call('GET', '/health', undefined, { key: null })).status).toBe(200);
   });
 
+  it('every answer carries nosniff, a strict CSP and no-referrer (helmet), and no ETag', async () => {
+    for (const [path, key] of [['/api/oauth-configurations', undefined], ['/api/oauth-configurations/template', undefined], ['/api/oauth-configurations', null], ['/health', null]] as const) {
+      const res = await loader.call('GET', path, undefined, { key });
+      expect({ path, nosniff: res.headers.get('x-content-type-options'), referrer: res.headers.get('referrer-policy'), etag: res.headers.get('etag') }).toEqual({ path, nosniff: 'nosniff', referrer: 'no-referrer', etag: null });
+      expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+      expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(res.headers.get('x-powered-by')).toBeNull();
+    }
+  });
+
   it('user keys: issued once, listed without keys, deleted', async () => {
     const created = await loader.call('POST', '/api/users', { name: 'carol' });
     expect(created.json).toEqual({ name: 'carol', key: expect.stringMatching(/^flow_u_[A-Za-z0-9_-]{32}$/) });

@@ -40,7 +40,8 @@ export async function freePort(): Promise<number> {
 /** Starts flow-oauth-server in-process on a fresh, migrated database, with a private queue prefix. */
 export async function startFlowServer(
   kind: TestDatabaseKind = 'sqlite',
-  env: Record<string, string> = {},
+  /** Extra environment; a function gets the port first (for a FLOW_PUBLIC_URL on another host name). */
+  env: Record<string, string> | ((port: number) => Record<string, string>) = {},
   /** Another instance of the same deployment: same database, keys, Redis prefix and public URL. */
   sibling?: { db: TestDatabase; config: FlowConfig; samePort?: boolean },
 ): Promise<RunningFlowServer> {
@@ -53,7 +54,7 @@ export async function startFlowServer(
         FLOW_QUEUE_PREFIX: testRedisPrefix('fos'),
         FLOW_OAUTH_PORT: String(port),
         FLOW_PUBLIC_URL: `http://127.0.0.1:${port}`,
-        ...env,
+        ...(typeof env === 'function' ? env(port) : env),
       });
   if (!sibling) {
     const migrator = await new DataSource(buildDataSourceOptions(config.database)).initialize();

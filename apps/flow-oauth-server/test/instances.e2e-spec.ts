@@ -1,6 +1,6 @@
 import { ConnectorEntity } from '@flow-oauth/persistence';
 import { ProviderConfigurationService } from '@flow-oauth/provider-config';
-import { type OidcTestServer, startOidcTestServer } from '@flow-oauth/testing';
+import { HttpSession, type OidcTestServer, openStartLink, startOidcTestServer } from '@flow-oauth/testing';
 import { type RunningFlowServer, startFlowServer } from './flow-oauth-server.harness';
 
 /** Several flow-oauth-server instances of one deployment, and restarts. */
@@ -67,21 +67,28 @@ describe('a restart loses no connector and no in-flight sign-in', () => {
         },
       },
     });
+    const browser = new HttpSession();
+    /** Start link, confirmation and provider sign-in in `browser`: the return URL, not yet opened. */
     const signIn = async (server: RunningFlowServer, label: string) => {
       const start = await server.call('POST', '/api/connectors/authorizations', { type: 'odata', provider: 'OIDC-Restart', label });
-      return oidc.completeAuthorization(start.json.authorizeUrl);
+      return oidc.completeAuthorization((await openStartLink(browser, start.json.authorizeUrl)).providerUrl);
     };
-    expect((await fetch(await signIn(first, 'Before_Restart'))).status).toBe(200);
+    expect((await browser.request('GET', await signIn(first, 'Before_Restart'))).status).toBe(200);
     const inFlight = await signIn(first, 'During_Restart');
+    // And one whose start link is opened only after the restart.
+    const notOpened = await first.call('POST', '/api/connectors/authorizations', { type: 'odata', provider: 'OIDC-Restart', label: 'Opened_After_Restart' });
 
     const { db, config } = first;
     // Stop the app (as pm2 restart does) but keep its database; start it again on the same port.
     await first.app.close();
     const second = await startFlowServer('sqlite', {}, { db, config, samePort: true });
     try {
-      expect((await fetch(inFlight)).status).toBe(200);
+      // The binding lives in Redis with the state: the browser finishes on the restarted server.
+      expect((await browser.request('GET', inFlight)).status).toBe(200);
+      const late = await oidc.completeAuthorization((await openStartLink(browser, notOpened.json.authorizeUrl)).providerUrl);
+      expect((await browser.request('GET', late)).status).toBe(200);
       const labels = (await second.call('GET', '/api/connectors')).json.map((c: { label: string }) => c.label);
-      expect(labels).toEqual(expect.arrayContaining(['Before_Restart', 'During_Restart']));
+      expect(labels).toEqual(expect.arrayContaining(['Before_Restart', 'During_Restart', 'Opened_After_Restart']));
       const before = await second.dataSource.getRepository(ConnectorEntity).findOneByOrFail({ label: 'Before_Restart' });
       expect((await second.call('GET', `/api/connectors/${before.id}/token`)).status).toBe(200);
     } finally {

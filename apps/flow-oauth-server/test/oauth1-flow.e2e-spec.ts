@@ -3,7 +3,7 @@ import { ProviderConfigurationService } from '@flow-oauth/provider-config';
 import { QueueName } from '@flow-oauth/queue-contracts';
 import { bullConnectionOptions } from '@flow-oauth/redis';
 import { RefreshProducer } from '@flow-oauth/token-refresh';
-import { LogCapture, type OAuth1TestServer, startOAuth1TestServer } from '@flow-oauth/testing';
+import { HttpSession, LogCapture, type OAuth1TestServer, openStartLink, readForm, startOAuth1TestServer } from '@flow-oauth/testing';
 import { Queue } from 'bullmq';
 import { type RunningFlowServer, startFlowServer } from './flow-oauth-server.harness';
 
@@ -82,16 +82,21 @@ describe('flow-oauth-server OAuth 1.0a flow against a signature-verifying server
   const count = () => flow.dataSource.getRepository(ConnectorEntity).count();
   const lastAuthorizeQuery = () => oauth1.authorizeQueries[oauth1.authorizeQueries.length - 1];
 
-  /** Starts a sign-in through the API and plays the user approving at the server: the callback URL to our return endpoint. */
-  async function approve(body: Record<string, unknown>): Promise<{ authorizeUrl: URL; callback: URL }> {
+  /**
+   * Starts a sign-in through the API, opens its start link in a browser (confirmation page submitted),
+   * and plays the user approving at the server: the callback URL to our return endpoint, for that browser.
+   */
+  async function approve(body: Record<string, unknown>, browser = new HttpSession()): Promise<{ authorizeUrl: URL; callback: URL; browser: HttpSession; returnPage: () => Promise<{ status: number; body: string }> }> {
     const start = await flow.call('POST', '/api/connectors/authorizations', body, userKey);
     expect(start.status).toBe(201);
-    const authorizeUrl = new URL(start.json.authorizeUrl);
+    expect(new URL(start.json.authorizeUrl).pathname).toBe('/Thingworx/Oauths/oauth/start');
+    const { providerUrl } = await openStartLink(browser, start.json.authorizeUrl);
+    const authorizeUrl = new URL(providerUrl);
     expect(start.json.state).toBe(authorizeUrl.searchParams.get('oauth_token'));
-    const callback = new URL(await oauth1.approve(start.json.authorizeUrl));
+    const callback = new URL(await oauth1.approve(providerUrl));
     expect(`${callback.origin}${callback.pathname}`).toBe(flow.config.returnUrl);
     expect(callback.pathname).toBe('/Thingworx/Oauths/oauth/return');
-    return { authorizeUrl, callback };
+    return { authorizeUrl, callback, browser, returnPage: () => browser.request('GET', callback.toString()) };
   }
 
   it('loads the provider as OAuth1, its consumer secret sealed and redacted', async () => {
@@ -112,15 +117,15 @@ describe('flow-oauth-server OAuth 1.0a flow against a signature-verifying server
 
   it('signs in through request token, authorize and access token; serves, validates and revokes the token', async () => {
     const label = 'Board_1a';
-    const { authorizeUrl, callback } = await approve({ type: 'odata', provider: 'OData-1a', label });
+    const { authorizeUrl, callback, returnPage } = await approve({ type: 'odata', provider: 'OData-1a', label });
     expect(`${authorizeUrl.origin}${authorizeUrl.pathname}`).toBe(oauth1.authorizeUrl);
     const query = lastAuthorizeQuery();
     expect([query.get('name'), query.get('scope'), query.get('expiration')]).toEqual(['Flow OAuth', 'read,write', 'never']);
     expect(callback.searchParams.get('oauth_token')).toBe(authorizeUrl.searchParams.get('oauth_token'));
     expect(callback.searchParams.get('oauth_verifier')).toMatch(/^[0-9a-f]{24}$/);
 
-    const page = await fetch(callback);
-    const html = await page.text();
+    const page = await returnPage();
+    const html = page.body;
     expect(page.status).toBe(200);
     expect(html).toContain('Connector created');
     expect(html).toContain(label);
@@ -155,10 +160,10 @@ describe('flow-oauth-server OAuth 1.0a flow against a signature-verifying server
   });
 
   it('passes the chosen scopes and per-connection values to the request-token and authorize legs (CLIENT_ID spelling)', async () => {
-    const { callback } = await approve({ type: 'swagger', provider: 'Swagger-1a', label: 'Swagger_1a', scopes: ['read'], params: { board: 'team42' } });
+    const { returnPage } = await approve({ type: 'swagger', provider: 'Swagger-1a', label: 'Swagger_1a', scopes: ['read'], params: { board: 'team42' } });
     const query = lastAuthorizeQuery();
     expect([query.get('scope'), query.get('board')]).toEqual(['read', 'team42']);
-    expect((await fetch(callback)).status).toBe(200);
+    expect((await returnPage()).status).toBe(200);
     const connector = await flow.dataSource.getRepository(ConnectorEntity).findOneByOrFail({ label: 'Swagger_1a' });
     expect(JSON.parse(connector.params)).toEqual({ board: 'team42' });
     expect((await flow.call('POST', `/api/connectors/${connector.id}/validate`, undefined, userKey)).json).toMatchObject({ valid: true });
@@ -170,22 +175,55 @@ describe('flow-oauth-server OAuth 1.0a flow against a signature-verifying server
 
   describe('refused with a clear error and nothing stored', () => {
     it('a replayed callback is refused and creates no second connector', async () => {
-      const { callback } = await approve({ type: 'odata', provider: 'OData-1a', label: 'Replay_1a' });
-      expect((await fetch(callback)).status).toBe(200);
+      const { returnPage } = await approve({ type: 'odata', provider: 'OData-1a', label: 'Replay_1a' });
+      expect((await returnPage()).status).toBe(200);
       const n = await count();
-      const again = await fetch(callback);
+      const again = await returnPage();
       expect(again.status).toBe(400);
-      expect(await again.text()).toContain('expired or was already used');
+      expect(again.body).toContain('expired or was already used');
       expect(await count()).toBe(n);
     });
 
+    it('the callback brought back by another client (no binding cookie) is refused: no access-token request, no connector; the right browser then finishes', async () => {
+      const { callback, returnPage } = await approve({ type: 'odata', provider: 'OData-1a', label: 'Swap_1a' });
+      const exchangesBefore = oauth1.accessTokenRequests;
+      const refused = await new HttpSession().request('GET', callback.toString());
+      expect(refused.status).toBe(403);
+      expect(refused.body).toContain('Finish the sign-in in the browser where it was started');
+      expect(oauth1.accessTokenRequests).toBe(exchangesBefore);
+      expect(await flow.dataSource.getRepository(ConnectorEntity).existsBy({ label: 'Swap_1a' })).toBe(false);
+      expect((await returnPage()).status).toBe(200);
+      expect(oauth1.accessTokenRequests).toBe(exchangesBefore + 1);
+      expect(await flow.dataSource.getRepository(ConnectorEntity).existsBy({ label: 'Swap_1a' })).toBe(true);
+    });
+
+    it('a start link opened a second time is refused; two OAuth 1.0a sign-ins in parallel in one browser both work', async () => {
+      const browser = new HttpSession();
+      const starts = await Promise.all(
+        ['Par_1a', 'Par_2a'].map(async (label) => (await flow.call('POST', '/api/connectors/authorizations', { type: 'odata', provider: 'OData-1a', label }, userKey)).json),
+      );
+      const pages = [await browser.request('GET', starts[0].authorizeUrl), await browser.request('GET', starts[1].authorizeUrl)];
+      const providerUrls: string[] = [];
+      for (const page of pages) {
+        const form = readForm(page.body);
+        const sent = await browser.request('POST', new URL(form?.action ?? '', page.url).toString(), form?.hidden);
+        expect(sent.status).toBe(303);
+        providerUrls.push(sent.headers.location as string);
+      }
+      expect((await browser.request('GET', starts[0].authorizeUrl)).status).toBe(404);
+      const callbacks = [await oauth1.approve(providerUrls[0]), await oauth1.approve(providerUrls[1])];
+      expect((await browser.request('GET', callbacks[1])).status).toBe(200);
+      expect((await browser.request('GET', callbacks[0])).status).toBe(200);
+      expect(await flow.dataSource.getRepository(ConnectorEntity).countBy([{ label: 'Par_1a' }, { label: 'Par_2a' }])).toBe(2);
+    });
+
     it('a callback with a wrong verifier gives an error page; the request token is then spent', async () => {
-      const { callback } = await approve({ type: 'odata', provider: 'OData-1a', label: 'Wrong_1a' });
+      const { callback, browser, returnPage } = await approve({ type: 'odata', provider: 'OData-1a', label: 'Wrong_1a' });
       const wrong = new URL(callback);
       wrong.searchParams.set('oauth_verifier', 'not-the-verifier');
       const n = await count();
-      const res = await fetch(wrong);
-      const html = await res.text();
+      const res = await browser.request('GET', wrong.toString());
+      const html = res.body;
       expect(res.status).toBe(502);
       expect(html).toContain('Sign-in failed');
       expect(html).toContain('invalid_grant');
@@ -193,22 +231,22 @@ describe('flow-oauth-server OAuth 1.0a flow against a signature-verifying server
       expect(await count()).toBe(n);
       expect(await flow.dataSource.getRepository(ConnectorEntity).existsBy({ label: 'Wrong_1a' })).toBe(false);
       // The state was single-use: the genuine callback cannot finish it either, and the label is still free.
-      expect((await fetch(callback)).status).toBe(400);
+      expect((await returnPage()).status).toBe(400);
       expect(await count()).toBe(n);
       expect((await flow.call('POST', '/api/connectors/authorizations', { type: 'odata', provider: 'OData-1a', label: 'Wrong_1a' }, userKey)).status).toBe(201);
     });
 
     it('a callback without a verifier, or with an unknown request token, is refused', async () => {
-      const { callback } = await approve({ type: 'odata', provider: 'OData-1a', label: 'NoVerifier_1a' });
+      const { callback, browser } = await approve({ type: 'odata', provider: 'OData-1a', label: 'NoVerifier_1a' });
       const n = await count();
       const without = new URL(callback);
       without.searchParams.delete('oauth_verifier');
-      const res = await fetch(without);
+      const res = await browser.request('GET', without.toString());
       expect(res.status).toBe(400);
-      expect(await res.text()).toContain('missing_verifier');
+      expect(res.body).toContain('missing_verifier');
       const unknown = new URL(callback);
       unknown.searchParams.set('oauth_token', 'f'.repeat(32));
-      expect((await fetch(unknown)).status).toBe(400);
+      expect((await browser.request('GET', unknown.toString())).status).toBe(400);
       expect(await count()).toBe(n);
     });
   });

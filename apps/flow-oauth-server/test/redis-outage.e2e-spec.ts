@@ -1,5 +1,5 @@
 import * as net from 'node:net';
-import { TEST_REDIS_URL } from '@flow-oauth/testing';
+import { HttpSession, TEST_REDIS_URL } from '@flow-oauth/testing';
 import { type RunningFlowServer, startFlowServer } from './flow-oauth-server.harness';
 
 /** A TCP proxy to the real Redis that the test can cut and restore, to play a Redis outage. */
@@ -52,9 +52,17 @@ describe('flow-oauth-server while Redis is down', () => {
 
   it('answers 503 within seconds instead of hanging, says so on /health, and recovers when Redis is back', async () => {
     const start = () => flow.call('POST', '/api/connectors/authorizations', { type: 'github', provider: 'GH-Outage', label: 'Outage_1' });
-    expect((await start()).status).toBe(201);
+    const before = await start();
+    expect(before.status).toBe(201);
 
     proxy.cut();
+    // The sign-in pages answer a clear 503 page too, and use nothing up.
+    const browser = new HttpSession();
+    const link = await browser.request('GET', before.json.authorizeUrl);
+    expect(link.status).toBe(503);
+    expect(link.body).toContain('dependency_unavailable');
+    const back = await browser.request('GET', `${flow.config.returnUrl}?state=${before.json.state}&code=c`);
+    expect(back.status).toBe(503);
     const began = Date.now();
     const during = await start();
     expect(during.status).toBe(503);
@@ -72,6 +80,8 @@ describe('flow-oauth-server while Redis is down', () => {
       after = await start();
     }
     expect(after.status).toBe(201);
+    // The start link made before the outage still works.
+    expect((await browser.request('GET', before.json.authorizeUrl)).status).toBe(200);
     // BullMQ's blocking connections reconnect with their own backoff (up to 2 s); closing the app
     // while they still do leaves them retrying a proxy that is gone.
     await new Promise((r) => setTimeout(r, 3000));

@@ -6,3 +6,6 @@ export * from './lib/connectors.service';
 export * from './lib/label-rules';
 export * from './lib/provider-registry';
 export * from './lib/return-page';
+export * from './lib/sign-in-binding.store';
+export * from './lib/sign-in-cookies';
+export * from './lib/sign-in-start.service';

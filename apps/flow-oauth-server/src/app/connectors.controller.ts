@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { Controller, Delete, Get, Header, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { CurrentPrincipal, type Principal, Roles } from '@flow-oauth/api-auth';
 import { ConnectorAuthorizationService, ConnectorsService } from '@flow-oauth/connectors';
 import { parseJsonObject, readJsonText } from '@flow-oauth/http-common';
@@ -35,6 +35,9 @@ export class ConnectorsController {
 
   @Get(':id/token')
   @Roles('admin', 'user', 'service')
+  // A token must not be kept by any cache between Flow and the workflow engine (HTTP/1.0 ones included).
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
   token(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
     return this.connectors.token(principal, id);
   }

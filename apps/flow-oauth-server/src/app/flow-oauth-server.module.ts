@@ -5,12 +5,15 @@ import type { FlowConfig } from '@flow-oauth/config';
 import { ConnectorsModule } from '@flow-oauth/connectors';
 import { BullMqServer } from '@flow-oauth/messaging';
 import { FlowApp } from '@flow-oauth/queue-contracts';
+import cookieParser from 'cookie-parser';
+import { AssetsController } from './assets.controller';
 import { ConnectorsController } from './connectors.controller';
 import { FlowEventsController } from './flow-events.controller';
 import { ProvidersController } from './providers.controller';
 import { ReturnController } from './return.controller';
+import { SignInStartController } from './sign-in-start.controller';
 
-/** flow-oauth-server: OAuth flows, connectors, the token API and the return page. */
+/** flow-oauth-server: OAuth flows, connectors, the token API and the sign-in pages. */
 @Module({})
 export class FlowOAuthServerModule {
   static forRoot(config: FlowConfig): DynamicModule {
@@ -21,13 +24,15 @@ export class FlowOAuthServerModule {
         ApiAuthModule,
         ConnectorsModule,
       ],
-      controllers: [ProvidersController, ConnectorsController, ReturnController, FlowEventsController],
+      controllers: [ProvidersController, ConnectorsController, SignInStartController, ReturnController, AssetsController, FlowEventsController],
     };
   }
 }
 
-/** Connects the BullMQ event transport so every instance hears providers.changed. */
+/** Parses cookies where the sign-in pages read them, and connects the BullMQ event transport so every instance hears providers.changed. */
 export async function configureFlowOAuthServer(app: INestApplication, config: FlowConfig): Promise<void> {
+  // Only the sign-in pages read cookies; the token API is not slowed by parsing them.
+  app.use('/Thingworx/Oauths/oauth', cookieParser());
   app.connectMicroservice({ strategy: new BullMqServer({ connection: { url: config.redisUrl }, prefix: config.queuePrefix, group: FlowApp.FlowOAuthServer }) });
   await app.startAllMicroservices();
 }

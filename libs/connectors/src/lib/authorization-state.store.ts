@@ -1,9 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { REDIS } from '@flow-oauth/redis';
 import { SecretBox } from '@flow-oauth/secrets';
 import type { Redis } from 'ioredis';
+import { sha256Hex } from './sign-in-binding.store';
 
 export const STATE_TTL_SECONDS = 600;
 
@@ -22,6 +23,8 @@ export interface PendingAuthorization {
   /** OAuth 1.0a request-token secret. */
   oauth1TokenSecret?: string;
   redirectUrl?: string;
+  /** The provider's authorize URL, where /oauth/start sends the bound browser. */
+  authorizeUrl?: string;
   createdAt: string;
 }
 
@@ -46,6 +49,30 @@ export class AuthorizationStateStore {
   /** Stores a pending authorization under a state (or OAuth 1.0a request token). */
   async save(state: string, pending: PendingAuthorization): Promise<Date> {
     await this.redis.set(this.key(state), this.box.sealJson(pending), 'EX', STATE_TTL_SECONDS);
+    return AuthorizationStateStore.expiryOf(pending);
+  }
+
+  /** The id of a state that Redis keys carry: its SHA-256 hex (also names the browser's binding cookie). */
+  static hashOf(state: string): string {
+    return sha256Hex(state);
+  }
+
+  /** The pending authorization under a state hash, left in place (the start page reads it); undefined when unknown, used or expired. */
+  async peek(stateHash: string): Promise<PendingAuthorization | undefined> {
+    if (!/^[0-9a-f]{64}$/.test(stateHash)) return undefined;
+    const sealed = await this.redis.get(this.keyOfHash(stateHash));
+    if (!sealed) return undefined;
+    const pending = this.box.openJson<PendingAuthorization>(sealed);
+    return Date.now() - Date.parse(pending.createdAt) > STATE_TTL_SECONDS * 1000 ? undefined : pending;
+  }
+
+  /** Whether a state is still pending (unknown, used and expired states are not). */
+  async exists(state: string): Promise<boolean> {
+    return (await this.redis.exists(this.key(state))) === 1;
+  }
+
+  /** When the pending authorization of a state stops being accepted. */
+  static expiryOf(pending: PendingAuthorization): Date {
     return new Date(Date.parse(pending.createdAt) + STATE_TTL_SECONDS * 1000);
   }
 
@@ -61,6 +88,10 @@ export class AuthorizationStateStore {
   }
 
   private key(state: string): string {
-    return `${this.config.queuePrefix}:oauth-state:${createHash('sha256').update(state).digest('hex')}`;
+    return this.keyOfHash(AuthorizationStateStore.hashOf(state));
+  }
+
+  private keyOfHash(stateHash: string): string {
+    return `${this.config.queuePrefix}:oauth-state:${stateHash}`;
   }
 }

@@ -8,18 +8,33 @@ import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
 import type { LoadedProvider } from '@flow-oauth/provider-config';
 import { ConnectorTokenStore, RefreshProducer } from '@flow-oauth/token-refresh';
 import { DataSource } from 'typeorm';
+import type { BrowserCookie } from '@flow-oauth/web-pages';
 import { AuthorizationStateStore, type PendingAuthorization } from './authorization-state.store';
 import { insertConnectorIfProviderUnchanged } from './connector-insert';
 import { toConnectorView, type ConnectorView } from './connector-view';
 import { labelProblem } from './label-rules';
 import { ProviderRegistry } from './provider-registry';
+import { renderReturnPage } from './return-page';
+import { sha256Hex, SignInBindingStore } from './sign-in-binding.store';
+import { safeEqual, SIGN_IN_START_PATH, SignInCookies } from './sign-in-cookies';
 
 /** How a sign-in ended, for the return page. */
 export type ReturnOutcome =
   | { ok: true; connector: ConnectorView; redirectUrl?: string }
   | { ok: false; status: number; error: string; message: string; redirectUrl?: string };
 
-/** Starts sign-ins (authorize URL + single-use state) and finishes them at the return endpoint. */
+/** The return page's answer: the outcome as a page, and the cookies to set (a used sign-in's binding cookie is cleared). */
+export interface ReturnAnswer {
+  outcome: ReturnOutcome;
+  status: number;
+  html: string;
+  cookies: BrowserCookie[];
+}
+
+/**
+ * Starts sign-ins (single-use state, and a start link that binds the sign-in to a browser) and
+ * finishes them at the return endpoint, for the browser that went through the start link only.
+ */
 @Injectable()
 export class ConnectorAuthorizationService {
   private readonly logger = new Logger('ConnectorAuthorization');
@@ -31,10 +46,15 @@ export class ConnectorAuthorizationService {
     private readonly tokens: ConnectorTokenStore,
     private readonly producer: RefreshProducer,
     private readonly dataSource: DataSource,
+    private readonly bindings: SignInBindingStore,
+    private readonly signInCookies: SignInCookies,
     @Inject(FLOW_CONFIG) private readonly config: FlowConfig,
   ) {}
 
-  /** Validates everything a sign-in needs before any redirect, then returns where to send the user. */
+  /**
+   * Validates everything a sign-in needs before any redirect and stores the pending sign-in; answers
+   * a start link (`authorizeUrl`, a Flow URL) that binds the sign-in to the browser opening it.
+   */
   async start(principal: Principal, body: Record<string, unknown>): Promise<{ authorizeUrl: string; state: string; expiresAt: string }> {
     const { type, provider: providerName, label, params, scopes, redirectUrl } = body;
     const problems: string[] = [];
@@ -77,36 +97,66 @@ export class ConnectorAuthorizationService {
     try {
       if (provider.definition.oauth_type === 'OAuth1') {
         const request = await this.oauth.oauth1RequestToken(provider, { callbackUrl: this.config.returnUrl, scopes: scopes as string[] | undefined, connectionParams: checked.values });
-        const expiresAt = await this.states.save(request.token, { ...pending, oauth1TokenSecret: request.tokenSecret });
-        return { authorizeUrl: request.authorizeUrl, state: request.token, expiresAt: expiresAt.toISOString() };
+        const expiresAt = await this.states.save(request.token, { ...pending, oauth1TokenSecret: request.tokenSecret, authorizeUrl: request.authorizeUrl });
+        return await this.startLink(request.token, expiresAt);
       }
       const state = AuthorizationStateStore.newState();
       const built = this.oauth.buildAuthorizationUrl(provider, { state, connectionParams: checked.values, scopes: scopes as string[] | undefined });
-      const expiresAt = await this.states.save(state, { ...pending, scope: built.scope, codeVerifier: built.codeVerifier });
-      return { authorizeUrl: built.url, state, expiresAt: expiresAt.toISOString() };
+      const expiresAt = await this.states.save(state, { ...pending, scope: built.scope, codeVerifier: built.codeVerifier, authorizeUrl: built.url });
+      return await this.startLink(state, expiresAt);
     } catch (error) {
       throw providerFailure(error, 'starting the sign-in');
     }
   }
 
-  /** Finishes a sign-in from the provider's redirect; every failure is an outcome (a page), never a throw. */
-  async complete(query: Record<string, unknown>): Promise<ReturnOutcome> {
+  /** The single-use start link of a stored sign-in; it lives no longer than the state. */
+  private async startLink(state: string, expiresAt: Date): Promise<{ authorizeUrl: string; state: string; expiresAt: string }> {
+    const startId = await this.bindings.createStart(AuthorizationStateStore.hashOf(state), expiresAt);
+    return { authorizeUrl: `${this.config.publicUrl}${SIGN_IN_START_PATH}?id=${startId}`, state, expiresAt: expiresAt.toISOString() };
+  }
+
+  /**
+   * Finishes a sign-in from the provider's redirect, in the browser bound to it (its cookie); every
+   * failure is an outcome (a page), never a throw.
+   */
+  async complete(query: Record<string, unknown>, cookies: Record<string, unknown> | undefined): Promise<ReturnAnswer> {
+    const stateValue = returnedState(query);
+    const stateHash = stateValue ? AuthorizationStateStore.hashOf(stateValue) : undefined;
+    // Once the state is used (or was never valid) this browser's cookie for it has no purpose left.
+    const clear = stateHash && SignInCookies.bindingNonce(cookies, stateHash) ? [this.signInCookies.clearBinding(stateHash)] : [];
+    const answer = (outcome: ReturnOutcome, cookiesToSet: BrowserCookie[]): ReturnAnswer => ({
+      outcome,
+      status: outcome.ok ? 200 : outcome.status,
+      html: renderReturnPage(outcome, this.signInCookies.basePath),
+      cookies: cookiesToSet,
+    });
     try {
-      return await this.completeOrThrow(query);
+      const outcome = await this.completeOrThrow(query, cookies);
+      return answer(outcome, !outcome.ok && outcome.error === 'browser_not_bound' ? [] : clear);
     } catch (error) {
       this.logger.error(`sign-in could not be finished: ${error instanceof Error ? error.name : 'error'}`);
-      return isDependencyError(error)
+      const outcome = isDependencyError(error)
         ? failure(503, 'dependency_unavailable', 'Flow could not reach its database or Redis; start the connection again in a moment.')
         : failure(500, 'internal_error', 'The sign-in could not be finished; start the connection again.');
+      return answer(outcome, []);
     }
   }
 
-  private async completeOrThrow(query: Record<string, unknown>): Promise<ReturnOutcome> {
+  private async completeOrThrow(query: Record<string, unknown>, cookies: Record<string, unknown> | undefined): Promise<ReturnOutcome> {
     const q = (name: string): string | undefined => (typeof query[name] === 'string' ? (query[name] as string) : undefined);
     const isOAuth1 = q('oauth_token') !== undefined && q('state') === undefined;
-    const stateValue = isOAuth1 ? q('oauth_token') : q('state');
+    const stateValue = returnedState(query);
     if (!stateValue) return failure(400, 'missing_state', 'The sign-in response has no state; start the connection again from Flow.');
+    if (stateValue.length > 512) return failure(400, 'invalid_state', 'This sign-in link has expired or was already used. Start the connection again.');
+    const stateHash = AuthorizationStateStore.hashOf(stateValue);
+    // RFC 9700 section 4.7: only the browser that went through the start link may finish the sign-in.
+    // Checked before anything is used up, so a refused return leaves the sign-in to its own browser.
+    if (!(await this.isBoundBrowser(stateHash, cookies))) {
+      if (!(await this.states.exists(stateValue))) return failure(400, 'invalid_state', 'This sign-in link has expired or was already used. Start the connection again.');
+      return failure(403, 'browser_not_bound', 'This sign-in was started in another browser, or this browser lost its sign-in cookie. Finish the sign-in in the browser where it was started (open the link from Flow there); nothing was changed.');
+    }
     const pending = await this.states.consume(stateValue);
+    await this.bindings.unbind(stateHash);
     if (!pending) return failure(400, 'invalid_state', 'This sign-in link has expired or was already used. Start the connection again.');
     const redirectUrl = pending.redirectUrl;
     const providerError = q('error');
@@ -180,6 +230,14 @@ export class ConnectorAuthorizationService {
     }
   }
 
+  /** Whether the request carries the binding cookie whose nonce hash is stored for this state. */
+  private async isBoundBrowser(stateHash: string, cookies: Record<string, unknown> | undefined): Promise<boolean> {
+    const nonce = SignInCookies.bindingNonce(cookies, stateHash);
+    if (!nonce) return false;
+    const expected = await this.bindings.bindingOf(stateHash);
+    return expected !== undefined && safeEqual(sha256Hex(nonce), expected);
+  }
+
   private isAllowedRedirect(url: unknown): boolean {
     if (typeof url !== 'string') return false;
     try {
@@ -189,6 +247,12 @@ export class ConnectorAuthorizationService {
       return false;
     }
   }
+}
+
+/** The state a provider's redirect carries: `state` (OAuth 2) or the request token `oauth_token` (OAuth 1.0a). */
+function returnedState(query: Record<string, unknown>): string | undefined {
+  const value = typeof query['state'] === 'string' ? query['state'] : typeof query['oauth_token'] === 'string' ? query['oauth_token'] : undefined;
+  return value || undefined;
 }
 
 function failure(status: number, error: string, message: string, redirectUrl?: string): ReturnOutcome {

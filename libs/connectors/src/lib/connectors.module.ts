@@ -1,14 +1,19 @@
 import { Module } from '@nestjs/common';
+import { ApiAuthModule } from '@flow-oauth/api-auth';
 import { TokenRefreshModule } from '@flow-oauth/token-refresh';
 import { AuthorizationStateStore } from './authorization-state.store';
 import { ConnectorAuthorizationService } from './connector-authorization.service';
 import { ConnectorsService } from './connectors.service';
 import { ProviderRegistry } from './provider-registry';
+import { SignInBindingStore } from './sign-in-binding.store';
+import { SignInCookies } from './sign-in-cookies';
+import { SignInStartService } from './sign-in-start.service';
 
 /** Connector use cases for flow-oauth-server. */
 @Module({
-  imports: [TokenRefreshModule],
-  providers: [ProviderRegistry, AuthorizationStateStore, ConnectorAuthorizationService, ConnectorsService],
-  exports: [ProviderRegistry, ConnectorAuthorizationService, ConnectorsService],
+  // ApiAuthModule for BrowserSessions: the start link reads the browser's Flow session.
+  imports: [TokenRefreshModule, ApiAuthModule],
+  providers: [ProviderRegistry, AuthorizationStateStore, SignInBindingStore, SignInCookies, ConnectorAuthorizationService, SignInStartService, ConnectorsService],
+  exports: [ProviderRegistry, ConnectorAuthorizationService, SignInStartService, ConnectorsService],
 })
 export class ConnectorsModule {}

@@ -1,6 +1,5 @@
+import { escapeHtml, renderPage } from '@flow-oauth/web-pages';
 import type { ReturnOutcome } from './connector-authorization.service';
-
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** Where the browser goes after the page: the allow-listed redirect URL, told how the sign-in ended. */
 export function continueUrl(outcome: ReturnOutcome): string | undefined {
@@ -18,14 +17,13 @@ export function continueUrl(outcome: ReturnOutcome): string | undefined {
 }
 
 /** The page the browser lands on after signing in at the provider: says what happened, plainly. */
-export function renderReturnPage(outcome: ReturnOutcome): string {
-  const title = outcome.ok ? 'Connector created' : 'Sign-in failed';
+export function renderReturnPage(outcome: ReturnOutcome, basePath = ''): string {
   const body = outcome.ok
-    ? `<p>The connector <strong>${escape(outcome.connector.label)}</strong> (${escape(outcome.connector.type)} / ${escape(outcome.connector.provider)}) is ready. You can close this window.</p>`
-    : `<p>${escape(outcome.message)}</p><p><code>${escape(outcome.error)}</code></p>`;
+    ? `<p>The connector <strong>${escapeHtml(outcome.connector.label)}</strong> (${escapeHtml(outcome.connector.type)} / ${escapeHtml(outcome.connector.provider)}) is ready. You can close this window.</p>`
+    : `<p>${escapeHtml(outcome.message)}</p><p><code>${escapeHtml(outcome.error)}</code></p>`;
   const next = continueUrl(outcome);
   // redirectUrl was checked against FLOW_ALLOWED_REDIRECT_ORIGINS when the sign-in started.
-  const refresh = next ? `<meta http-equiv="refresh" content="2;url=${escape(next)}">` : '';
-  const link = next ? `<p><a id="continue" href="${escape(next)}">Continue</a></p>` : '';
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title} - Flow OAuth</title>${refresh}<meta name="viewport" content="width=device-width,initial-scale=1"><style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}h1{font-size:1.4rem}.ok{color:#0a6}.fail{color:#b00}</style></head><body><h1 class="${outcome.ok ? 'ok' : 'fail'}">${title}</h1>${body}${link}</body></html>`;
+  const refresh = next ? `<meta http-equiv="refresh" content="2;url=${escapeHtml(next)}">` : '';
+  const link = next ? `<p><a id="continue" href="${escapeHtml(next)}">Continue</a></p>` : '';
+  return renderPage({ title: outcome.ok ? 'Connector created' : 'Sign-in failed', tone: outcome.ok ? 'ok' : 'fail', body: `${body}${link}`, head: refresh, basePath });
 }

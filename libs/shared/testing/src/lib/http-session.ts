@@ -45,6 +45,19 @@ export class HttpSession {
     });
   }
 
+  /** Puts a cookie into the jar, as if `url`'s host had set it (e.g. a Flow session made by a test). */
+  setCookie(url: string, name: string, value: string, path = '/'): void {
+    const host = new URL(url).host;
+    this.cookies = this.cookies.filter((c) => !(c.name === name && c.path === path && c.host === host));
+    this.cookies.push({ name, value, path, host });
+  }
+
+  /** The jar's cookies for a host (name, value, path), to check what a server set. */
+  cookiesFor(url: string): Array<{ name: string; value: string; path: string }> {
+    const host = new URL(url).host;
+    return this.cookies.filter((c) => c.host === host).map(({ name, value, path }) => ({ name, value, path }));
+  }
+
   private cookieHeader(url: URL): string {
     return this.cookies
       .filter((c) => c.host === url.host && (url.pathname === c.path || url.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`)))
@@ -74,14 +87,15 @@ export class HttpSession {
   }
 }
 
+const NAMED_ENTITIES: Record<string, string> = { amp: '&', quot: '"', lt: '<', gt: '>', apos: "'" };
+
+/** Decodes the character references of an attribute value, in one pass (so `&#38;amp;` stays `&amp;`). */
 function decodeHtml(value: string): string {
-  return value
-    .replace(/&amp;/g, '&')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;|&#x27;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&#x2F;/gi, '/');
+  return value.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, ref: string) => {
+    if (ref.startsWith('#x') || ref.startsWith('#X')) return String.fromCodePoint(parseInt(ref.slice(2), 16));
+    if (ref.startsWith('#')) return String.fromCodePoint(Number(ref.slice(1)));
+    return NAMED_ENTITIES[ref.toLowerCase()] ?? whole;
+  });
 }
 
 /** The first form of an HTML page: its action and its hidden inputs. */

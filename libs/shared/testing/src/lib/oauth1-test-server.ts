@@ -29,6 +29,8 @@ export interface OAuth1TestServer {
   authorizeQueries: URLSearchParams[];
   /** Requests refused for a bad signature, unknown consumer, stale timestamp or reused nonce. */
   rejectedSignatures: number;
+  /** Access-token requests seen (the third leg, where a verifier is exchanged), accepted or not. */
+  accessTokenRequests: number;
   /** Whether an access token is currently valid (issued and not revoked). */
   isAccessTokenActive(token: string): boolean;
   stop(): Promise<void>;
@@ -74,7 +76,7 @@ export async function startOAuth1TestServer(options: OAuth1TestServerOptions = {
   const nonces = new Set<string>();
   const authorizeQueries: URLSearchParams[] = [];
   let base = '';
-  const state = { rejectedSignatures: 0 };
+  const state = { rejectedSignatures: 0, accessTokenRequests: 0 };
 
   const refuse = (res: http.ServerResponse, status: number, problem: string) => {
     res.writeHead(status, { 'Content-Type': 'application/x-www-form-urlencoded' });
@@ -143,6 +145,7 @@ export async function startOAuth1TestServer(options: OAuth1TestServerOptions = {
       }
 
       if (route === 'POST /1/OAuthGetAccessToken') {
+        state.accessTokenRequests++;
         const token = parseOAuthHeader(req.headers.authorization)?.['oauth_token'] ?? '';
         const pending = requestTokens.get(token);
         if (!pending) return refuse(res, 401, 'token_rejected');
@@ -195,6 +198,9 @@ export async function startOAuth1TestServer(options: OAuth1TestServerOptions = {
     authorizeQueries,
     get rejectedSignatures() {
       return state.rejectedSignatures;
+    },
+    get accessTokenRequests() {
+      return state.accessTokenRequests;
     },
     approve: (authorizeUrl) =>
       new Promise<string>((resolve, reject) => {
