@@ -4,6 +4,9 @@ import {
   type ApiAnswer,
   createTestDatabase,
   type HttpFaultProxy,
+  HttpSession,
+  openStartLink,
+  pageText,
   type OidcTestServer,
   type PrivateRedis,
   startHttpFaultProxy,
@@ -219,10 +222,12 @@ export async function startFaultRig(options: FaultRigOptions): Promise<FaultRig>
       const account = `${options.name}-${label}`;
       const start = await deployment.api('flow-oauth-server', 'POST', '/api/connectors/authorizations', { type: PROVIDER_TYPE, provider: PROVIDER_NAME, label }, userKey);
       if (start.status !== 201) throw new Error(`starting the sign-in of ${label} answered ${start.status}: ${start.text}`);
-      const back = await oidc.completeAuthorization(start.json.authorizeUrl as string, { login: account });
-      const page = await fetch(back, { redirect: 'manual' });
-      const html = await page.text();
-      if (page.status !== 200) throw new Error(`the return page of ${label} answered ${page.status}: ${html.replace(/<[^>]+>/g, ' ').slice(0, 300)}`);
+      // One browser from the start link (confirmation page, binding cookie) through the provider's pages to the return page.
+      const browser = new HttpSession();
+      const { providerUrl } = await openStartLink(browser, start.json.authorizeUrl as string);
+      const back = await oidc.completeAuthorization(providerUrl, { login: account });
+      const page = await browser.request('GET', back);
+      if (page.status !== 200) throw new Error(`the return page of ${label} answered ${page.status}: ${pageText(page.body)}`);
       const list = await deployment.api('flow-oauth-server', 'GET', '/api/connectors', undefined, userKey);
       const found = (list.json as ConnectorState[]).find((c) => c.label === label);
       if (!found) throw new Error(`connector ${label} is not listed after its sign-in`);

@@ -47,15 +47,17 @@ async function withRig(options: FaultRigOptions, body: (rig: FaultRig) => Promis
 }
 
 /**
- * A database outage while refreshes are under way: the provider is slow (requests held 1.5 s), so the
- * outage begins after a refresh read its connector and before it can store the provider's answer.
+ * A database outage while refreshes are under way: the token requests are stalled at the proxy until
+ * a refresh has read its connector and is waiting for the provider; then the outage begins, and only
+ * then does the provider answer (rotating the refresh token) while the database cannot take it.
  */
 async function databaseOutage(rig: FaultRig, what: string, cut: () => Promise<() => Promise<void> | void>): Promise<void> {
   const connectors = await rig.signIn(12);
-  rig.tokenProxy.holdRequests(1500);
   const poller = rig.pollTokens(connectors.map((c) => c.id), 1000);
+  rig.tokenProxy.stallRequests();
   await rig.tokenProxy.waitForInFlight(1, 60 * SECOND);
   const restore = await cut();
+  rig.tokenProxy.resumeRequests();
   await sleep(20 * SECOND);
   await restore();
   const restoredAt = Date.now();
@@ -77,20 +79,28 @@ describe('background refresh under faults (pm2, dist, private Redis, SQLite / Po
     () =>
       withRig({ name: 'kill9', database: 'sqlite', accessTokenTtlSeconds: 30 }, async (rig) => {
         const connectors = await rig.signIn(12);
-        // A slow provider: refreshes stay in flight long enough to be killed in the middle.
-        rig.tokenProxy.holdRequests(2 * SECOND);
-        await rig.tokenProxy.waitForInFlight(2, 60 * SECOND);
         const [before] = await rig.deployment.instances('token-refresher');
-        const poller = rig.pollTokens(connectors.map((c) => c.id));
+        // Stall the provider until refreshes are certainly in flight, and kill the refresher then (by
+        // its pid, known beforehand: asking pm2 takes seconds on a busy machine).
+        rig.tokenProxy.stallRequests();
+        await rig.tokenProxy.waitForInFlight(2, 60 * SECOND);
+        const stalled = rig.tokenProxy.inFlightIds();
+        process.kill(before.pid, 'SIGKILL');
         const killedAt = Date.now();
-        await rig.deployment.kill9('token-refresher');
+        // The killed process's requests are dropped once its sockets close, never reaching the provider.
+        await waitUntil('the requests of the killed process are dropped', () => stalled.every((id) => rig.tokenProxy.exchanges.some((e) => e.id === id && e.outcome === 'dropped')) || undefined, 10 * SECOND);
+        rig.tokenProxy.resumeRequests();
+        const poller = rig.pollTokens(connectors.map((c) => c.id));
         const settled = await rig.settle(killedAt, 120 * SECOND);
         const served = await poller.stop();
-        const [after] = await rig.deployment.instances('token-refresher');
         rig.report(`${settledLine(settled, rig)} after kill -9; ${servedLine(served)}; invalid_grant ${rig.invalidGrants()}`);
 
+        const after = await waitUntil(
+          'pm2 has restarted token-refresher',
+          async () => (await rig.deployment.instances('token-refresher')).find((p) => p.pm2_env.status === 'online' && p.pid !== before.pid),
+          60 * SECOND,
+        );
         expect(after.pm2_env.restart_time).toBeGreaterThan(before.pm2_env.restart_time);
-        expect(after.pm2_env.status).toBe('online');
         expect(served.expired).toEqual([]);
         // Known failure before the refresh rework: a due connector whose lock the dead worker still
         // held (30 s) made the token API wait 15 s and answer 503 refresh_in_progress, though its
@@ -144,10 +154,10 @@ describe('background refresh under faults (pm2, dist, private Redis, SQLite / Po
         const markedAt = Date.now();
         // Every other connector has come due and been refreshed once more since: no second attempt for the victim meanwhile.
         const refreshed = await rig.refreshedAfter(others.map((c) => c.id), markedAt, 90 * SECOND);
-        const settled = await rig.settle(markedAt, 60 * SECOND, [victim.id]);
+        const settled = await rig.settle(Date.now(), 60 * SECOND, [victim.id]);
         const served = await poller.stop();
         const victimAttempts = rig.invalidGrants(revokedAt);
-        rig.report(`${victim.label} needs_reauth after ${seconds(markedAt - revokedAt)} (${marked.lastError}); refresh grants refused since the revocation: ${victimAttempts}; others ${settledLine(settled, rig)}; ${servedLine(served)}`);
+        rig.report(`${victim.label} needs_reauth after ${seconds(markedAt - revokedAt)} (${marked.lastError}); refresh grants refused since the revocation: ${victimAttempts}; the others refreshed again within ${seconds(refreshed.afterMs)}, then ${settledLine(settled, rig)}; ${servedLine(served)}`);
 
         expect(marked.lastError).toMatch(/invalid_grant/);
         expect(victimAttempts).toBe(1);
@@ -290,15 +300,29 @@ describe('background refresh under faults (pm2, dist, private Redis, SQLite / Po
     () =>
       withRig({ name: 'graceful', database: 'postgres', accessTokenTtlSeconds: 30 }, async (rig) => {
         const connectors = await rig.signIn(12);
-        rig.tokenProxy.holdRequests(2500);
         const poller = rig.pollTokens(connectors.map((c) => c.id), 1000);
         const lines: string[] = [];
-        /** Runs a pm2 action while refreshes are in flight; how each of those ended, and how long pm2 took. */
+        /**
+         * Runs a pm2 action while refreshes are certainly in flight (stalled at the proxy until pm2 has
+         * signalled the process); how each of those ended, and how long pm2 took.
+         */
         const inFlightOutcomes = async (action: () => Promise<void>) => {
+          const [old] = await rig.deployment.instances('token-refresher');
+          rig.tokenProxy.stallRequests();
           await rig.tokenProxy.waitForInFlight(2, 60 * SECOND);
           const ids = rig.tokenProxy.inFlightIds();
           const started = Date.now();
-          await action();
+          const done = action();
+          await waitUntil(
+            'pm2 signalled token-refresher',
+            async () => {
+              const [now] = await rig.deployment.instances('token-refresher');
+              return !now || now.pm2_env.status !== 'online' || now.pid !== old.pid || undefined;
+            },
+            30 * SECOND,
+          );
+          rig.tokenProxy.resumeRequests();
+          await done;
           const tookMs = Date.now() - started;
           await waitUntil('the requests in flight have ended', () => ids.every((id) => rig.tokenProxy.exchanges.some((e) => e.id === id)) || undefined, 60 * SECOND);
           return { tookMs, outcomes: rig.tokenProxy.exchanges.filter((e) => ids.includes(e.id)).map((e) => `${e.outcome} ${e.status ?? ''}`.trim()) };
@@ -315,7 +339,9 @@ describe('background refresh under faults (pm2, dist, private Redis, SQLite / Po
         const afterStop = await rig.settle(stopAt, 120 * SECOND);
         lines.push(`pm2 stop took ${seconds(stopped.tookMs)}, in flight ended ${stopped.outcomes.join(', ')}; ${settledLine(afterStop, rig)}`);
         const served = await poller.stop();
-        rig.report(`${lines.join('; ')}; ${servedLine(served)}; invalid_grant ${rig.invalidGrants()}`);
+        const logs = (await rig.deployment.instances('token-refresher')).map((p) => rig.deployment.logs(p)).join('\n');
+        const unreleased = (logs.match(/not released/g) ?? []).length;
+        rig.report(`${lines.join('; ')}; lock releases that failed in a stop: ${unreleased}; ${servedLine(served)}; invalid_grant ${rig.invalidGrants()}`);
 
         // A request still held at the proxy when the process exits is "dropped": that refresh was lost.
         expect(restarted.outcomes.every((o) => o === 'forwarded 200')).toBe(true);

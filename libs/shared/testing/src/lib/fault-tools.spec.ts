@@ -203,7 +203,7 @@ describe('startHttpFaultProxy', () => {
     }
   });
 
-  it('holds requests before forwarding them; a client that goes away meanwhile never reaches the server', async () => {
+  it('holds or stalls requests before forwarding them; a client that goes away meanwhile never reaches the server', async () => {
     const server = await startRecordingServer(() => ({ body: { ok: true } }));
     const proxy = await startHttpFaultProxy(server.url);
     try {
@@ -218,6 +218,16 @@ describe('startHttpFaultProxy', () => {
       await waitFor(async () => proxy.inFlight === 0);
       expect(server.requests).toHaveLength(1);
       expect(proxy.count((e) => e.outcome === 'dropped')).toBe(1);
+
+      proxy.holdRequests(0);
+      proxy.stallRequests();
+      const stalled = post(`${proxy.url}/token`, 'grant_type=refresh_token');
+      await proxy.waitForInFlight(1, 5000);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(server.requests).toHaveLength(1);
+      proxy.resumeRequests();
+      expect((await stalled.done).status).toBe(200);
+      expect(server.requests).toHaveLength(2);
     } finally {
       await proxy.stop();
       await server.stop();

@@ -47,6 +47,13 @@ export interface HttpFaultProxy {
    * leaves nothing half-done at the server.
    */
   holdRequests(ms: number): void;
+  /**
+   * Holds every request from now on until resumeRequests(): the server sees none of them, so a test
+   * can act (kill a client, cut its database) at a moment when refreshes are certainly in flight.
+   */
+  stallRequests(): void;
+  /** Forwards the stalled requests whose clients are still there, and stops stalling. */
+  resumeRequests(): void;
   /** How many answers of the real server carried this `error` (e.g. 'invalid_grant'), optionally since a time. */
   serverErrors(error: string, since?: number): number;
   /** Exchanges matching a filter (e.g. refresh grants the server answered with 200). */
@@ -69,6 +76,7 @@ export async function startHttpFaultProxy(target: string): Promise<HttpFaultProx
   const timers = new Set<NodeJS.Timeout>();
   let mode: HttpFaultMode = { kind: 'pass' };
   let holdMs = 0;
+  let stalled: Array<() => void> | undefined;
   let inFlight = 0;
   let lastId = 0;
   const pending = new Set<number>();
@@ -91,17 +99,25 @@ export async function startHttpFaultProxy(target: string): Promise<HttpFaultProx
         outcome: 'dropped',
       };
       let clientGone = false;
-      res.on('close', () => {
-        if (!res.writableFinished) clientGone = true;
-      });
+      let reachedServer = false;
+      let finished = false;
       const done = (outcome: HttpFaultExchange['outcome'], status?: number, error?: string) => {
+        if (finished) return;
+        finished = true;
         inFlight -= 1;
         pending.delete(exchange.id);
         Object.assign(exchange, { outcome, status, error });
         exchanges.push(exchange);
       };
+      res.on('close', () => {
+        if (res.writableFinished) return;
+        clientGone = true;
+        // Held or stalled and its client went away (killed): it ends here, never reaching the server.
+        if (!reachedServer) done('dropped');
+      });
       const handle = () => {
         if (clientGone) return done('dropped');
+        reachedServer = true;
         const now = mode;
         if (now.kind === 'answer') {
           res.writeHead(now.status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...(now.headers ?? {}) });
@@ -127,7 +143,9 @@ export async function startHttpFaultProxy(target: string): Promise<HttpFaultProx
         });
         upstream.end(body);
       };
-      if (holdMs > 0) {
+      if (stalled) {
+        stalled.push(handle);
+      } else if (holdMs > 0) {
         const timer = setTimeout(() => {
           timers.delete(timer);
           handle();
@@ -164,6 +182,14 @@ export async function startHttpFaultProxy(target: string): Promise<HttpFaultProx
     },
     holdRequests(ms) {
       holdMs = ms;
+    },
+    stallRequests() {
+      stalled ??= [];
+    },
+    resumeRequests() {
+      const held = stalled ?? [];
+      stalled = undefined;
+      for (const handle of held) handle();
     },
     serverErrors(error, since = 0) {
       return exchanges.filter((e) => e.outcome === 'forwarded' && e.error === error && e.at >= since).length;
