@@ -13,7 +13,13 @@ function app(name) {
     script: path.join('dist', 'apps', name, 'src', 'main.js'),
     cwd: __dirname,
     exec_mode: 'fork',
+    // Scale token-refresher and flow-oauth-server with `instances` here or `npx pm2 scale <name> <n>`.
+    // pm2 numbers the instances of an app in NODE_APP_INSTANCE (fork mode too), and instance i
+    // listens on its configured port + 100 × i, so each has its own /health and /metrics
+    // (3000, 3100 ... for flow-oauth-server; 3002, 3102 ... for token-refresher). Keep config-loader
+    // at 1: it runs the migrations at start.
     instances: 1,
+    instance_var: 'NODE_APP_INSTANCE',
     node_args: ['--enable-source-maps'],
     // main.ts sends process.send('ready') once it listens; pm2 waits for it, not just for the fork.
     wait_ready: true,

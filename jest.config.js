@@ -1,4 +1,6 @@
-// One jest run for the whole workspace: unit specs beside the code, e2e suites per app.
+// Two jest projects for the whole workspace: unit specs beside the code (5 s per test) and e2e suites
+// (60 s). Each Nx project's `test` / `e2e` target runs one of them over its own folder
+// (tools/nx/flow-targets.js); `npx jest <path>` runs both over a path.
 const { compilerOptions } = require('./tsconfig.base.json');
 
 const moduleNameMapper = Object.fromEntries(
@@ -23,15 +25,16 @@ const transform = {
 const common = { testEnvironment: 'node', transform, moduleNameMapper, rootDir: __dirname };
 
 module.exports = {
-  // Project-level testTimeout is ignored by jest 30; real servers need more than 5 s.
+  // jest 30 ignores a project-level testTimeout: this global one is the e2e suites' (real servers);
+  // the unit project lowers its own to 5 s in a setup file.
   testTimeout: 60000,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools}/**/*.spec.ts'] },
     {
       ...common,
-      displayName: 'e2e',
-      testMatch: ['<rootDir>/{apps,libs}/**/*.e2e-spec.ts', '<rootDir>/tools/**/*.e2e-spec.ts'],
-      testTimeout: 60000,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{apps,libs,tools}/**/*.spec.ts'],
+      setupFiles: ['<rootDir>/tools/jest/unit-test-timeout.js'],
     },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/{apps,libs,tools}/**/*.e2e-spec.ts'] },
   ],
 };

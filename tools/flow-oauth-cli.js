@@ -6,7 +6,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { USAGE, UsageError, parseArguments } = require('./cli/cli-arguments');
-const { formatApiError, formatConfiguration, formatConnectorTypes, formatPlan, formatUsers } = require('./cli/cli-output');
+const { formatApiError, formatConfiguration, formatConnectorTypes, formatKeyRotation, formatPlan, formatUsers } = require('./cli/cli-output');
 const { resolveSettings } = require('./cli/cli-settings');
 
 const EXIT_OK = 0;
@@ -126,6 +126,12 @@ async function main(argv) {
     case 'users rm': {
       await api('DELETE', `/api/users/${encodeURIComponent(args[0])}`);
       print(`Deleted user ${args[0]}; its key no longer works.`);
+      return EXIT_OK;
+    }
+    case 'rotate-key': {
+      const result = await api('POST', '/api/encryption-key/rotation');
+      if (flags.json) json(result);
+      else print(formatKeyRotation(result));
       return EXIT_OK;
     }
     default:

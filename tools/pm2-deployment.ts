@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { INSTANCE_PORT_STEP } from '@flow-oauth/config';
 import { type ApiAnswer, callApi, freeLoopbackPort, TEST_REDIS_URL } from '@flow-oauth/testing';
 import { deleteRedisKeys } from './redis-keys';
 
@@ -100,7 +101,12 @@ export async function createPm2Deployment(options: Pm2DeploymentOptions): Promis
   const home = path.join(root, `${options.name}-pm2`);
   const dataDir = path.join(root, `${options.name}-data`);
   fs.mkdirSync(home, { recursive: true });
-  const ports = { 'config-loader': await freeLoopbackPort(), 'flow-oauth-server': await freeLoopbackPort(), 'token-refresher': await freeLoopbackPort() };
+  // pm2 scale: instance i listens on port + 100 × i, so the second instance's port must be free too.
+  const ports = {
+    'config-loader': await freeLoopbackPort(),
+    'flow-oauth-server': await freeLoopbackPort(INSTANCE_PORT_STEP),
+    'token-refresher': await freeLoopbackPort(INSTANCE_PORT_STEP),
+  };
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(FLOW_|PM2_|DATABASE_URL$|REDIS_URL$|REFRESH_|\w+_PORT$)/.test(key)));
   const env: NodeJS.ProcessEnv = {
     ...inherited,

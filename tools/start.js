@@ -42,7 +42,7 @@ async function main() {
     'flow-oauth-server': config.ports.flowOauth,
     'token-refresher': config.ports.tokenRefresher,
   };
-  await waitUntilHealthy(ports);
+  const instances = await waitUntilHealthy(ports);
 
   pm2(['ls']);
   console.log(
@@ -53,10 +53,12 @@ async function main() {
       `                     OAuth return URL to register with every provider: ${config.returnUrl}`,
       `  config-loader      http://localhost:${ports['config-loader']}   admin API (appKey header)`,
       `  token-refresher    http://localhost:${ports['token-refresher']}/health`,
+      ...scaledOut(instances),
+      '  every process      GET /health, GET /metrics (Prometheus)',
       '',
       'Next: npm run flow-oauth -- template --out oauth-config.json   (fill in client ids and secrets)',
       '      npm run flow-oauth -- load oauth-config.json --dry-run   (then without --dry-run)',
-      'Logs: npx pm2 logs      Status: npx pm2 ls      Stop: npm run stop',
+      'Logs: npx pm2 logs (JSON lines; readable: npx pm2 logs --raw | npx pino-pretty)      Status: npx pm2 ls      Stop: npm run stop',
     ].join('\n'),
   );
 }
@@ -69,31 +71,29 @@ function requireNode(major, minor) {
 }
 
 /**
- * Builds every time rather than comparing timestamps: tsc is incremental (dist/.tsbuildinfo), so an
- * up-to-date build takes seconds, and an mtime check would miss a changed tsconfig, a checkout that
- * keeps old mtimes, or a deleted source file whose stale output would still run.
+ * Builds every time rather than comparing timestamps: Nx restores each project's build from its cache
+ * when its sources and settings did not change, so an up-to-date build takes a second or two, and an
+ * mtime check would miss a changed tsconfig, a checkout that keeps old mtimes, or a deleted source
+ * file whose stale output would still run.
  */
 function build() {
-  const haveTsc = fs.existsSync(path.join(ROOT, 'node_modules', 'typescript'));
-  if (!haveTsc) {
+  const haveNx = fs.existsSync(path.join(ROOT, 'node_modules', 'nx')) && fs.existsSync(path.join(ROOT, 'node_modules', '@swc', 'core'));
+  if (!haveNx) {
     if (fs.existsSync(CONFIG_LIB)) {
-      step('TypeScript is not installed (npm install --omit=dev?); using the existing dist/');
+      step('The build tools are not installed (npm install --omit=dev?); using the existing dist/');
       return;
     }
-    throw new StartError('dist/ is missing and TypeScript is not installed: run `npm install` first.');
+    throw new StartError('dist/ is missing and the build tools (nx, @swc/core) are not installed: run `npm install` first.');
   }
-  step('Building (npm run build)');
-  const npm = npmCommand();
-  const result = spawnSync(npm.command, [...npm.args, 'run', 'build'], { stdio: 'inherit', cwd: ROOT });
-  if (result.error) throw new StartError(`could not run npm: ${result.error.message}`);
-  if (result.status !== 0) throw new StartError('the build failed (see the compiler output above); nothing was started.');
-}
-
-function npmCommand() {
-  // Under `npm start`, npm tells us which npm runs us; reuse it instead of whatever `npm` is on PATH.
-  const execPath = process.env.npm_execpath;
-  if (execPath && /npm-cli\.js$/.test(execPath)) return { command: process.execPath, args: [execPath] };
-  return { command: process.platform === 'win32' ? 'npm.cmd' : 'npm', args: [] };
+  step(`Building (nx run-many -t build -p ${APPS.join(' ')})`);
+  // No Nx daemon: `npm start` must not leave a background process of its own behind.
+  const result = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'nx'), ['run-many', '-t', 'build', '-p', ...APPS, '--outputStyle=static'], {
+    stdio: 'inherit',
+    cwd: ROOT,
+    env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', ...process.env },
+  });
+  if (result.error) throw new StartError(`could not run nx: ${result.error.message}`);
+  if (result.status !== 0) throw new StartError('the build failed (see the output above); nothing was started.');
 }
 
 /** Validates the configuration exactly as the apps will, generating the keys on first start. */
@@ -163,37 +163,53 @@ async function waitUntilOnline() {
   const deadline = Date.now() + WAIT_MS;
   const firstRestartCount = new Map();
   for (;;) {
-    const byName = new Map(pm2Processes().map((p) => [p.name, p.pm2_env]));
-    for (const [name, env] of byName) if (!firstRestartCount.has(name)) firstRestartCount.set(name, env.restart_time);
-    const looping = APPS.filter((name) => byName.has(name) && byName.get(name).restart_time - firstRestartCount.get(name) >= 3);
+    // Several processes per name when an app is scaled out (pm2 `instances`, `pm2 scale`).
+    const processes = pm2Processes().filter((p) => APPS.includes(p.name));
+    for (const p of processes) if (!firstRestartCount.has(p.pm_id)) firstRestartCount.set(p.pm_id, p.pm2_env.restart_time);
+    const namesOf = (list) => [...new Set(list.map((p) => p.name))];
+    const looping = namesOf(processes.filter((p) => p.pm2_env.restart_time - firstRestartCount.get(p.pm_id) >= 3));
     if (looping.length > 0) failWithLogs(looping, `${looping.join(', ')} keep exiting at start-up (pm2 restarts them with a growing delay).`);
-    const status = (name) => byName.get(name) && byName.get(name).status;
-    const failed = APPS.filter((name) => {
-      const env = byName.get(name);
-      // A stop exit code leaves pm2 (with exp_backoff_restart_delay) showing "waiting restart" forever.
-      return env && (['errored', 'stopped'].includes(env.status) || (env.status === 'waiting restart' && env.exit_code === CONFIG_ERROR_EXIT_CODE));
-    });
-    if (failed.length > 0) failWithLogs(failed, `${failed.join(', ')} did not start (pm2 status ${failed.map(status).join(', ')}).`);
-    if (APPS.every((name) => status(name) === 'online')) return;
+    // A stop exit code leaves pm2 (with exp_backoff_restart_delay) showing "waiting restart" forever.
+    const failedProcesses = processes.filter((p) => ['errored', 'stopped'].includes(p.pm2_env.status) || (p.pm2_env.status === 'waiting restart' && p.pm2_env.exit_code === CONFIG_ERROR_EXIT_CODE));
+    const failed = namesOf(failedProcesses);
+    if (failed.length > 0) failWithLogs(failed, `${failed.join(', ')} did not start (pm2 status ${failedProcesses.map((p) => p.pm2_env.status).join(', ')}).`);
+    if (APPS.every((name) => processes.some((p) => p.name === name)) && processes.every((p) => p.pm2_env.status === 'online')) return;
     if (Date.now() > deadline) failWithLogs(APPS, `not all processes came online within ${WAIT_MS / 1000} s.`);
     await sleep(500);
   }
 }
 
+/**
+ * Waits until every instance of every app answers GET /health with 200 on its own port (instance
+ * i of an app listens on its port + 100 × i, libs/shared/config). Returns the instances it checked.
+ */
 async function waitUntilHealthy(ports) {
   step('Waiting until GET /health answers 200 on every process');
+  const { instancePort } = require(CONFIG_LIB);
+  const instances = pm2Processes()
+    .filter((p) => APPS.includes(p.name))
+    .map((p) => ({ name: p.name, instance: Number(p.pm2_env.NODE_APP_INSTANCE ?? 0), port: instancePort(ports[p.name], Number(p.pm2_env.NODE_APP_INSTANCE ?? 0)) }));
   const deadline = Date.now() + WAIT_MS;
-  const pending = new Set(APPS);
+  const pending = new Set(instances);
   while (pending.size > 0) {
-    for (const name of [...pending]) {
-      if ((await healthStatus(ports[name])) === 200) pending.delete(name);
+    for (const instance of [...pending]) {
+      if ((await healthStatus(instance.port)) === 200) pending.delete(instance);
     }
-    if (pending.size === 0) return;
+    if (pending.size === 0) break;
     if (Date.now() > deadline) {
-      failWithLogs([...pending], `${[...pending].join(', ')} did not answer GET /health with 200 within ${WAIT_MS / 1000} s.`);
+      const names = [...new Set([...pending].map((i) => i.name))];
+      failWithLogs(names, `${[...pending].map((i) => `${i.name} (port ${i.port})`).join(', ')} did not answer GET /health with 200 within ${WAIT_MS / 1000} s.`);
     }
     await sleep(500);
   }
+  return instances;
+}
+
+/** A line per app that runs more than one instance, naming their ports. */
+function scaledOut(instances) {
+  return APPS.map((name) => instances.filter((i) => i.name === name).sort((a, b) => a.instance - b.instance))
+    .filter((list) => list.length > 1)
+    .map((list) => `  ${list[0].name.padEnd(18)} ${list.length} instances on ports ${list.map((i) => i.port).join(', ')}`);
 }
 
 function healthStatus(port) {

@@ -1,20 +1,28 @@
 #!/usr/bin/env node
-// `npm test`: lint, type-check, build, then the whole jest run (unit and e2e, every project).
-// Stops at the first failing step and says which one. Extra arguments go to jest:
+// `npm test`: checks that Redis and PostgreSQL answer, then runs every project's Nx targets in three
+// steps: lint + typecheck + build, unit tests (`test`), end-to-end suites (`e2e`). Stops at the first
+// failing step and says how to reproduce it. Ends on one line of totals over every jest run
+// (`N passed, N failed, N skipped`; a unit target Nx restored from its cache counts with the results
+// it recorded). Extra arguments replace the two test steps with one jest run over the whole tree:
 //   npm test -- --selectProjects unit      npm test -- tools/smoke
 'use strict';
 
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { POSTGRES_START_COMMAND, REDIS_START_COMMAND, postgresProblem, redisProblem } = require('./dependency-checks');
+const { RESULTS_DIR } = require('./nx/flow-targets');
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'node_modules', '.bin');
 // The same defaults the test suites use (libs/shared/testing).
 const TEST_REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
 const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test';
+// A daemon left from another checkout or Nx version is the classic source of stale graphs; a
+// one-shot run gains little from it. Nothing here may try to reach Nx Cloud (no network in CI).
+const NX_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
+// Two tasks at a time: the e2e suites start servers and child processes, and CI has two cores.
+const NX_FLAGS = ['--outputStyle=static', '--parallel=2'];
 
 main().catch((error) => {
   console.error(error);
@@ -24,13 +32,6 @@ main().catch((error) => {
 async function main() {
   const jestArgs = process.argv.slice(2);
   const started = Date.now();
-
-  // @nx/enforce-module-boundaries reads Nx's cached project graph and silently skips itself when
-  // there is none (a fresh clone): compute it first so the lint really checks the boundaries.
-  run('project graph', 'nx show projects', path.join(BIN, 'nx'), ['show', 'projects'], { env: { NX_DAEMON: 'false' }, quiet: true });
-  run('lint', 'eslint apps libs tools bench', path.join(BIN, 'eslint'), ['apps', 'libs', 'tools', 'bench']);
-  run('type-check', 'tsc -p tsconfig.json --noEmit', path.join(BIN, 'tsc'), ['-p', 'tsconfig.json', '--noEmit']);
-  run('build', 'npm run build', npm().command, [...npm().args, 'run', 'build']);
 
   step('checking Redis and PostgreSQL for the e2e suites');
   const problems = [];
@@ -47,48 +48,64 @@ async function main() {
     fail('services', `the test suite needs these services:\n  ${problems.join('\n  ')}\n(.ci/run starts them itself; TEST_REDIS_URL / TEST_POSTGRES_URL point elsewhere.)`);
   }
 
-  // jest also writes its results as JSON, so the run can end on a plain `N passed, N failed` line.
-  // --forceExit: a connection left retrying by a suite must not hold CI for its 90 minutes; every
-  // suite closes what it starts (run `npx jest --detectOpenHandles` to check one).
-  const results = path.join(os.tmpdir(), `flow-oauth-jest-${process.pid}.json`);
-  const jest = spawnSync(path.join(BIN, 'jest'), ['--ci', '--forceExit', '--json', `--outputFile=${results}`, ...jestArgs], { cwd: ROOT, stdio: 'inherit' });
-  const seconds = Math.round((Date.now() - started) / 1000);
-  if (jest.error) fail('jest', `could not run jest: ${jest.error.message}`);
-  const counts = readCounts(results);
-  if (jest.status !== 0) {
-    if (counts) console.log(`\n${counts}`);
-    fail('jest', `tests failed (exit ${jest.status}; whole run ${seconds} s); see jest's summary above.`);
+  const resultsDir = path.join(ROOT, RESULTS_DIR);
+  fs.rmSync(resultsDir, { recursive: true, force: true });
+  nx('lint, typecheck, build', ['run-many', '-t', 'lint', 'typecheck', 'build'], { started });
+  if (jestArgs.length > 0) {
+    fs.mkdirSync(resultsDir, { recursive: true });
+    // --forceExit: a connection left retrying by a suite must not hold CI (the targets pass it too).
+    const args = ['--ci', '--forceExit', '--json', `--outputFile=${path.join(resultsDir, 'jest.json')}`, ...jestArgs];
+    run('jest', `jest ${jestArgs.join(' ')}`, path.join(BIN, 'jest'), args, { started, counts: true });
+  } else {
+    nx('unit tests', ['run-many', '-t', 'test'], { started, counts: true });
+    nx('e2e suites', ['run-many', '-t', 'e2e'], { started, counts: true });
   }
-  console.log(`\nnpm test: lint, type-check, build and every jest suite passed in ${seconds} s.`);
-  if (counts) console.log(counts);
+  const tests = jestArgs.length > 0 ? `jest ${jestArgs.join(' ')}` : 'unit tests and e2e suites';
+  console.log(`\nnpm test: lint, typecheck, build, ${tests} passed in ${seconds(started)} s.`);
+  console.log(readCounts(resultsDir) ?? 'no jest results were written');
 }
 
-/** jest's totals as one plain line (`N passed, N failed, N skipped`), or undefined without results. */
-function readCounts(file) {
+/** Totals of every jest JSON result in the folder, as one plain line. */
+function readCounts(dir) {
+  let files;
   try {
-    const r = JSON.parse(fs.readFileSync(file, 'utf8'));
-    return `${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`;
+    files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
   } catch {
-    // jest could not write its results (it failed before running); its own output says why.
     return undefined;
-  } finally {
-    fs.rmSync(file, { force: true });
+  }
+  if (files.length === 0) return undefined;
+  const total = { passed: 0, failed: 0, skipped: 0 };
+  for (const file of files) {
+    try {
+      const r = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+      total.passed += r.numPassedTests;
+      total.failed += r.numFailedTests;
+      total.skipped += r.numPendingTests + r.numTodoTests;
+    } catch {
+      // jest failed before writing its results; its own output says why.
+    }
+  }
+  return `${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`;
+}
+
+function nx(name, args, options) {
+  run(name, `nx ${args.join(' ')}`, path.join(BIN, 'nx'), [...args, ...NX_FLAGS], options);
+}
+
+/** Runs one step; on failure, prints the totals so far (test steps) and stops with how to reproduce it. */
+function run(name, display, command, args, { started, counts = false }) {
+  step(`${name}: ${display}`);
+  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...NX_ENV } });
+  if (result.error) fail(name, `could not run ${display} (${result.error.message}); run \`npm install\` first.`);
+  if (result.status !== 0) {
+    const totals = counts ? readCounts(path.join(ROOT, RESULTS_DIR)) : undefined;
+    if (totals) console.log(`\n${totals}`);
+    fail(name, `see the output above (whole run ${seconds(started)} s); reproduce with \`npx ${display}\`.`);
   }
 }
 
-/** Runs one step; on failure, stops everything and says how to reproduce it alone. */
-function run(name, display, command, args, { env = {}, quiet = false } = {}) {
-  step(`${name}: ${display}`);
-  const stdio = quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit';
-  const result = spawnSync(command, args, { cwd: ROOT, stdio, env: { ...process.env, ...env } });
-  if (result.error) fail(name, `could not run ${display} (${result.error.message}); run \`npm install\` first.`);
-  if (result.status !== 0) fail(name, `see the output above; reproduce with \`${display.startsWith('npm') ? display : `npx ${display}`}\`.`);
-}
-
-function npm() {
-  const execPath = process.env.npm_execpath;
-  if (execPath && /npm-cli\.js$/.test(execPath)) return { command: process.execPath, args: [execPath] };
-  return { command: process.platform === 'win32' ? 'npm.cmd' : 'npm', args: [] };
+function seconds(since) {
+  return Math.round((Date.now() - since) / 1000);
 }
 
 function step(text) {

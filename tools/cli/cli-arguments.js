@@ -23,6 +23,7 @@ const COMMANDS = {
   'users add': { args: ['name'], options: [], flags: [], summary: 'create a user and print its key (shown once)' },
   'users list': { args: [], options: [], flags: [], summary: 'the users (never their keys)' },
   'users rm': { args: ['name'], options: [], flags: [], summary: 'delete a user; its key stops working' },
+  'rotate-key': { args: [], options: [], flags: [], summary: 're-seal every stored secret and token with FLOW_ENCRYPTION_KEY (see README, Key rotation)' },
 };
 
 const USAGE = [

@@ -31,6 +31,11 @@ describe('parseArguments', () => {
     expect(parseArguments(['delete', '--', 'slack', '-odd-']).args).toEqual(['slack', '-odd-']);
   });
 
+  it('reads rotate-key, which takes no argument', () => {
+    expect(parseArguments(['rotate-key', '--json'])).toEqual({ command: 'rotate-key', args: [], options: {}, flags: { json: true } });
+    expect(() => parseArguments(['rotate-key', 'now'])).toThrow('unexpected argument "now"');
+  });
+
   it('answers help for --help, -h and help, even after a command', () => {
     expect(parseArguments(['--help']).command).toBe('help');
     expect(parseArguments(['-h']).command).toBe('help');

@@ -23,3 +23,10 @@ export function formatConfiguration(configuration: Record<string, Record<string,
 export function formatConnectorTypes(catalog: unknown): string;
 export function formatUsers(users: Array<{ name: string; createdAt: string }>): string;
 export function redactSettings(settings: Record<string, unknown>): Record<string, unknown>;
+export interface KeyRotationResult {
+  keyId: string;
+  resealed: { providers: number; tokens: number; canary: number };
+  before: Record<string, number>;
+  after: Record<string, number>;
+}
+export function formatKeyRotation(result: KeyRotationResult): string;

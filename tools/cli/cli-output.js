@@ -101,18 +101,42 @@ function shortValue(value, max = 48) {
   return text.length > max ? `${text.slice(0, max - 3)}...` : text;
 }
 
-/** The loaded configuration (`{ type: { provider: settings } }`) as a table, secrets redacted. */
+/** Status fields the server shows beside each provider's parameters (not settings). */
+const STATUS_FIELDS = ['state', 'rejectedAt', 'rejectedError'];
+
+/** A provider's state as one cell: `ok`, or `credentials_rejected (invalid_client since <time>)`. */
+function stateCell(settings) {
+  const state = settings && typeof settings.state === 'string' ? settings.state : '';
+  if (state !== 'credentials_rejected') return state;
+  const details = [settings.rejectedError, settings.rejectedAt ? `since ${settings.rejectedAt}` : ''].filter(Boolean).join(' ');
+  return details ? `${state} (${details})` : state;
+}
+
+/**
+ * The loaded configuration (`{ type: { provider: settings } }`) as a table, secrets redacted, with
+ * each provider's state; providers whose credentials are rejected are named again at the end with
+ * what to do.
+ */
 function formatConfiguration(configuration) {
   const rows = [];
+  const rejected = [];
   for (const [type, providers] of Object.entries(configuration || {})) {
     for (const [provider, settings] of Object.entries(providers || {})) {
-      const shown = Object.entries(redactSettings(settings)).map(([k, v]) => `${k}=${shortValue(v)}`);
-      rows.push([type, provider, shown.join(' ')]);
+      const parameters = Object.fromEntries(Object.entries(settings || {}).filter(([k]) => !STATUS_FIELDS.includes(k)));
+      const shown = Object.entries(redactSettings(parameters)).map(([k, v]) => `${k}=${shortValue(v)}`);
+      rows.push([type, provider, stateCell(settings), shown.join(' ')]);
+      if (settings && settings.state === 'credentials_rejected') rejected.push(`${type}/${provider}`);
     }
   }
   if (rows.length === 0) return 'No OAuth providers are loaded yet (npm run flow-oauth -- load <file>).';
   const types = new Set(rows.map((r) => r[0])).size;
-  return `${formatTable(['type', 'provider', 'parameters'], rows)}\n\n${plural(rows.length, 'provider')} of ${plural(types, 'connector type')}`;
+  const table = `${formatTable(['type', 'provider', 'state', 'parameters'], rows)}\n\n`;
+  const warning =
+    rejected.length > 0
+      ? `${plural(rejected.length, 'provider')} refused Flow's client credentials: ${rejected.join(', ')}. ` +
+        'Their connectors keep their tokens but are not refreshed; load each with its correct client secret and they resume.\n'
+      : '';
+  return `${table}${warning}${plural(rows.length, 'provider')} of ${plural(types, 'connector type')}`;
 }
 
 /** The connector type catalog as a table. */
@@ -141,7 +165,31 @@ function formatUsers(users) {
   return `${formatTable(['name', 'created'], list.map((u) => [u.name, u.createdAt]))}\n\n${plural(list.length, 'user')}`;
 }
 
+/**
+ * A key rotation answer `{ keyId, resealed, before, after }` as a key id | before | after table,
+ * the sealing key marked, and what to do next.
+ */
+function formatKeyRotation(result) {
+  const answer = result || {};
+  const resealed = answer.resealed || {};
+  const before = answer.before || {};
+  const after = answer.after || {};
+  const ids = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort((a, b) => (a === answer.keyId) - (b === answer.keyId) || a.localeCompare(b));
+  const rows = ids.map((id) => [id, before[id] || 0, after[id] || 0, id === answer.keyId ? 'FLOW_ENCRYPTION_KEY' : '']);
+  const heading =
+    `Re-sealed with key id ${answer.keyId}: ${plural(resealed.providers || 0, 'provider secret')}, ${plural(resealed.tokens || 0, 'token')}, ` +
+    `${plural(resealed.canary || 0, 'key check')} (one transaction).`;
+  const others = ids.filter((id) => id !== answer.keyId && after[id] > 0);
+  const total = Object.values(after).reduce((n, v) => n + v, 0);
+  const next =
+    others.length === 0
+      ? `All ${plural(total, 'stored value')} use key id ${answer.keyId}. Keep the old key in FLOW_ENCRYPTION_OLD_KEYS for 10 more minutes (sign-ins in progress), then remove it and restart.`
+      : `Values under key id(s) ${others.join(', ')} remain: do not remove those keys yet.`;
+  return `${heading}\n\n${formatTable(['key id', 'before', 'after', ''], rows)}\n\n${next}`;
+}
+
 module.exports = {
+  formatKeyRotation,
   REDACTED,
   formatTable,
   formatPlan,

@@ -1,4 +1,4 @@
-import { formatApiError, formatConfiguration, formatConnectorTypes, formatPlan, formatTable, formatUsers, planCounts, redactSettings } from './cli-output';
+import { formatApiError, formatConfiguration, formatConnectorTypes, formatKeyRotation, formatPlan, formatTable, formatUsers, planCounts, redactSettings } from './cli-output';
 
 describe('formatTable', () => {
   it('pads columns to the widest cell and rules the header', () => {
@@ -99,6 +99,22 @@ describe('formatConfiguration', () => {
   it('says so when nothing is loaded', () => {
     expect(formatConfiguration({})).toMatch(/No OAuth providers are loaded yet/);
   });
+
+  it("shows each provider's state, and names the providers whose credentials were rejected with what to do", () => {
+    const text = formatConfiguration({
+      slack: {
+        'Slack-1': { CLIENT_ID: 'id-1', CLIENT_SECRET: '********', state: 'ok' },
+        'Slack-2': { CLIENT_ID: 'id-2', CLIENT_SECRET: '********', state: 'credentials_rejected', rejectedAt: '2026-11-30T10:00:00.000Z', rejectedError: 'invalid_client' },
+      },
+    });
+    const lines = text.split('\n');
+    expect(lines[0]).toMatch(/^type\s+provider\s+state\s+parameters$/);
+    expect(lines[2]).toMatch(/^slack\s+Slack-1\s+ok\s+CLIENT_ID=id-1 CLIENT_SECRET=\*{8}$/);
+    expect(lines[3]).toMatch(/^slack\s+Slack-2\s+credentials_rejected \(invalid_client since 2026-11-30T10:00:00.000Z\)\s+CLIENT_ID=id-2 CLIENT_SECRET=\*{8}$/);
+    expect(text).not.toContain('rejectedAt=');
+    expect(text).toContain("1 provider refused Flow's client credentials: slack/Slack-2.");
+    expect(lines.pop()).toBe('2 providers of 1 connector type');
+  });
 });
 
 describe('formatConnectorTypes and formatUsers', () => {
@@ -115,5 +131,28 @@ describe('formatConnectorTypes and formatUsers', () => {
   it('tabulates users without keys', () => {
     expect(formatUsers([{ name: 'alice', createdAt: '2026-01-01T00:00:00.000Z' }])).toContain('alice  2026-01-01T00:00:00.000Z');
     expect(formatUsers([])).toMatch(/No users yet/);
+  });
+});
+
+describe('formatKeyRotation', () => {
+  it('tabulates the values by key id before and after, the sealing key last and marked', () => {
+    const text = formatKeyRotation({
+      keyId: 'bbbbbbbbbbbb',
+      resealed: { providers: 2, tokens: 7, canary: 1 },
+      before: { aaaaaaaaaaaa: 10, bbbbbbbbbbbb: 1 },
+      after: { bbbbbbbbbbbb: 11 },
+    });
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('Re-sealed with key id bbbbbbbbbbbb: 2 provider secrets, 7 tokens, 1 key check (one transaction).');
+    expect(lines).toContain('key id        before  after');
+    expect(lines).toContain('aaaaaaaaaaaa  10      0');
+    expect(lines).toContain('bbbbbbbbbbbb  1       11     FLOW_ENCRYPTION_KEY');
+    expect(text.indexOf('aaaaaaaaaaaa  10')).toBeLessThan(text.indexOf('bbbbbbbbbbbb  1 '));
+    expect(lines[lines.length - 1]).toMatch(/^All 11 stored values use key id bbbbbbbbbbbb\. Keep the old key in FLOW_ENCRYPTION_OLD_KEYS for 10 more minutes/);
+  });
+
+  it('warns not to remove a key that still seals something', () => {
+    const text = formatKeyRotation({ keyId: 'b', resealed: { providers: 0, tokens: 0, canary: 0 }, before: { a: 1, b: 1 }, after: { a: 1, b: 1 } });
+    expect(text.split('\n').pop()).toBe('Values under key id(s) a remain: do not remove those keys yet.');
   });
 });

@@ -1,8 +1,11 @@
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { INSTANCE_PORT_STEP } from '@flow-oauth/config';
+import { parsePrometheusText } from '@flow-oauth/testing';
 import { assertDistBuilt, createPm2Deployment, FLOW_APPS, type Pm2Deployment, type Pm2Process, waitUntil } from '../pm2-deployment';
 
 // The documented operations, end to end: ecosystem.config.js under a private pm2 daemon (never the
@@ -98,31 +101,133 @@ describe('pm2 deployment (ecosystem.config.js, built dist)', () => {
 
     const list = cli(main, ['list']);
     expect(list.code).toBe(0);
-    expect(list.stdout).toMatch(/google_gmail\s+Gmail-1\s+CLIENT_ID=smoke-client-id CLIENT_SECRET=\*{8}/);
+    expect(list.stdout).toMatch(/google_gmail\s+Gmail-1\s+ok\s+CLIENT_ID=smoke-client-id CLIENT_SECRET=\*{8}/);
     expect(cli(main, ['frobnicate']).code).toBe(2);
     for (const run of [dry, invalid, list]) expect(run.output).not.toContain(SECRET);
     // The dry run wrote nothing.
     expect(cli(main, ['list', '--json']).stdout).not.toContain('Slack-1');
   }, 60_000);
 
+  it('config-loader listens on loopback only by default, the others on every interface; http://localhost reaches config-loader (fetch, CLI)', async () => {
+    const reachable = (host: string, port: number) =>
+      new Promise<boolean>((resolve) => {
+        const socket = net.connect({ host, port });
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once('error', () => resolve(false));
+      });
+    const loader = main.ports['config-loader'];
+    const server = main.ports['flow-oauth-server'];
+    expect(await reachable('127.0.0.1', loader)).toBe(true);
+    expect(await reachable('::1', loader)).toBe(false);
+    expect(await reachable('::1', server)).toBe(true);
+    const external = Object.values(os.networkInterfaces())
+      .flat()
+      .find((i) => i && !i.internal && i.family === 'IPv4')?.address;
+    if (external) {
+      expect(await reachable(external, loader)).toBe(false);
+      expect(await reachable(external, server)).toBe(true);
+    }
+    // localhost may resolve to ::1 first; Node's fetch and the CLI then fall back to 127.0.0.1.
+    const health = await fetch(`http://localhost:${loader}/health`, { signal: AbortSignal.timeout(3000) });
+    expect(health.status).toBe(200);
+    const list = spawnSync(process.execPath, [CLI, 'list', '--url', `http://localhost:${loader}`], { cwd: os.tmpdir(), env: main.env, encoding: 'utf8', timeout: 30_000 });
+    expect({ code: list.status, stderr: list.stderr }).toEqual({ code: 0, stderr: '' });
+  }, 30_000);
+
+  it('refuses a short admin key when NODE_ENV=production: exit code 78, naming the variable, never the key', () => {
+    const short = `short-${randomBytes(6).toString('hex')}`;
+    const result = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'apps', 'config-loader', 'src', 'main.js')], {
+      cwd: os.tmpdir(),
+      env: { ...main.env, NODE_ENV: 'production', FLOW_ADMIN_KEY: short, CONFIG_LOADER_PORT: '0' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.status).toBe(78);
+    expect(`${result.stdout}${result.stderr}`).toContain('FLOW_ADMIN_KEY must be at least 32 characters when NODE_ENV=production');
+    expect(`${result.stdout}${result.stderr}`).not.toContain(short);
+  }, 30_000);
+
+  it('logs JSON lines into the pm2 log: an access line per request (route pattern, status, request id), never a key', async () => {
+    const key = main.keys().admin;
+    const res = await fetch(`${main.url('config-loader')}/api/oauth-configurations/slack/Nope-1`, { method: 'DELETE', headers: { appKey: key, 'X-Request-Id': 'smoke-req-1' } });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('x-request-id')).toBe('smoke-req-1');
+    const access = await waitUntil(
+      'the access line is in the pm2 log',
+      async () => {
+        const lines = main.logs((await processNamed(main, 'config-loader')) as Pm2Process).split('\n').filter((l) => l.startsWith('{'));
+        return lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['reqId'] === 'smoke-req-1');
+      },
+      5_000,
+    );
+    expect(access).toMatchObject({ level: 'info', app: 'config-loader', method: 'DELETE', route: '/api/oauth-configurations/:type/:provider', path: '/api/oauth-configurations/slack/Nope-1', statusCode: 404 });
+    for (const p of await main.list()) {
+      expect(main.logs(p)).not.toContain(key);
+      // Every line a process logged is JSON (stdout; stderr is left to Node's own warnings and crashes).
+      for (const line of fs.readFileSync(p.pm2_env.pm_out_log_path, 'utf8').split('\n').filter(Boolean)) expect(() => JSON.parse(line)).not.toThrow();
+    }
+  }, 30_000);
+
+  it('pm2 scale gives every instance its own port (+100 each) answering /health and /metrics: token-refresher and flow-oauth-server at 2', async () => {
+    for (const name of ['token-refresher', 'flow-oauth-server'] as const) {
+      await main.scale(name, 2);
+      await waitUntil(
+        `two ${name} instances online`,
+        async () => {
+          const list = await main.instances(name);
+          return (list.length === 2 && list.every((p) => p.pm2_env.status === 'online')) || undefined;
+        },
+        60_000,
+        main.describe,
+      );
+      const list = await main.instances(name);
+      expect(list.map((p) => p.pm2_env.NODE_APP_INSTANCE).sort()).toEqual([0, 1]);
+      expect(new Set(list.map((p) => p.pid)).size).toBe(2);
+      const ports = [main.ports[name], main.ports[name] + INSTANCE_PORT_STEP];
+      for (const port of ports) {
+        await waitUntil(`${name} on port ${port} answers GET /health with 200`, async () => (await main.health(port)) === 200 || undefined, 30_000, main.describe);
+        const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) });
+        const metrics = parsePrometheusText(await res.text());
+        expect(res.status).toBe(200);
+        expect(metrics.find('process_start_time_seconds', { app: name })).toHaveLength(1);
+        if (name === 'token-refresher') expect(metrics.find('flow_queue_jobs', { queue: 'token-refresh', state: 'delayed' })).toHaveLength(1);
+        else expect(metrics.types.get('flow_http_request_duration_seconds')).toBe('histogram');
+      }
+      // Neither instance crashed on a taken port.
+      for (const p of await main.instances(name)) expect(p.pm2_env.restart_time).toBe(0);
+    }
+    // The second flow-oauth-server serves the loaded provider as the first does.
+    const second = await fetch(`http://127.0.0.1:${main.ports['flow-oauth-server'] + INSTANCE_PORT_STEP}/api/providers`, { headers: { appKey: main.keys().admin } });
+    expect(await second.text()).toContain('Gmail-1');
+  }, 150_000);
+
   it('pm2 restart flow-oauth-server brings it back online and healthy, still serving the loaded provider', async () => {
-    const before = await processNamed(main, 'flow-oauth-server');
+    const before = await main.instances('flow-oauth-server');
+    expect(before.length).toBeGreaterThanOrEqual(1);
     await main.restart('flow-oauth-server');
     await waitUntil(
-      'flow-oauth-server restarted and online',
+      'every flow-oauth-server instance restarted and online',
       async () => {
-        const now = await processNamed(main, 'flow-oauth-server');
-        return (now && now.pm2_env.status === 'online' && now.pm2_env.restart_time > (before?.pm2_env.restart_time ?? 0)) || undefined;
+        const now = await main.instances('flow-oauth-server');
+        return (now.length === before.length && now.every((p) => p.pm2_env.status === 'online' && p.pm2_env.restart_time > 0)) || undefined;
       },
       60_000,
     );
     await main.waitHealthy();
+    // Each instance is back on its own port (instances keep their NODE_APP_INSTANCE across restarts).
+    for (const p of await main.instances('flow-oauth-server')) {
+      const port = main.ports['flow-oauth-server'] + INSTANCE_PORT_STEP * (p.pm2_env.NODE_APP_INSTANCE ?? 0);
+      await waitUntil(`flow-oauth-server instance ${p.pm2_env.NODE_APP_INSTANCE} healthy on ${port}`, async () => (await main.health(port)) === 200 || undefined, 30_000);
+    }
     const providers = await main.api('flow-oauth-server', 'GET', '/api/providers');
     expect(providers.status).toBe(200);
     expect(providers.text).toContain('Gmail-1');
     expect(providers.text).not.toContain(SECRET);
     // The other two were not touched.
-    for (const name of ['config-loader', 'token-refresher']) expect((await processNamed(main, name))?.pm2_env.restart_time).toBe(0);
+    for (const name of ['config-loader', 'token-refresher']) for (const p of await main.instances(name)) expect(p.pm2_env.restart_time).toBe(0);
   }, 90_000);
 
   it('with Redis unreachable, says so clearly in the pm2 log within seconds and does not restart-loop', async () => {

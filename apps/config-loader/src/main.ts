@@ -2,4 +2,5 @@ import 'reflect-metadata';
 import { runHttpApp } from '@flow-oauth/app-runtime';
 import { ConfigLoaderModule } from './app/config-loader.module';
 
-void runHttpApp({ name: 'config-loader', module: ConfigLoaderModule.forRoot, port: (config) => config.ports.configLoader });
+// The admin API answers on loopback unless FLOW_BIND_HOST says otherwise (SPEC section 6).
+void runHttpApp({ name: 'config-loader', module: ConfigLoaderModule.forRoot, port: (config) => config.ports.configLoader, defaultBindHost: '127.0.0.1' });

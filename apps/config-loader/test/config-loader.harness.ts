@@ -15,12 +15,17 @@ export interface RunningConfigLoader {
   call(method: string, path: string, body?: unknown, options?: { key?: string | null; contentType?: string; raw?: string }): Promise<ApiAnswer>;
   /** Every row of every table, ordered: the database state a failed request must not change. */
   snapshot(): Promise<string>;
+  /** Stops the app and keeps the database (to start again on it, e.g. with other keys). */
+  stop(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Starts config-loader in-process on a fresh database of the given kind, free port, private queue prefix. */
-export async function startConfigLoader(kind: TestDatabaseKind, env: Record<string, string> = {}): Promise<RunningConfigLoader> {
-  const db = await createTestDatabase(kind);
+/**
+ * Starts config-loader in-process on a fresh database of the given kind (or on `options.database`),
+ * free port, private queue prefix.
+ */
+export async function startConfigLoader(kind: TestDatabaseKind, env: Record<string, string> = {}, options: { database?: TestDatabase } = {}): Promise<RunningConfigLoader> {
+  const db = options.database ?? (await createTestDatabase(kind));
   const config = testConfig({ DATABASE_URL: db.url, FLOW_QUEUE_PREFIX: testRedisPrefix('cl'), ...env });
   const app = await createHttpApp({ name: 'config-loader', module: ConfigLoaderModule.forRoot, port: () => 0 }, config);
   await app.listen(0, '127.0.0.1');
@@ -43,6 +48,9 @@ export async function startConfigLoader(kind: TestDatabaseKind, env: Record<stri
         parts.push(`${table}:${JSON.stringify(rows.map((r: object) => JSON.stringify(r)).sort())}`);
       }
       return parts.join('\n');
+    },
+    async stop() {
+      await app.close();
     },
     async close() {
       await app.close();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConnectorEntity, ProviderEntity } from '@flow-oauth/persistence';
+import { ProviderCredentialsState } from '@flow-oauth/provider-config';
 import { SecretBox } from '@flow-oauth/secrets';
 import { LogCapture, TEST_DATABASE_KINDS } from '@flow-oauth/testing';
 import seedSnippets from './fixtures/seed-snippets.json';
@@ -42,11 +43,12 @@ async function insertConnector(
     providerName: provider,
     owner,
     status: 'active',
-    accessToken: box.seal(`at-${label}`),
-    refreshToken: box.seal(`rt-${label}`),
+    accessToken: box.seal(`at-${label}`, { table: 'connectors', column: 'access_token', row: id }),
+    refreshToken: box.seal(`rt-${label}`, { table: 'connectors', column: 'refresh_token', row: id }),
     tokenType: 'Bearer',
     scope: null,
     expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+    nextRefreshAt: new Date(Date.now() + 3300_000).toISOString(),
     params: '{}',
     metadata: '{}',
     lastError: null,
@@ -245,7 +247,7 @@ describe.each(TEST_DATABASE_KINDS)('config-loader load API on %s', (kind) => {
         const big = { slack: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`Slack-${i}`, { CLIENT_ID: 'a', CLIENT_SECRET: 'b' }])) };
         const res = await small.call('POST', '/api/oauth-configurations', big);
         expect(res.status).toBe(413);
-        expect(res.json.error).toBe('payload_too_large');
+        expect(res.json).toMatchObject({ error: 'payload_too_large', limit: 2048, message: 'Body is larger than 2048 bytes (2 KiB), the most this route accepts; FLOW_MAX_CONFIG_BYTES sets it.' });
         expect(await small.snapshot()).toBe(before);
       } finally {
         await small.close();
@@ -306,8 +308,8 @@ describe.each(TEST_DATABASE_KINDS)('config-loader load API on %s', (kind) => {
     const one = await loader.call('DELETE', '/api/oauth-configurations/dropbox/Dropbox-P/tokens?user=alice');
     expect(one.json).toEqual({ purged: 1, connectors: ['DropA'] });
     const repo = loader.dataSource.getRepository(ConnectorEntity);
-    expect(await repo.findOneByOrFail({ label: 'DropA' })).toMatchObject({ status: 'needs_reauth', accessToken: null, refreshToken: null });
-    expect(await repo.findOneByOrFail({ label: 'DropB' })).toMatchObject({ status: 'active' });
+    expect(await repo.findOneByOrFail({ label: 'DropA' })).toMatchObject({ status: 'needs_reauth', accessToken: null, refreshToken: null, nextRefreshAt: null });
+    expect(await repo.findOneByOrFail({ label: 'DropB' })).toMatchObject({ status: 'active', nextRefreshAt: expect.any(String) });
     const all = await loader.call('DELETE', '/api/oauth-configurations/dropbox/Dropbox-P/tokens');
     expect(all.json).toEqual({ purged: 2, connectors: ['DropA', 'DropB'] });
     expect((await loader.call('DELETE', '/api/oauth-configurations/dropbox/Nope/tokens')).status).toBe(404);
@@ -349,12 +351,54 @@ describe.each(TEST_DATABASE_KINDS)('config-loader load API on %s', (kind) => {
     const everything = answers.join('\n') + capture.text();
     for (const secret of Object.values(secrets)) expect(everything).not.toContain(secret);
     const read = JSON.parse(answers[4]);
-    expect(read.slack['Slack-S']).toEqual({ CLIENT_ID: 'sid', CLIENT_SECRET: '********' });
-    expect(read.trello['Trello-S']).toEqual({ CONSUMER_KEY: 'tk', CONSUMER_SECRET: '********' });
+    expect(read.slack['Slack-S']).toEqual({ CLIENT_ID: 'sid', CLIENT_SECRET: '********', state: 'ok' });
+    expect(read.trello['Trello-S']).toEqual({ CONSUMER_KEY: 'tk', CONSUMER_SECRET: '********', state: 'ok' });
     // And at rest the secret is sealed.
     const row = await loader.dataSource.getRepository(ProviderEntity).findOneByOrFail({ type: 'slack', name: 'Slack-S' });
     expect(row.secrets).not.toContain(secrets.slack);
     expect(row.settings).not.toContain(secrets.slack);
+  });
+
+  describe("a provider whose credentials the provider rejected (an operator's mistyped secret)", () => {
+    const reject = async (type: string, name: string) => {
+      const row = await loader.dataSource.getRepository(ProviderEntity).findOneByOrFail({ type, name });
+      expect(await loader.app.get(ProviderCredentialsState).markRejected(row, 'invalid_client')).toBe(true);
+    };
+
+    it('shows state credentials_rejected with when and why beside the redacted settings; others show ok', async () => {
+      await loader.call('POST', '/api/oauth-configurations', { zendesk: { 'Zen-Ok': { CLIENT_ID: 'z1', CLIENT_SECRET: 'z1-secret', SUBDOMAIN: 'acme' }, 'Zen-Bad': { CLIENT_ID: 'z2', CLIENT_SECRET: 'z2-typo', SUBDOMAIN: 'acme' } } });
+      await reject('zendesk', 'Zen-Bad');
+      const read = (await loader.call('GET', '/api/oauth-configurations')).json.zendesk;
+      expect(read['Zen-Ok']).toEqual({ CLIENT_ID: 'z1', CLIENT_SECRET: '********', SUBDOMAIN: 'acme', state: 'ok' });
+      expect(read['Zen-Bad']).toEqual({ CLIENT_ID: 'z2', CLIENT_SECRET: '********', SUBDOMAIN: 'acme', state: 'credentials_rejected', rejectedAt: expect.any(String), rejectedError: 'invalid_client' });
+      expect(Date.parse(read['Zen-Bad'].rejectedAt)).toBeGreaterThan(Date.now() - 60_000);
+    });
+
+    it('the answer loads back as a file: the status fields are not settings (an unchanged provider stays as it is)', async () => {
+      await loader.call('POST', '/api/oauth-configurations', { box: { 'Box-Back': { CLIENT_ID: 'bb', CLIENT_SECRET: 'bb-secret' } }, odata: { 'OData-Back': { CLIENT_ID: 'ob', CLIENT_SECRET: 'ob-secret', AUTH_URL: 'https://idp.example.com/a', TOKEN_URL: 'https://idp.example.com/t' } } });
+      await reject('box', 'Box-Back');
+      const read = (await loader.call('GET', '/api/oauth-configurations')).json;
+      const file = { box: { 'Box-Back': { ...read.box['Box-Back'], CLIENT_SECRET: 'bb-secret' } }, odata: { 'OData-Back': { ...read.odata['OData-Back'], CLIENT_SECRET: 'ob-secret' } } };
+      const before = await loader.snapshot();
+      const again = await loader.call('POST', '/api/oauth-configurations', file);
+      expect(again.json).toEqual({ applied: true, plan: { added: [], updated: [], unchanged: [{ type: 'box', provider: 'Box-Back' }, { type: 'odata', provider: 'OData-Back' }], conflicts: [] } });
+      expect(await loader.snapshot()).toBe(before);
+      // A value that is not a status is a parameter like any other, and refused as one.
+      const odd = await loader.call('POST', '/api/oauth-configurations', { box: { 'Box-Back': { CLIENT_ID: 'bb', CLIENT_SECRET: 'bb-secret', state: 'on' } } });
+      expect(odd.status).toBe(400);
+      expect(odd.json.errors[0].path).toBe('/box/Box-Back/state');
+    });
+
+    it('a load that changes its secret sets it back to ok (rejectedAt and rejectedError gone)', async () => {
+      await loader.call('POST', '/api/oauth-configurations', { dropbox: { 'Drop-Fix': { CLIENT_ID: 'df', CLIENT_SECRET: 'df-typo' } } });
+      await insertConnector(loader, 'dropbox', 'Drop-Fix', 'DropFixConn');
+      await reject('dropbox', 'Drop-Fix');
+      const fixed = await loader.call('POST', '/api/oauth-configurations', { dropbox: { 'Drop-Fix': { CLIENT_ID: 'df', CLIENT_SECRET: 'df-right' } } });
+      expect(fixed.json.plan.updated).toEqual([{ type: 'dropbox', provider: 'Drop-Fix' }]);
+      expect((await loader.call('GET', '/api/oauth-configurations')).json.dropbox['Drop-Fix']).toEqual({ CLIENT_ID: 'df', CLIENT_SECRET: '********', state: 'ok' });
+      // Its connector was never touched.
+      expect(await loader.dataSource.getRepository(ConnectorEntity).findOneByOrFail({ label: 'DropFixConn' })).toMatchObject({ status: 'active', lastError: null });
+    });
   });
 
   it('GET /api/connector-types lists the 26 types with protocol and required parameters', async () => {

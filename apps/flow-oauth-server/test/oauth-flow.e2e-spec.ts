@@ -3,7 +3,7 @@ import { BrowserSessions } from '@flow-oauth/api-auth';
 import { ConnectorEntity } from '@flow-oauth/persistence';
 import { QueueName } from '@flow-oauth/queue-contracts';
 import { bullConnectionOptions, REDIS } from '@flow-oauth/redis';
-import { RefreshProducer } from '@flow-oauth/token-refresh';
+import { ConnectorTokenStore, RefreshProducer } from '@flow-oauth/token-refresh';
 import { Queue } from 'bullmq';
 import { SecretBox } from '@flow-oauth/secrets';
 import { HttpSession, LogCapture, type OidcTestServer, openStartLink, readForm, startOidcTestServer, TEST_DATABASE_KINDS } from '@flow-oauth/testing';
@@ -147,7 +147,7 @@ describe.each(TEST_DATABASE_KINDS)('flow-oauth-server OAuth 2 flows against oidc
 
     // The token is about to expire: the token API refreshes it first (and the refresh token rotates).
     const before = await connectorByLabel(label);
-    await flow.dataSource.getRepository(ConnectorEntity).update({ id: connector.id }, { expiresAt: new Date(Date.now() + 10_000).toISOString(), updatedAt: new Date(Date.now() - 3590_000).toISOString() });
+    await flow.dataSource.getRepository(ConnectorEntity).update({ id: connector.id }, { expiresAt: new Date(Date.now() + 10_000).toISOString(), nextRefreshAt: new Date().toISOString() });
     const refreshed = await flow.call('GET', `/api/connectors/${connector.id}/token`, undefined, userKey);
     expect(refreshed.status).toBe(200);
     expect(refreshed.json.access_token).not.toBe(token.json.access_token);
@@ -194,24 +194,29 @@ describe.each(TEST_DATABASE_KINDS)('flow-oauth-server OAuth 2 flows against oidc
     const connector = await connectorByLabel('Simple_1');
     expect((await flow.call('POST', `/api/connectors/${connector.id}/validate`, undefined, userKey)).json).toMatchObject({ valid: true });
     const first = await flow.call('GET', `/api/connectors/${connector.id}/token`, undefined, flow.config.serviceKey);
-    await flow.dataSource.getRepository(ConnectorEntity).update({ id: connector.id }, { expiresAt: new Date(Date.now() + 10_000).toISOString(), updatedAt: new Date(Date.now() - 3590_000).toISOString() });
+    await flow.dataSource.getRepository(ConnectorEntity).update({ id: connector.id }, { expiresAt: new Date(Date.now() + 10_000).toISOString(), nextRefreshAt: new Date().toISOString() });
     const second = await flow.call('GET', `/api/connectors/${connector.id}/token`, undefined, flow.config.serviceKey);
     expect(second.status).toBe(200);
     expect(second.json.access_token).not.toBe(first.json.access_token);
   });
 
-  it('one refresh per connector under concurrent token requests, even with a rotating refresh token', async () => {
+  it('one refresh per connector under concurrent token requests, even with a rotating refresh token; a still-valid token is served at once meanwhile', async () => {
     await signIn('OIDC-basic-pkce', 'Concurrent_1');
     const connector = await connectorByLabel('Concurrent_1');
     const refreshGrants = async () => (await oidc.tokenRequests()).filter((r) => r.clientId === 'client-basic-pkce' && r.grantType === 'refresh_token').length;
     const grantsBefore = await refreshGrants();
-    await flow.dataSource.getRepository(ConnectorEntity).update({ id: connector.id }, { expiresAt: new Date(Date.now() + 10_000).toISOString(), updatedAt: new Date(Date.now() - 3590_000).toISOString() });
+    const old = (await flow.call('GET', `/api/connectors/${connector.id}/token`, undefined, userKey)).json.access_token;
+    // Due, but still valid for 10 s: requests that find the refresh running do not wait for it.
+    await flow.dataSource.getRepository(ConnectorEntity).update({ id: connector.id }, { expiresAt: new Date(Date.now() + 10_000).toISOString(), nextRefreshAt: new Date().toISOString() });
     const answers = await Promise.all(Array.from({ length: 8 }, () => flow.call('GET', `/api/connectors/${connector.id}/token`, undefined, userKey)));
     expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
-    expect(new Set(answers.map((a) => a.json.access_token)).size).toBe(1);
     const after = await connectorByLabel('Concurrent_1');
     expect(after.tokenVersion).toBe(connector.tokenVersion + 1);
     expect(after.status).toBe('active');
+    const fresh = (await flow.call('GET', `/api/connectors/${connector.id}/token`, undefined, userKey)).json.access_token;
+    expect(fresh).not.toBe(old);
+    // Each answer is the old (still valid) token or the refreshed one, nothing else.
+    expect(answers.every((a) => a.json.access_token === old || a.json.access_token === fresh)).toBe(true);
     // Exactly one refresh at the provider: without the lock, 8 racing refreshes with a rotating refresh token would end in invalid_grant.
     expect((await refreshGrants()) - grantsBefore).toBe(1);
   });
@@ -409,6 +414,20 @@ describe.each(TEST_DATABASE_KINDS)('flow-oauth-server OAuth 2 flows against oidc
     });
   });
 
+  it('concurrent requests for an expired token all wait for the one refresh and get its token', async () => {
+    await signIn('OIDC-basic-pkce', 'Concurrent_2');
+    const connector = await connectorByLabel('Concurrent_2');
+    const refreshGrants = async () => (await oidc.tokenRequests()).filter((r) => r.clientId === 'client-basic-pkce' && r.grantType === 'refresh_token').length;
+    const grantsBefore = await refreshGrants();
+    await flow.dataSource.getRepository(ConnectorEntity).update({ id: connector.id }, { expiresAt: new Date(Date.now() - 1000).toISOString(), nextRefreshAt: new Date(Date.now() - 60_000).toISOString() });
+    const answers = await Promise.all(Array.from({ length: 8 }, () => flow.call('GET', `/api/connectors/${connector.id}/token`, undefined, userKey)));
+    expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
+    expect(new Set(answers.map((a) => a.json.access_token)).size).toBe(1);
+    expect(Date.parse(answers[0].json.expires_at)).toBeGreaterThan(Date.now());
+    expect((await connectorByLabel('Concurrent_2')).tokenVersion).toBe(connector.tokenVersion + 1);
+    expect((await refreshGrants()) - grantsBefore).toBe(1);
+  });
+
   describe('security: refused with a clear error and nothing stored', () => {
     const count = () => flow.dataSource.getRepository(ConnectorEntity).count();
 
@@ -599,8 +618,8 @@ describe.each(TEST_DATABASE_KINDS)('flow-oauth-server OAuth 2 flows against oidc
 
     it('no token or secret appears in any log line or list answer', async () => {
       const rows = await flow.dataSource.getRepository(ConnectorEntity).find();
-      const box = new SecretBox(flow.config.encryptionKey);
-      const tokens = rows.flatMap((r) => [r.accessToken, r.refreshToken].filter((t): t is string => !!t).map((t) => box.open(t)));
+      const store = new ConnectorTokenStore(new SecretBox(flow.config.encryptionKey), { refreshMarginSeconds: 300 });
+      const tokens = rows.flatMap((r) => Object.values(store.open(r)).filter((t): t is string => !!t));
       expect(tokens.length).toBeGreaterThan(4);
       const answers = [(await flow.call('GET', '/api/connectors')).text, (await flow.call('GET', '/api/providers', undefined, userKey)).text];
       const haystack = logs.text() + answers.join('\n');

@@ -86,4 +86,22 @@ describe('flow-oauth-server while Redis is down', () => {
     // while they still do leaves them retrying a proxy that is gone.
     await new Promise((r) => setTimeout(r, 3000));
   });
+
+  it('a valid key needs no Redis (it still works while Redis is down); a wrong key is still refused with 401, not counted', async () => {
+    const userKey = await flow.createUser('outage-user');
+    proxy.cut();
+    try {
+      // Reads only the database: with the key checked in memory and the database, Redis plays no part.
+      const listed = await flow.call('GET', '/api/connectors', undefined, userKey);
+      expect(listed.status).toBe(200);
+      const wrong = await flow.call('GET', '/api/connectors', undefined, 'flow_u_not-a-key-at-all');
+      expect(wrong.status).toBe(401);
+      expect(wrong.json.error).toBe('unauthorized');
+    } finally {
+      proxy.restore();
+    }
+    const deadline = Date.now() + 20_000;
+    while ((await flow.call('GET', '/health', undefined, null)).status !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 3000));
+  });
 });

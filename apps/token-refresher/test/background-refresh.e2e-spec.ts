@@ -76,8 +76,9 @@ describe('token-refresher background refresh', () => {
     const back = new URL(await oidc.completeAuthorization(built.url));
     const tokens = await client.exchangeCode(provider, { code: back.searchParams.get('code') as string, codeVerifier: built.codeVerifier, connectionParams: {}, scope: built.scope });
     const now = nowIso();
+    const id = randomUUID();
     const connector = Object.assign(new ConnectorEntity(), {
-      id: randomUUID(),
+      id,
       label,
       providerId: provider.id,
       type: provider.type,
@@ -86,7 +87,7 @@ describe('token-refresher background refresh', () => {
       params: '{}',
       tokenVersion: 1,
       createdAt: now,
-      ...app.get(ConnectorTokenStore).columns({ ...tokens, scope: built.scope }, null),
+      ...app.get(ConnectorTokenStore).columns(id, { ...tokens, scope: built.scope }, null),
       metadata: '{}',
     });
     await app.get(DataSource).getRepository(ConnectorEntity).insert(connector);
@@ -128,7 +129,7 @@ describe('token-refresher background refresh', () => {
     const store = app.get(ConnectorTokenStore);
     const box = new SecretBox(config.encryptionKey);
     expect(store.open(created).refreshToken).toBeTruthy();
-    await app.get(DataSource).getRepository(ConnectorEntity).update({ id: created.id }, { refreshToken: box.seal('not-a-real-refresh-token') });
+    await app.get(DataSource).getRepository(ConnectorEntity).update({ id: created.id }, { refreshToken: box.seal('not-a-real-refresh-token', { table: 'connectors', column: 'refresh_token', row: created.id }) });
     const dead = await waitFor('Background_Dead', (c) => c.status !== 'active');
     expect(dead.status).toBe('needs_reauth');
     expect(dead.lastError).toBe('invalid_grant');
@@ -151,18 +152,18 @@ describe('token-refresher background refresh', () => {
       const rl = (await app.get(ProviderReader).all()).find((p) => p.name === 'Rate-Limited');
       const box = new SecretBox(config.encryptionKey);
       const now = nowIso();
+      const id = randomUUID();
       const connector = Object.assign(new ConnectorEntity(), {
-        id: randomUUID(), label: 'Rate_Limited', providerId: rl?.id, type: 'odata', providerName: 'Rate-Limited', owner: 'alice', status: 'active',
-        accessToken: box.seal('at-old'), refreshToken: box.seal('rt-old'), tokenType: 'Bearer', scope: null,
+        id, label: 'Rate_Limited', providerId: rl?.id, type: 'odata', providerName: 'Rate-Limited', owner: 'alice', status: 'active',
+        accessToken: box.seal('at-old', { table: 'connectors', column: 'access_token', row: id }), refreshToken: box.seal('rt-old', { table: 'connectors', column: 'refresh_token', row: id }), tokenType: 'Bearer', scope: null,
         // Issued an hour ago, expiring in a minute: due now.
-        expiresAt: new Date(Date.now() + 60_000).toISOString(), params: '{}', metadata: '{}', lastError: null, tokenVersion: 1, createdAt: now, updatedAt: new Date(Date.now() - 3600_000).toISOString(),
+        expiresAt: new Date(Date.now() + 60_000).toISOString(), nextRefreshAt: now, params: '{}', metadata: '{}', lastError: null, tokenVersion: 1, createdAt: now, updatedAt: now,
       });
       await app.get(DataSource).getRepository(ConnectorEntity).insert(connector);
       await app.get(RefreshProducer).schedule(connector, 'created');
       const done = await waitFor('Rate_Limited', (c) => c.tokenVersion >= 2);
       expect(done.status).toBe('active');
-      expect(box.open(done.accessToken as string)).toBe('at-after-429');
-      expect(box.open(done.refreshToken as string)).toBe('rt-after-429');
+      expect(app.get(ConnectorTokenStore).open(done)).toEqual({ accessToken: 'at-after-429', refreshToken: 'rt-after-429' });
       const [first, second] = provider.requests;
       expect(first.form.get('refresh_token')).toBe('rt-old');
       expect(second.form.get('refresh_token')).toBe('rt-old');
@@ -177,7 +178,7 @@ describe('token-refresher background refresh', () => {
     await queue.remove(RefreshProducer.jobId(created.id, 1));
     expect(await queue.getJob(RefreshProducer.jobId(created.id, 1))).toBeUndefined();
     const healed = await app.get(RefreshSweep).run();
-    expect(healed).toBeGreaterThanOrEqual(1);
+    expect(healed.recreated).toBeGreaterThanOrEqual(1);
     expect(await queue.getJob(RefreshProducer.jobId(created.id, 1))).toBeDefined();
   });
 });

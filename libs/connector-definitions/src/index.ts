@@ -8,3 +8,4 @@ export * from './lib/strict-json';
 export { CONNECTOR_TYPES, getDefinition, isConnectorType } from './lib/definitions/registry';
 export * from './lib/configuration-file';
 export * from './lib/connector-catalog';
+export { findTypedSecrets, isSecretName, redactTypedSecrets } from './lib/typed-secrets';

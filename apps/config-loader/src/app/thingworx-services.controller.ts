@@ -19,7 +19,7 @@ export class ThingworxServicesController {
   @HttpCode(200)
   async load(@Req() req: Request, @Query('dryRun') dryRun?: string) {
     const dry = parseDryRun(dryRun);
-    const text = await readJsonText(req, { limitBytes: this.config.maxConfigBytes });
+    const text = await readJsonText(req, { limitBytes: this.config.maxConfigBytes, limitVariable: 'FLOW_MAX_CONFIG_BYTES' });
     return this.providers.loadText(text, { dryRun: dry, pathPrefix: '/oauthConfigurations' });
   }
 

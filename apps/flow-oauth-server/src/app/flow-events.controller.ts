@@ -1,6 +1,6 @@
 import { Controller, Logger } from '@nestjs/common';
 import { ConnectorsService, ProviderRegistry } from '@flow-oauth/connectors';
-import { FlowEvent, type ConnectorNeedsReauthEvent, type ConnectorRefreshedEvent, type ProvidersChangedEvent } from '@flow-oauth/queue-contracts';
+import { FlowEvent, type ConnectorNeedsReauthEvent, type ProvidersChangedEvent } from '@flow-oauth/queue-contracts';
 import { EventPattern, Payload } from '@nestjs/microservices';
 
 /** Events from the other services. */
@@ -17,12 +17,6 @@ export class FlowEventsController {
   async providersChanged(@Payload() event: ProvidersChangedEvent): Promise<void> {
     this.logger.log(`providers changed (${event.added.length} added, ${event.updated.length} updated, ${event.deleted.length} deleted); reloading`);
     await this.registry.reload();
-  }
-
-  /** Cached answers are keyed by token version already; this just frees the stale one early. */
-  @EventPattern(FlowEvent.ConnectorRefreshed)
-  refreshed(@Payload() event: ConnectorRefreshedEvent): void {
-    this.connectors.forget(event.connectorId);
   }
 
   @EventPattern(FlowEvent.ConnectorNeedsReauth)

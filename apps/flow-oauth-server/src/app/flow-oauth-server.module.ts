@@ -4,6 +4,7 @@ import { FlowRuntimeModule } from '@flow-oauth/app-runtime';
 import type { FlowConfig } from '@flow-oauth/config';
 import { ConnectorsModule } from '@flow-oauth/connectors';
 import { BullMqServer } from '@flow-oauth/messaging';
+import { RefreshMetricsModule } from '@flow-oauth/observability';
 import { FlowApp } from '@flow-oauth/queue-contracts';
 import cookieParser from 'cookie-parser';
 import { AssetsController } from './assets.controller';
@@ -20,9 +21,11 @@ export class FlowOAuthServerModule {
     return {
       module: FlowOAuthServerModule,
       imports: [
-        FlowRuntimeModule.forRoot(config, { runMigrations: false, workQueues: true }),
+        FlowRuntimeModule.forRoot(config, { app: FlowApp.FlowOAuthServer, runMigrations: false, workQueues: true }),
         ApiAuthModule,
         ConnectorsModule,
+        // The token API's on-demand refreshes.
+        RefreshMetricsModule,
       ],
       controllers: [ProvidersController, ConnectorsController, SignInStartController, ReturnController, AssetsController, FlowEventsController],
     };

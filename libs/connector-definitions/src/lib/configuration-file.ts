@@ -6,6 +6,7 @@ import { CONNECTOR_TYPES, getDefinition, isConnectorType } from './definitions/r
 import { environmentParams, scopeMap } from './definitions/template-lists';
 import { parseJson } from './strict-json';
 import { FORBIDDEN_KEYS } from './template-engine';
+import { findTypedSecrets, isSecretName } from './typed-secrets';
 import { type ValidationError, jsonPointer } from './validation-error';
 
 /**
@@ -299,7 +300,8 @@ const PLACEHOLDER = /[<>]/;
 
 /** Checks and normalises one declared parameter value. Secret values never appear in a message. */
 function checkParameterValue(parameter: ProviderParameter, key: string, value: unknown): CheckedValue {
-  const show = (text: string): string => (parameter.secret ? '' : ` (got "${truncate(text)}")`);
+  // A URL with `user:password@` carries credentials: never echoed either.
+  const show = (text: string): string => (parameter.secret || text.includes('@') ? '' : ` (got "${truncate(text)}")`);
   let text: string;
   if (parameter.format === 'scopes' && Array.isArray(value)) {
     if (!value.every((s) => typeof s === 'string')) return { error: `${key} must be a string of scopes or an array of strings` };
@@ -383,7 +385,7 @@ function validateProvider(
       if (builtIn.generic) {
         if (RESERVED_DEFINITION_KEYS.has(key)) fail(keyPath, `${key} cannot be set in the configuration file`);
         else if (typeof value === 'string' && PLACEHOLDER.test(value)) {
-          fail(keyPath, placeholderMessage(key, value));
+          fail(keyPath, isSecretName(key) ? placeholderMessage(key) : placeholderMessage(key, value));
         } else parameters[key] = value;
         continue;
       }
@@ -443,6 +445,8 @@ function genericDefinitionErrors(
   const fail = (at: string, message: string): void => {
     errors.push({ path: at, message });
   };
+  // Only CLIENT_SECRET is sealed: a secret typed anywhere else in the definition is refused.
+  errors.push(...findTypedSecrets(parameters, (key) => jsonPointer(path, writtenAs.get(key) ?? key)).errors);
   for (const [parameter, field] of GENERIC_ENDPOINTS) {
     if (has(parameters, parameter) && has(parameters, field)) {
       fail(jsonPointer(path, writtenAs.get(parameter) ?? parameter), `give either ${parameter} or ${field}, not both`);

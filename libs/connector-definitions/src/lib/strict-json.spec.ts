@@ -1,4 +1,4 @@
-import { parseJson } from './strict-json';
+import { MAX_CONFIGURATION_DEPTH, parseJson } from './strict-json';
 
 describe('parseJson', () => {
   it.each([
@@ -90,9 +90,19 @@ describe('parseJson', () => {
       expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
     });
 
-    it('limits nesting depth instead of overflowing the stack', () => {
+    it('limits nesting depth instead of overflowing the stack, naming where the limit was passed', () => {
       const result = parseJson('['.repeat(100000));
-      expect(result.errors[0].message).toMatch(/nested more than 256 levels/);
+      expect(result.value).toBeUndefined();
+      expect(result.errors).toEqual([{ path: `/${Array(64).fill('0').join('/')}`, message: expect.stringMatching(/^the JSON is nested more than 64 levels deep \(line 1, column 65\)/) }]);
+      const objects = parseJson(`{"odata": {"P": ${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}}`);
+      expect(objects.errors).toHaveLength(1);
+      expect(objects.errors[0].path).toBe(`/odata/P/${Array(62).fill('a').join('/')}`);
+    });
+
+    it('reads nesting up to the limit', () => {
+      const deepest = `${'{"a":'.repeat(MAX_CONFIGURATION_DEPTH)}1${'}'.repeat(MAX_CONFIGURATION_DEPTH)}`;
+      expect(parseJson(deepest)).toEqual({ value: JSON.parse(deepest), errors: [] });
+      expect(parseJson(`[${deepest}]`).errors[0].message).toMatch(/nested more than 64 levels/);
     });
   });
 });

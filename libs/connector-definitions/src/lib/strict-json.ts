@@ -14,9 +14,16 @@ export interface JsonParseOptions {
    * outer braces (`"google_gmail": { ... },`), read as an object.
    */
   tolerant?: boolean;
-  /** Deepest nesting accepted (default 256). */
+  /** Deepest nesting accepted (default MAX_CONFIGURATION_DEPTH). */
   maxDepth?: number;
 }
+
+/**
+ * Deepest nesting of a configuration file: the deepest real one (the seed's odata sample wrapped as a
+ * provider, under the ThingWorx `oauthConfigurations` key) nests 6 levels. Every walk over the parsed
+ * value recurses, so a bound keeps hostile nesting (10,000 levels in 60 KB) a clear 400, never a stack overflow.
+ */
+export const MAX_CONFIGURATION_DEPTH = 64;
 
 export interface JsonParseResult {
   /** Undefined when the text is not JSON. */
@@ -29,6 +36,8 @@ class JsonSyntaxError extends Error {
     message: string,
     readonly position: number,
     readonly path: string,
+    /** The text is JSON, only too deep: not reported as a syntax error. */
+    readonly tooDeep = false,
   ) {
     super(message);
   }
@@ -160,7 +169,7 @@ class Parser {
   }
 
   private nested(parse: () => unknown): unknown {
-    if (++this.depth > this.maxDepth) throw this.syntaxError(`nested more than ${this.maxDepth} levels deep`);
+    if (++this.depth > this.maxDepth) throw new JsonSyntaxError(`nested more than ${this.maxDepth} levels deep`, this.pos, this.pointer(), true);
     const value = parse();
     this.depth--;
     return value;
@@ -373,14 +382,19 @@ class Parser {
 
 /** Parses JSON text, reporting syntax errors (with line and column), duplicate keys and prototype keys. */
 export function parseJson(text: string, options: JsonParseOptions = {}): JsonParseResult {
-  const parser = new Parser(text, options.tolerant ?? true, options.maxDepth ?? 256);
+  const parser = new Parser(text, options.tolerant ?? true, options.maxDepth ?? MAX_CONFIGURATION_DEPTH);
   try {
     const value = parser.parseDocument();
     return { value, errors: parser.errors };
   } catch (error: unknown) {
     if (!(error instanceof JsonSyntaxError)) throw error;
     const { line, column } = parser.lineAndColumn(error.position);
-    const message = error.message === EMPTY ? EMPTY : `not valid JSON at line ${line}, column ${column}: ${error.message}`;
+    const message =
+      error.message === EMPTY
+        ? EMPTY
+        : error.tooDeep
+          ? `the JSON is ${error.message} (line ${line}, column ${column}); a configuration file needs only a few levels`
+          : `not valid JSON at line ${line}, column ${column}: ${error.message}`;
     return { errors: [...parser.errors, { path: error.path, message }] };
   }
 }

@@ -121,6 +121,11 @@ function parsePair(entry: string): [string, string] {
   return [key, value];
 }
 
+/** A template with every reference (`{name}`, `{{{env.NAME}}}`) taken out: its literal text. */
+export function literalText(template: string): string {
+  return template.includes('{') ? template.replace(REFERENCE, '') : template;
+}
+
 /** Lists what a template string refers to: run-time variables, credentials, the return URL. */
 export function templateReferences(template: string): TemplateReferences {
   const cached = referenceCache.get(template) ?? remember(referenceCache, template, findReferences(template));

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { REDIS } from '@flow-oauth/redis';
-import { SecretBox } from '@flow-oauth/secrets';
+import { type SealedPlace, SecretBox } from '@flow-oauth/secrets';
 import type { Redis } from 'ioredis';
 import { sha256Hex } from './sign-in-binding.store';
 
@@ -48,7 +48,7 @@ export class AuthorizationStateStore {
 
   /** Stores a pending authorization under a state (or OAuth 1.0a request token). */
   async save(state: string, pending: PendingAuthorization): Promise<Date> {
-    await this.redis.set(this.key(state), this.box.sealJson(pending), 'EX', STATE_TTL_SECONDS);
+    await this.redis.set(this.key(state), this.box.sealJson(pending, placeOf(AuthorizationStateStore.hashOf(state))), 'EX', STATE_TTL_SECONDS);
     return AuthorizationStateStore.expiryOf(pending);
   }
 
@@ -62,7 +62,7 @@ export class AuthorizationStateStore {
     if (!/^[0-9a-f]{64}$/.test(stateHash)) return undefined;
     const sealed = await this.redis.get(this.keyOfHash(stateHash));
     if (!sealed) return undefined;
-    const pending = this.box.openJson<PendingAuthorization>(sealed);
+    const pending = this.box.openJson<PendingAuthorization>(sealed, placeOf(stateHash));
     return Date.now() - Date.parse(pending.createdAt) > STATE_TTL_SECONDS * 1000 ? undefined : pending;
   }
 
@@ -81,7 +81,7 @@ export class AuthorizationStateStore {
     if (!state || state.length > 512) return undefined;
     const sealed = await this.redis.getdel(this.key(state));
     if (!sealed) return undefined;
-    const pending = this.box.openJson<PendingAuthorization>(sealed);
+    const pending = this.box.openJson<PendingAuthorization>(sealed, placeOf(AuthorizationStateStore.hashOf(state)));
     // Redis expiry is the rule; this guards against clock-skewed or restored keys.
     if (Date.now() - Date.parse(pending.createdAt) > STATE_TTL_SECONDS * 1000) return undefined;
     return pending;
@@ -94,4 +94,12 @@ export class AuthorizationStateStore {
   private keyOfHash(stateHash: string): string {
     return `${this.config.queuePrefix}:oauth-state:${stateHash}`;
   }
+}
+
+/**
+ * A pending sign-in is sealed bound to its state's key, so it cannot be replayed under another
+ * state. It lives 10 minutes: a retired key must stay in FLOW_ENCRYPTION_OLD_KEYS that long.
+ */
+function placeOf(stateHash: string): SealedPlace {
+  return { table: 'redis', column: 'oauth-state', row: stateHash };
 }

@@ -167,6 +167,8 @@ export class ConnectorAuthorizationService {
     }
     const provider = this.registry.getById(pending.providerId);
     if (!provider) return failure(409, 'provider_not_found', 'The OAuth provider was removed during the sign-in.', redirectUrl);
+    // The id comes first: the tokens are sealed bound to the connector's row.
+    const id = randomUUID();
     try {
       let values: Partial<ConnectorEntity>;
       if (isOAuth1) {
@@ -174,7 +176,7 @@ export class ConnectorAuthorizationService {
         if (!verifier) return failure(400, 'missing_verifier', 'The sign-in response has no oauth_verifier.', redirectUrl);
         const access = await this.oauth.oauth1AccessToken(provider, { token: stateValue, tokenSecret: pending.oauth1TokenSecret ?? '', verifier, connectionParams: pending.params });
         values = {
-          ...this.tokens.columns({ accessToken: access.token, tokenType: 'OAuth1', expiresAt: null, refreshToken: access.tokenSecret, metadata: {} }, null),
+          ...this.tokens.columns(id, { accessToken: access.token, tokenType: 'OAuth1', expiresAt: null, refreshToken: access.tokenSecret, metadata: {} }, null),
           metadata: JSON.stringify(access.metadata),
         };
       } else {
@@ -182,11 +184,11 @@ export class ConnectorAuthorizationService {
         if (!code) return failure(400, 'missing_code', 'The sign-in response has no authorization code.', redirectUrl);
         const tokens = await this.oauth.exchangeCode(provider, { code, codeVerifier: pending.codeVerifier, connectionParams: pending.params, scope: pending.scope });
         // Keep the requested scope: refreshes must ask for the same (Microsoft templates name {scope}).
-        values = { ...this.tokens.columns({ ...tokens, scope: pending.scope || tokens.scope }, null), metadata: JSON.stringify(tokens.metadata) };
+        values = { ...this.tokens.columns(id, { ...tokens, scope: pending.scope || tokens.scope }, null), metadata: JSON.stringify(tokens.metadata) };
       }
       const now = nowIso();
       const connector = Object.assign(new ConnectorEntity(), {
-        id: randomUUID(),
+        id,
         label: pending.label,
         providerId: provider.id,
         type: provider.type,
@@ -201,7 +203,7 @@ export class ConnectorAuthorizationService {
       try {
         const stored = await insertConnectorIfProviderUnchanged(this.dataSource, connector, pending.providerFingerprint);
         if (!stored) {
-          await this.revokeUnused(provider, values, pending.params);
+          await this.revokeUnused(provider, id, values, pending.params);
           return failure(409, 'provider_changed', 'The OAuth provider was changed or removed during the sign-in; start the connection again.', redirectUrl);
         }
       } catch (error) {
@@ -220,9 +222,9 @@ export class ConnectorAuthorizationService {
   }
 
   /** Best effort: tokens obtained for a connector that is not created are revoked at the provider. */
-  private async revokeUnused(provider: LoadedProvider, values: Partial<ConnectorEntity>, params: Record<string, string>): Promise<void> {
+  private async revokeUnused(provider: LoadedProvider, id: string, values: Partial<ConnectorEntity>, params: Record<string, string>): Promise<void> {
     try {
-      const opened = this.tokens.open({ accessToken: values.accessToken ?? null, refreshToken: values.refreshToken ?? null });
+      const opened = this.tokens.open({ id, accessToken: values.accessToken ?? null, refreshToken: values.refreshToken ?? null });
       const oauth1 = values.tokenType === 'OAuth1';
       await this.oauth.revoke(provider, { accessToken: opened.accessToken ?? undefined, refreshToken: oauth1 ? undefined : (opened.refreshToken ?? undefined), connectionParams: params });
     } catch (error) {

@@ -1,4 +1,4 @@
-import type { ConnectorEntity } from '@flow-oauth/persistence';
+import { type ConnectorEntity, sqlDialect } from '@flow-oauth/persistence';
 import type { DataSource } from 'typeorm';
 
 const COLUMNS: Array<[column: string, field: keyof ConnectorEntity]> = [
@@ -14,6 +14,7 @@ const COLUMNS: Array<[column: string, field: keyof ConnectorEntity]> = [
   ['token_type', 'tokenType'],
   ['scope', 'scope'],
   ['expires_at', 'expiresAt'],
+  ['next_refresh_at', 'nextRefreshAt'],
   ['params', 'params'],
   ['metadata', 'metadata'],
   ['last_error', 'lastError'],
@@ -30,16 +31,12 @@ const COLUMNS: Array<[column: string, field: keyof ConnectorEntity]> = [
  * this inserts nothing) or waits and then sees the connector as using it.
  */
 export async function insertConnectorIfProviderUnchanged(dataSource: DataSource, connector: ConnectorEntity, fingerprint: string): Promise<boolean> {
-  const postgres = dataSource.options.type === 'postgres';
-  const mark = (i: number) => (postgres ? `$${i}` : '?');
+  const sql = sqlDialect(dataSource);
   const values = COLUMNS.map(([, field]) => connector[field] ?? null);
-  const selects = COLUMNS.map((_, i) => mark(i + 1)).join(', ');
-  const idParam = mark(COLUMNS.length + 1);
-  const fingerprintParam = mark(COLUMNS.length + 2);
-  const sql =
+  const statement =
     `INSERT INTO connectors (${COLUMNS.map(([c]) => c).join(', ')}) ` +
-    `SELECT ${selects} WHERE EXISTS (SELECT 1 FROM providers WHERE id = ${idParam} AND fingerprint = ${fingerprintParam}${postgres ? ' FOR SHARE' : ''}) ` +
+    `SELECT ${sql.params(COLUMNS.length)} WHERE EXISTS (SELECT 1 FROM providers WHERE id = ${sql.param(COLUMNS.length + 1)} AND fingerprint = ${sql.param(COLUMNS.length + 2)}${sql.lock('share')}) ` +
     'RETURNING id';
-  const rows = (await dataSource.query(sql, [...values, connector.providerId, fingerprint])) as unknown[];
+  const rows = (await dataSource.query(statement, [...values, connector.providerId, fingerprint])) as unknown[];
   return rows.length === 1;
 }

@@ -8,7 +8,12 @@ export interface ConnectorView {
   provider: string;
   owner: string;
   status: ConnectorEntity['status'];
+  /** Null when the token does not expire or the provider did not say (no expires_in). */
   expiresAt: string | null;
+  /** The last successful refresh; null before the first. */
+  lastRefreshedAt: string | null;
+  /** When the next background refresh is due; null when the token is never refreshed. */
+  nextRefreshAt: string | null;
   createdAt: string;
   updatedAt: string;
   scope: string | null;
@@ -27,6 +32,8 @@ export function toConnectorView(c: ConnectorEntity): ConnectorView {
     owner: c.owner,
     status: c.status,
     expiresAt: c.expiresAt,
+    lastRefreshedAt: c.lastRefreshedAt ?? null,
+    nextRefreshAt: c.nextRefreshAt ?? null,
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
     scope: c.scope,

@@ -2,13 +2,32 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Principal } from '@flow-oauth/api-auth';
 import { ApiError } from '@flow-oauth/http-common';
 import { OAuthClient, OAuthProtocolError } from '@flow-oauth/oauth-client';
+import { RefreshMetrics } from '@flow-oauth/observability';
 import { ConnectorEntity } from '@flow-oauth/persistence';
-import { ConnectorLock, ConnectorTokenStore, LockTimeoutError, StaleTokenWriteError, RefreshProducer, TokenRefreshService } from '@flow-oauth/token-refresh';
+import {
+  ConnectorLock,
+  ConnectorTokenStore,
+  LockTimeoutError,
+  ProviderChangedError,
+  refreshFailureKind,
+  type RefreshOutcome,
+  refreshOutcomeKind,
+  RefreshProducer,
+  RefreshStorageError,
+  type RejectedProvider,
+  StaleTokenWriteError,
+  TokenRefreshService,
+} from '@flow-oauth/token-refresh';
 import { DataSource } from 'typeorm';
 import { providerFailure } from './connector-authorization.service';
 import { toConnectorView, type ConnectorView } from './connector-view';
 import { ProviderRegistry } from './provider-registry';
 import { TokenAnswerCache, type TokenRow, TokenRowReader } from './token-snapshot';
+
+/** A stored token this much before its expiry is still handed out instead of waiting for a refresh. */
+const STILL_VALID_MS = 5000;
+/** How long a request for an expired token waits for another process's refresh of it (that lock frees within 10 s if its holder died). */
+const EXPIRED_TOKEN_LOCK_WAIT_MS = 15_000;
 
 /** The token answer: `{ access_token, token_type, expires_at, ...kept metadata }`. */
 export type TokenAnswer = Record<string, unknown> & { access_token: string; token_type: string; expires_at: string | null };
@@ -28,6 +47,7 @@ export class ConnectorsService {
     private readonly producer: RefreshProducer,
     private readonly oauth: OAuthClient,
     private readonly lock: ConnectorLock,
+    private readonly metrics: RefreshMetrics,
   ) {
     this.rows = new TokenRowReader(dataSource);
   }
@@ -59,15 +79,28 @@ export class ConnectorsService {
     return answer;
   }
 
+  /**
+   * Refreshes a due token for the answer. While the stored token is still valid nothing waits: if
+   * another refresh holds the connector's lock, or the provider fails, or its credentials are
+   * rejected, the stored token is the answer. An expired token waits (bounded) for a refresh.
+   */
   private async refreshForAnswer(row: TokenRow): Promise<TokenRow> {
+    const stillValid = row.expiresAt !== null && Date.parse(row.expiresAt) > Date.now() + STILL_VALID_MS;
     try {
-      const outcome = await this.refresher.refreshConnector(row.id, 'if-due');
+      const outcome = await this.measured(this.refresher.refreshConnector(row.id, 'if-due', { lockWaitMs: stillValid ? 0 : EXPIRED_TOKEN_LOCK_WAIT_MS }));
       if (outcome.status === 'missing') throw new ApiError(404, 'not_found', 'Connector not found.');
       if (outcome.status === 'needs_reauth') throw new ApiError(409, 'needs_reauth', `Connector "${row.label}" must be signed in again (${outcome.reason}).`);
+      if (outcome.status === 'credentials_rejected') {
+        if (stillValid) return row;
+        throw credentialsRejected(outcome.provider);
+      }
       return outcome.connector;
     } catch (error) {
       if (error instanceof ApiError) throw error;
-      if (error instanceof LockTimeoutError) throw new ApiError(503, 'refresh_in_progress', 'A refresh of this connector is taking long; try again shortly.');
+      if (error instanceof LockTimeoutError) {
+        if (stillValid) return row;
+        throw new ApiError(503, 'refresh_in_progress', 'A refresh of this connector is taking long; try again shortly.');
+      }
       if (error instanceof StaleTokenWriteError) {
         // The tokens changed under the refresh (a purge): answer from what is stored now.
         const now = await this.rows.read(row.id);
@@ -75,17 +108,33 @@ export class ConnectorsService {
         if (now.status === 'needs_reauth' || !now.accessToken) throw new ApiError(409, 'needs_reauth', `Connector "${now.label}" must be signed in again (${now.lastError ?? 'no token'}).`);
         return now;
       }
+      if (error instanceof RefreshStorageError || error instanceof ProviderChangedError) {
+        if (stillValid) return row;
+        throw new ApiError(503, 'dependency_unavailable', 'The token could not be refreshed now (the database did not take the write); try again shortly.');
+      }
       // The provider is down: a token that has not expired yet is still worth handing out.
-      const stillValid = row.expiresAt !== null && Date.parse(row.expiresAt) > Date.now() + 5000;
       if (!stillValid || !(error instanceof OAuthProtocolError)) throw providerFailure(error, 'refreshing the token');
       this.logger.warn(`connector ${row.id}: refresh failed, serving the unexpired token`);
       return row;
     }
   }
 
+  /** Counts an on-demand refresh in the refresh metrics (no lag: nothing scheduled it). */
+  private async measured(refresh: Promise<RefreshOutcome>): Promise<RefreshOutcome> {
+    const started = performance.now();
+    try {
+      const outcome = await refresh;
+      this.metrics.recordOutcome(refreshOutcomeKind(outcome), (performance.now() - started) / 1000);
+      return outcome;
+    } catch (error) {
+      this.metrics.recordOutcome(refreshFailureKind(error), (performance.now() - started) / 1000);
+      throw error;
+    }
+  }
+
   private buildAnswer(row: TokenRow): TokenAnswer {
     const isOAuth1 = row.tokenType === 'OAuth1';
-    const opened = this.tokens.open({ accessToken: row.accessToken, refreshToken: isOAuth1 ? row.refreshToken : null });
+    const opened = this.tokens.open({ id: row.id, accessToken: row.accessToken, refreshToken: isOAuth1 ? row.refreshToken : null });
     const metadata = JSON.parse(row.metadata) as Record<string, unknown>;
     const answer: TokenAnswer = { ...metadata, access_token: opened.accessToken as string, token_type: row.tokenType ?? 'Bearer', expires_at: row.expiresAt };
     if (isOAuth1) answer['oauth_token_secret'] = opened.refreshToken;
@@ -157,4 +206,15 @@ export class ConnectorsService {
     }
     return connector;
   }
+}
+
+/** 503 for an expired token whose provider refuses Flow's client credentials: the operator must fix the provider. */
+function credentialsRejected(provider: RejectedProvider): ApiError {
+  return new ApiError(
+    503,
+    'provider_credentials_rejected',
+    `The OAuth provider "${provider.type}/${provider.provider}" refuses Flow's client credentials (${provider.rejectedError ?? 'invalid_client'}), so this expired token cannot be refreshed. ` +
+      'An administrator must load the provider with its correct client secret; the connector resumes by itself, no new sign-in is needed.',
+    { type: provider.type, provider: provider.provider, rejectedAt: provider.rejectedAt, rejectedError: provider.rejectedError },
+  );
 }

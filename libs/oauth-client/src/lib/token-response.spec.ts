@@ -1,7 +1,7 @@
 import { getDefinition } from '@flow-oauth/connector-definitions';
 import type { HttpResponse } from './http-transport';
 import { OAuthProtocolError, parseRetryAfter, redact } from './oauth-protocol-error';
-import { parseTokenResponse } from './token-response';
+import { MAX_EXPIRES_IN_SECONDS, parseTokenResponse } from './token-response';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 const generic = getDefinition('odata');
@@ -38,6 +38,35 @@ describe('token responses', () => {
 
   it('reads expires_in given as a string', () => {
     expect(parse(json({ access_token: 'at', expires_in: '3599' })).expiresAt).toEqual(new Date(NOW + 3599_000));
+  });
+
+  it('clamps an absurd expires_in to 10 years, as a number, a numeric string or 1e400 (Infinity once parsed)', () => {
+    const tenYears = new Date(NOW + MAX_EXPIRES_IN_SECONDS * 1000);
+    expect(MAX_EXPIRES_IN_SECONDS).toBe(315_360_000);
+    expect(parse(json({ access_token: 'at', expires_in: 1e20 })).expiresAt).toEqual(tenYears);
+    expect(parse(json({ access_token: 'at', expires_in: '1e20' })).expiresAt).toEqual(tenYears);
+    expect(parse({ status: 200, headers: { 'content-type': 'application/json' }, body: '{"access_token":"at","expires_in":1e400}' }).expiresAt).toEqual(tenYears);
+    expect(parse(json({ access_token: 'at', expires_in: MAX_EXPIRES_IN_SECONDS - 1 })).expiresAt).toEqual(new Date(NOW + (MAX_EXPIRES_IN_SECONDS - 1) * 1000));
+  });
+
+  it.each([
+    ['a word', 'soon'],
+    ['an object', { seconds: 3600 }],
+    ['an array', [3600]],
+    ['a boolean', true],
+    ['null', null],
+    ['"NaN"', 'NaN'],
+    ['"Infinity"', 'Infinity'],
+  ])('treats expires_in that is not a number (%s) as missing: unknown expiry, or the definition\'s assumed lifetime', (_label, value) => {
+    expect(parse(json({ access_token: 'at', expires_in: value })).expiresAt).toBeNull();
+    expect(parse(json({ access_token: 'at', expires_in: value }), getDefinition('salesforce')).expiresAt).toEqual(new Date(NOW + 3600_000));
+  });
+
+  it('treats expires_in of 0 or less as an unknown expiry (never as already expired)', () => {
+    for (const value of [0, -1, -3600, '-5', '0']) {
+      expect(parse(json({ access_token: 'at', expires_in: value })).expiresAt).toBeNull();
+      expect(parse(json({ access_token: 'at', expires_in: value }), getDefinition('salesforce')).expiresAt).toBeNull();
+    }
   });
 
   it('has no expiry when expires_in is missing (and the definition assumes none)', () => {

@@ -54,10 +54,22 @@ export function withoutTokens(value: unknown, depth = 0): unknown {
   return out;
 }
 
+/**
+ * Longest token lifetime believed: 10 years. A provider answering `expires_in: 1e20` gets this
+ * instead (a Date that far away is invalid, and a refresh job's delay must stay a safe BullMQ score).
+ */
+export const MAX_EXPIRES_IN_SECONDS = 10 * 365 * 86_400;
+
+const NUMBER_TEXT = /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+
+/** `expires_in` as a number of seconds (numbers and numeric strings, clamped); undefined when it is not a number at all. */
 function expiresInSeconds(value: unknown): number | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value)) return Number(value);
-  return undefined;
+  let seconds: number | undefined;
+  if (typeof value === 'number') seconds = value;
+  else if (typeof value === 'string' && NUMBER_TEXT.test(value)) seconds = Number(value);
+  // NaN cannot come out of JSON, but 1e400 parses as Infinity: clamped like any lifetime too long to believe.
+  if (seconds === undefined || Number.isNaN(seconds)) return undefined;
+  return Math.min(seconds, MAX_EXPIRES_IN_SECONDS);
 }
 
 function describe(body: Json | undefined, secrets: ReadonlyArray<string | undefined>): { code?: string; text: string } {
@@ -81,8 +93,8 @@ export function tokenEndpointError(what: string, response: HttpResponse, body: J
 
 /**
  * Turns a token-endpoint answer into a TokenSet, or throws the classified error. Handles JSON and
- * form-encoded bodies, `expires_in` as number or string (missing: the definition's
- * `oauth2_default_expires_in`, else no expiry), a 200 carrying `{ok:false}` or `error` (Slack, GitHub),
+ * form-encoded bodies, `expires_in` as number or string (beyond 10 years: clamped; missing or not a
+ * number: the definition's `oauth2_default_expires_in`, else no expiry; 0 or less: no expiry), a 200 carrying `{ok:false}` or `error` (Slack, GitHub),
  * the token nested at `oauth2_token_path` (Slack authed_user), and `oauth2_token_metadata`.
  */
 export function parseTokenResponse(
@@ -118,9 +130,12 @@ export function parseTokenResponse(
   const rawType = source['token_type'] ?? body['token_type'];
   const tokenType = typeof rawType === 'string' && rawType !== '' ? (rawType.toLowerCase() === 'bearer' ? 'Bearer' : rawType) : 'Bearer';
 
+  // Missing or not a number (a string of words, an object): the provider said nothing usable, so the
+  // definition's assumed lifetime applies, else the expiry is unknown. 0 is how some providers say
+  // "does not expire"; a negative lifetime means nothing either: both are an unknown expiry, never
+  // "already expired", which would refresh in a loop on every answer alike.
   let seconds = expiresInSeconds(source['expires_in'] ?? (source === body ? undefined : body['expires_in']));
   if (seconds === undefined && typeof definition.oauth2_default_expires_in === 'number') seconds = definition.oauth2_default_expires_in;
-  // expires_in of 0 (or less) is how some providers say "does not expire".
   const expiresAt = seconds !== undefined && seconds > 0 ? new Date(now + seconds * 1000) : null;
 
   const refreshToken = source['refresh_token'];

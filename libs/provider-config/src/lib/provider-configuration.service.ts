@@ -5,6 +5,7 @@ import {
   type ValidationError,
   isConnectorType,
   parseConfigurationText,
+  redactTypedSecrets,
   secretParameterNames,
   validateConfiguration,
 } from '@flow-oauth/connector-definitions';
@@ -13,6 +14,7 @@ import { emitEvent, FLOW_EVENTS_CLIENT } from '@flow-oauth/messaging';
 import { ConnectorEntity, nowIso, ProviderEntity, runInTransaction } from '@flow-oauth/persistence';
 import { FlowEvent, type ProvidersChangedEvent } from '@flow-oauth/queue-contracts';
 import { SecretBox } from '@flow-oauth/secrets';
+import { providerSecretsOf } from './provider-reader';
 import type { ClientProxy } from '@nestjs/microservices';
 import { DataSource, type EntityManager, In } from 'typeorm';
 import { type LoadPlan, planLoad, type PlannedWrite, type ProviderConflict, type ProviderRef, providerKey, type StoredProvider } from './load-plan';
@@ -65,7 +67,7 @@ export class ProviderConfigurationService {
 
   /** Loads an already parsed configuration document. Nothing is written unless everything is valid and conflict-free. */
   async load(document: unknown, options: { dryRun: boolean }): Promise<LoadResult> {
-    const { providers, errors } = validateConfiguration(document);
+    const { providers, errors } = validateConfiguration(withoutProviderStatus(document));
     if (errors.length > 0) throw invalidConfiguration(errors);
 
     if (options.dryRun) {
@@ -76,24 +78,35 @@ export class ProviderConfigurationService {
     const outcome = await runInTransaction(this.dataSource, async (manager) => {
       const stored = await this.readStored(manager, providers, true);
       const { plan, writes } = planLoad(providers, stored);
-      if (plan.conflicts.length > 0) return { plan, conflict: true };
-      await this.applyWrites(manager, writes);
-      return { plan, conflict: false };
+      if (plan.conflicts.length > 0) return { plan, conflict: true, restored: [] };
+      const restored = await this.applyWrites(manager, writes);
+      return { plan, conflict: false, restored };
     });
     if (outcome.conflict) throw providerInUse(outcome.plan.conflicts, outcome.plan);
     const { plan } = outcome;
     this.logger.log(`load applied: ${plan.added.length} added, ${plan.updated.length} updated, ${plan.unchanged.length} unchanged`);
     if (plan.added.length + plan.updated.length > 0) await this.announce({ added: plan.added, updated: plan.updated, deleted: [] });
+    await this.announceRestored(outcome.restored);
     return { applied: true, plan };
   }
 
-  /** Every loaded provider with each secret replaced by "********". */
+  /**
+   * Every loaded provider with each secret replaced by "********", and beside its parameters its
+   * `state` (with `rejectedAt` and `rejectedError` while its credentials are rejected). A load
+   * ignores those three status fields, so the answer keeps the file's shape.
+   */
   async readRedacted(): Promise<RedactedConfiguration> {
     const rows = await this.dataSource.getRepository(ProviderEntity).find({ order: { type: 'ASC', name: 'ASC' } });
     const out: RedactedConfiguration = {};
     for (const row of rows) {
-      const settings = JSON.parse(row.settings) as Record<string, unknown>;
+      // Loads refuse secrets typed outside CLIENT_SECRET; a provider stored before that is still redacted here.
+      const settings = redactTypedSecrets(JSON.parse(row.settings) as Record<string, unknown>);
       for (const name of secretParameterNamesSafe(row.type)) settings[name] = REDACTED;
+      settings['state'] = row.state;
+      if (row.state === 'credentials_rejected') {
+        settings['rejectedAt'] = row.rejectedAt;
+        settings['rejectedError'] = row.rejectedError;
+      }
       (out[row.type] ??= {})[row.name] = settings;
     }
     return out;
@@ -125,7 +138,17 @@ export class ProviderConfigurationService {
           ConnectorEntity,
           { id: In(connectors.map((c) => c.id)) },
           // The version bump makes a refresh that read the old tokens fail its guarded write instead of restoring them.
-          { accessToken: null, refreshToken: null, expiresAt: null, status: 'needs_reauth', lastError: 'tokens purged by the administrator', updatedAt: nowIso(), tokenVersion: () => 'token_version + 1' },
+          {
+            accessToken: null,
+            refreshToken: null,
+            expiresAt: null,
+            // Off the refresh schedule: the sweep never reads it again.
+            nextRefreshAt: null,
+            status: 'needs_reauth',
+            lastError: 'tokens purged by the administrator',
+            updatedAt: nowIso(),
+            tokenVersion: () => 'token_version + 1',
+          },
         );
       }
       return connectors;
@@ -149,6 +172,19 @@ export class ProviderConfigurationService {
     } catch (error) {
       // The load is committed; servers also re-check providers periodically, so say it and go on.
       this.logger.error(`providers.changed could not be sent (${(error as Error).message}); servers will pick the change up on their next check`);
+    }
+  }
+
+  /** Tells token-refresher that providers whose credentials were rejected were changed: their connectors' refreshes resume now. */
+  private async announceRestored(restored: Array<{ id: string; type: string; name: string }>): Promise<void> {
+    for (const provider of restored) {
+      this.logger.log(`provider ${provider.type}/${provider.name} was changed after its credentials were rejected: its connectors' refreshes resume`);
+      try {
+        await emitEvent(this.events, FlowEvent.ProviderCredentialsRestored, { providerId: provider.id, type: provider.type, provider: provider.name, at: nowIso() });
+      } catch (error) {
+        // The provider is ok in the database; token-refresher's next sweep resumes its connectors.
+        this.logger.error(`provider.credentials_restored could not be sent (${(error as Error).message}); refreshes resume at the next sweep`);
+      }
     }
   }
 
@@ -178,7 +214,7 @@ export class ProviderConfigurationService {
         type: row.type,
         name: row.name,
         fingerprint: row.fingerprint,
-        secrets: this.box.openJson<Record<string, string>>(row.secrets),
+        secrets: this.box.openJson<Record<string, string>>(row.secrets, providerSecretsOf(row.id)),
         connectorLabels: labels.get(row.id) ?? [],
       });
     }
@@ -195,20 +231,31 @@ export class ProviderConfigurationService {
     return out;
   }
 
-  private async applyWrites(manager: EntityManager, writes: PlannedWrite[]): Promise<void> {
+  /** Writes the plan; returns the updated providers whose credentials had been rejected (they are ok again). */
+  private async applyWrites(manager: EntityManager, writes: PlannedWrite[]): Promise<Array<{ id: string; type: string; name: string }>> {
     const now = nowIso();
+    const updates = writes.filter((w): w is Extract<PlannedWrite, { kind: 'update' }> => w.kind === 'update');
+    const restored: Array<{ id: string; type: string; name: string }> = [];
+    for (let i = 0; i < updates.length; i += INSERT_CHUNK) {
+      const ids = updates.slice(i, i + INSERT_CHUNK).map((w) => w.id);
+      restored.push(...(await manager.find(ProviderEntity, { where: { id: In(ids), state: 'credentials_rejected' }, select: { id: true, type: true, name: true } })));
+    }
     const added = writes.filter((w): w is Extract<PlannedWrite, { kind: 'add' }> => w.kind === 'add');
     for (let i = 0; i < added.length; i += INSERT_CHUNK) {
-      const rows = added.slice(i, i + INSERT_CHUNK).map((w) => ({
-        id: randomUUID(),
-        type: w.settings.type,
-        name: w.settings.name,
-        settings: JSON.stringify(w.settings.parameters),
-        secrets: this.box.sealJson(w.settings.secrets),
-        fingerprint: w.fingerprint,
-        createdAt: now,
-        updatedAt: now,
-      }));
+      const rows = added.slice(i, i + INSERT_CHUNK).map((w) => {
+        // The id comes first: the secrets are sealed bound to the provider's row.
+        const id = randomUUID();
+        return {
+          id,
+          type: w.settings.type,
+          name: w.settings.name,
+          settings: JSON.stringify(w.settings.parameters),
+          secrets: this.box.sealJson(w.settings.secrets, providerSecretsOf(id)),
+          fingerprint: w.fingerprint,
+          createdAt: now,
+          updatedAt: now,
+        };
+      });
       await manager.insert(ProviderEntity, rows);
     }
     for (const write of writes) {
@@ -218,13 +265,50 @@ export class ProviderConfigurationService {
         { id: write.id },
         {
           settings: JSON.stringify(write.settings.parameters),
-          secrets: this.box.sealJson(write.settings.secrets),
+          secrets: this.box.sealJson(write.settings.secrets, providerSecretsOf(write.id)),
           fingerprint: write.fingerprint,
           updatedAt: now,
+          // New settings or a new secret: whatever the provider refused before is worth trying again.
+          state: 'ok',
+          rejectedAt: null,
+          rejectedError: null,
         },
       );
     }
+    return restored;
   }
+}
+
+/** Status fields that GET /api/oauth-configurations shows beside each provider's parameters. */
+const STATUS_FIELDS: ReadonlyArray<readonly [name: string, isStatus: (value: unknown) => boolean]> = [
+  ['state', (value) => value === 'ok' || value === 'credentials_rejected'],
+  ['rejectedAt', (value) => value === null || typeof value === 'string'],
+  ['rejectedError', (value) => value === null || typeof value === 'string'],
+];
+
+/**
+ * The document without the status fields of the redacted read (`state`, `rejectedAt`,
+ * `rejectedError`), so that answer can be loaded back as a file: they are not settings. A value
+ * that is not a status (say `"state": "on"`) is left in and validated like any parameter.
+ */
+export function withoutProviderStatus(document: unknown): unknown {
+  if (!isPlainObject(document)) return document;
+  // structuredClone keeps keys such as "__proto__" as own data properties, for the validator to refuse.
+  const copy = structuredClone(document);
+  for (const providers of Object.values(copy)) {
+    if (!isPlainObject(providers)) continue;
+    for (const settings of Object.values(providers)) {
+      if (!isPlainObject(settings)) continue;
+      for (const [field, isStatus] of STATUS_FIELDS) {
+        if (Object.prototype.hasOwnProperty.call(settings, field) && isStatus(settings[field])) delete settings[field];
+      }
+    }
+  }
+  return copy;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function secretParameterNamesSafe(type: string): string[] {

@@ -5,5 +5,7 @@ export * from './lib/entities/user.entity';
 export * from './lib/data-source-options';
 export * from './lib/database-readiness';
 export * from './lib/persistence.module';
+export * from './lib/sealed-values';
+export * from './lib/sql-dialect';
 export * from './lib/timestamps';
 export * from './lib/transactions';

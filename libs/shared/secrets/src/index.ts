@@ -1,1 +1,2 @@
+export * from './lib/sealed-place';
 export * from './lib/secret-box';

@@ -11,3 +11,4 @@ export * from './lib/private-redis';
 export * from './lib/tcp-proxy';
 export * from './lib/http-fault-proxy';
 export * from './lib/sqlite-write-lock';
+export * from './lib/prometheus-text';

@@ -1,13 +1,37 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import type { TokenSet } from '@flow-oauth/oauth-client';
 import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
-import { SecretBox } from '@flow-oauth/secrets';
+import { type SealedPlace, SecretBox } from '@flow-oauth/secrets';
 import type { EntityManager } from 'typeorm';
+import { nextRefreshTime } from './refresh-schedule';
 
 /** The tokens of a connector, opened. */
 export interface OpenedTokens {
   accessToken: string | null;
   refreshToken: string | null;
+}
+
+/**
+ * A token set a provider issued at a refresh, kept (sealed) until the database has it: the refresh
+ * token it replaces may already be dead at a provider that rotates them.
+ */
+export interface PendingTokenSet {
+  tokens: TokenSet;
+  /** When the provider answered: the tokens' issue time, for the next refresh time. */
+  obtainedAt: Date;
+}
+
+interface PendingTokenSetJson {
+  accessToken: string;
+  tokenType: string;
+  expiresAt: string | null;
+  refreshToken?: string;
+  scope?: string;
+  metadata: Record<string, unknown>;
+  obtainedAt: string;
+  connectorId: string;
+  baseVersion: number;
 }
 
 /** Thrown when a connector's tokens changed under a writer that did not hold the lock. */
@@ -18,28 +42,41 @@ export class StaleTokenWriteError extends Error {
   }
 }
 
-/** Seals and opens connector tokens; every token write bumps token_version in the same statement. */
+/**
+ * THE place where connector tokens are sealed and opened, each bound to its connector's row and
+ * column (a token copied to another connector does not open); every token write bumps
+ * token_version in the same statement. (The key rotation in libs/shared/persistence re-seals the
+ * stored values in place, never seeing them in clear, and keeps token_version.)
+ */
 @Injectable()
 export class ConnectorTokenStore {
-  constructor(private readonly box: SecretBox) {}
+  constructor(
+    private readonly box: SecretBox,
+    @Inject(FLOW_CONFIG) private readonly config: Pick<FlowConfig, 'refreshMarginSeconds'>,
+  ) {}
 
   /** The connector's tokens in clear (in memory only). */
-  open(connector: Pick<ConnectorEntity, 'accessToken' | 'refreshToken'>): OpenedTokens {
+  open(connector: Pick<ConnectorEntity, 'id' | 'accessToken' | 'refreshToken'>): OpenedTokens {
     return {
-      accessToken: connector.accessToken ? this.box.open(connector.accessToken) : null,
-      refreshToken: connector.refreshToken ? this.box.open(connector.refreshToken) : null,
+      accessToken: connector.accessToken ? this.box.open(connector.accessToken, accessTokenOf(connector.id)) : null,
+      refreshToken: connector.refreshToken ? this.box.open(connector.refreshToken, refreshTokenOf(connector.id)) : null,
     };
   }
 
-  /** Column values for a fresh token set (a missing refresh token keeps `keepRefreshToken`). */
-  columns(tokens: TokenSet, keepRefreshToken: string | null): Partial<ConnectorEntity> {
+  /**
+   * Column values for a fresh token set of the connector `connectorId` (a missing refresh token
+   * keeps `keepRefreshToken`), with the next refresh time computed from its expiry and `issuedAt`.
+   * A new connector's id must be chosen before its tokens are sealed.
+   */
+  columns(connectorId: string, tokens: TokenSet, keepRefreshToken: string | null, issuedAt: Date = new Date()): Partial<ConnectorEntity> {
     const refresh = tokens.refreshToken ?? keepRefreshToken;
     return {
-      accessToken: this.box.seal(tokens.accessToken),
-      refreshToken: refresh ? this.box.seal(refresh) : null,
+      accessToken: this.box.seal(tokens.accessToken, accessTokenOf(connectorId)),
+      refreshToken: refresh ? this.box.seal(refresh, refreshTokenOf(connectorId)) : null,
       tokenType: tokens.tokenType || 'Bearer',
       scope: tokens.scope ?? null,
       expiresAt: tokens.expiresAt ? tokens.expiresAt.toISOString() : null,
+      nextRefreshAt: nextRefreshTime(tokens.expiresAt, issuedAt, this.config.refreshMarginSeconds)?.toISOString() ?? null,
       status: 'active',
       lastError: null,
       updatedAt: nowIso(),
@@ -50,10 +87,15 @@ export class ConnectorTokenStore {
    * Writes a refreshed token set, the rotated refresh token with it, in one statement guarded by
    * the version the writer read: a concurrent write makes this fail instead of losing a token.
    */
-  async writeRefreshed(manager: EntityManager, connector: ConnectorEntity, tokens: TokenSet, keepRefreshToken: string | null): Promise<ConnectorEntity> {
+  async writeRefreshed(manager: EntityManager, connector: ConnectorEntity, tokens: TokenSet, keepRefreshToken: string | null, issuedAt: Date = new Date()): Promise<ConnectorEntity> {
     const metadata = { ...(JSON.parse(connector.metadata) as Record<string, unknown>), ...tokens.metadata };
     // The scope stays the one the user asked for: the next refresh must ask for it again.
-    const values = { ...this.columns({ ...tokens, scope: connector.scope ?? tokens.scope }, keepRefreshToken), metadata: JSON.stringify(metadata), tokenVersion: connector.tokenVersion + 1 };
+    const values = {
+      ...this.columns(connector.id, { ...tokens, scope: connector.scope ?? tokens.scope }, keepRefreshToken, issuedAt),
+      metadata: JSON.stringify(metadata),
+      tokenVersion: connector.tokenVersion + 1,
+      lastRefreshedAt: nowIso(),
+    };
     const result = await manager
       .createQueryBuilder()
       .update(ConnectorEntity)
@@ -63,4 +105,44 @@ export class ConnectorTokenStore {
     if (!result.affected) throw new StaleTokenWriteError(connector.id);
     return Object.assign(new ConnectorEntity(), connector, values);
   }
+
+  /** Seals a pending token set of a connector, for the refresh that replaces token version `baseVersion`. */
+  sealPending(connectorId: string, baseVersion: number, pending: PendingTokenSet): string {
+    const { tokens } = pending;
+    const json: PendingTokenSetJson = {
+      accessToken: tokens.accessToken,
+      tokenType: tokens.tokenType,
+      expiresAt: tokens.expiresAt ? tokens.expiresAt.toISOString() : null,
+      ...(tokens.refreshToken !== undefined ? { refreshToken: tokens.refreshToken } : {}),
+      ...(tokens.scope !== undefined ? { scope: tokens.scope } : {}),
+      metadata: tokens.metadata,
+      obtainedAt: pending.obtainedAt.toISOString(),
+      connectorId,
+      baseVersion,
+    };
+    return this.box.sealJson(json, pendingTokensOf(connectorId, baseVersion));
+  }
+
+  /** Opens a pending token set; refuses one sealed for another connector or token version. */
+  openPending(connectorId: string, baseVersion: number, sealed: string): PendingTokenSet {
+    const json = this.box.openJson<PendingTokenSetJson>(sealed, pendingTokensOf(connectorId, baseVersion));
+    if (json.connectorId !== connectorId || json.baseVersion !== baseVersion) throw new Error(`pending token set does not belong to connector ${connectorId} v${baseVersion}`);
+    const tokens: TokenSet = { accessToken: json.accessToken, tokenType: json.tokenType, expiresAt: json.expiresAt ? new Date(json.expiresAt) : null, metadata: json.metadata };
+    if (json.refreshToken !== undefined) tokens.refreshToken = json.refreshToken;
+    if (json.scope !== undefined) tokens.scope = json.scope;
+    return { tokens, obtainedAt: new Date(json.obtainedAt) };
+  }
+}
+
+function accessTokenOf(connectorId: string): SealedPlace {
+  return { table: 'connectors', column: 'access_token', row: connectorId };
+}
+
+function refreshTokenOf(connectorId: string): SealedPlace {
+  return { table: 'connectors', column: 'refresh_token', row: connectorId };
+}
+
+/** A pending token set lives in Redis under its connector and the token version it replaces. */
+function pendingTokensOf(connectorId: string, baseVersion: number): SealedPlace {
+  return { table: 'redis', column: 'pending-tokens', row: `${connectorId}.v${baseVersion}` };
 }

@@ -2,7 +2,10 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { QueueName, REFRESH_JOB_OPTIONS, type RefreshJobData, type RefreshReason, refreshJobId, TokenRefreshJobName } from '@flow-oauth/queue-contracts';
+import { REDIS } from '@flow-oauth/redis';
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { connectorDueAt } from './refresh-schedule';
 
 /** What scheduling needs to know of a connector. */
 export interface SchedulableConnector {
@@ -11,18 +14,16 @@ export interface SchedulableConnector {
   tokenVersion: number;
   /** When the tokens were written (their issue time, near enough). */
   updatedAt: string;
+  /** The stored next refresh time (null: never refreshed); computed from the expiry when not given. */
+  nextRefreshAt?: string | null;
 }
 
-/**
- * When a token is due for refresh: `expires_at - margin`, but never earlier than half its lifetime,
- * so a token that lives no longer than the margin (short PingFederate lifetimes) is not refreshed
- * in a loop.
- */
-export function refreshDueAt(connector: Pick<SchedulableConnector, 'expiresAt' | 'updatedAt'>, marginSeconds: number): number {
-  const expires = Date.parse(connector.expiresAt as string);
-  const issued = Date.parse(connector.updatedAt);
-  const lifetime = Number.isFinite(issued) ? Math.max(0, expires - issued) : Infinity;
-  return expires - Math.min(marginSeconds * 1000, lifetime / 2);
+/** A connector whose refresh job the sweep makes sure of. */
+export interface DueConnector {
+  id: string;
+  tokenVersion: number;
+  /** ISO 8601 due time. */
+  nextRefreshAt: string;
 }
 
 /** The token version a refresh job was queued for (its id ends in `-v<version>`). */
@@ -32,9 +33,9 @@ export function jobTokenVersion(jobId: string | undefined): number | undefined {
 }
 
 /**
- * Puts each connector's refresh job on the queue token-refresher consumes, due at
- * `expires_at - margin`. The job id carries the token version, so a job never has to replace
- * itself while running, and the previous version's pending job is removed: one pending job per connector.
+ * Puts each connector's refresh job on the queue token-refresher consumes, due at its next refresh
+ * time. The job id carries the token version, so a job never has to replace itself while running,
+ * and the previous version's pending job is removed: one pending job per connector.
  */
 @Injectable()
 export class RefreshProducer {
@@ -43,6 +44,7 @@ export class RefreshProducer {
   constructor(
     @InjectQueue(QueueName.TokenRefresh) private readonly queue: Queue<RefreshJobData>,
     @Inject(FLOW_CONFIG) private readonly config: FlowConfig,
+    @Inject(REDIS) private readonly redis: Redis,
   ) {}
 
   /** The job id of a connector's refresh job at a token version. */
@@ -51,8 +53,8 @@ export class RefreshProducer {
   }
 
   /**
-   * Schedules the refresh of a connector with an expiry (no-op for tokens that do not expire).
-   * BullMQ waits for Redis indefinitely; callers on a request path get an error after 3 s instead.
+   * Schedules the refresh of a connector with a next refresh time (no-op for tokens that are never
+   * refreshed). BullMQ waits for Redis indefinitely; callers on a request path get an error after 3 s instead.
    */
   async schedule(connector: SchedulableConnector, reason: RefreshReason): Promise<void> {
     await withDeadline(this.scheduleNow(connector, reason), 3000, 'Redis did not answer while scheduling a refresh job');
@@ -61,17 +63,55 @@ export class RefreshProducer {
   private async scheduleNow(connector: SchedulableConnector, reason: RefreshReason): Promise<void> {
     if (tokenVersionGone(connector)) return;
     if (connector.tokenVersion > 0) await this.removeVersion(connector.id, connector.tokenVersion - 1);
-    if (!connector.expiresAt) return;
+    const due = connectorDueAt(connector, this.config.refreshMarginSeconds);
+    if (!Number.isFinite(due)) return;
     const jobId = RefreshProducer.jobId(connector.id, connector.tokenVersion);
     // BullMQ ignores an add whose id it still keeps (completed or failed history): clear that first.
     const kept = await this.queue.getJob(jobId);
     if (kept && ((await kept.isCompleted()) || (await kept.isFailed()))) await kept.remove().catch(() => undefined);
-    const due = refreshDueAt(connector, this.config.refreshMarginSeconds);
     await this.queue.add(
       TokenRefreshJobName.RefreshConnector,
-      { connectorId: connector.id, reason },
+      { connectorId: connector.id, reason, dueAt: new Date(due).toISOString() },
       { ...REFRESH_JOB_OPTIONS, jobId, delay: Math.max(0, due - Date.now()) },
     );
+  }
+
+  /**
+   * Makes sure each connector has a pending refresh job for its current token version, in a fixed
+   * number of Redis round trips whatever the batch size: one pipeline reads every job's state, one
+   * removes the finished ones (BullMQ would ignore a re-add under a kept id), one addBulk re-creates
+   * them. Returns how many jobs were re-created.
+   */
+  async ensureJobs(connectors: DueConnector[]): Promise<number> {
+    if (connectors.length === 0) return 0;
+    const ids = connectors.map((c) => RefreshProducer.jobId(c.id, c.tokenVersion));
+    // The job hashes live at the queue's own keys (QueueBase.toKey), in the same Redis.
+    const read = this.redis.pipeline();
+    // A job hash always has `timestamp`; `finishedOn` is set once it completed or failed.
+    for (const id of ids) read.hmget(this.queue.toKey(id), 'timestamp', 'finishedOn');
+    const states = (await read.exec()) ?? [];
+    const finished: string[] = [];
+    const missing: DueConnector[] = [];
+    connectors.forEach((connector, i) => {
+      const [error, value] = states[i] ?? [new Error('no answer'), null];
+      if (error) throw error;
+      const [timestamp, finishedOn] = value as [string | null, string | null];
+      if (timestamp !== null && finishedOn === null) return;
+      if (timestamp !== null) finished.push(ids[i]);
+      missing.push(connector);
+    });
+    if (missing.length === 0) return 0;
+    // Removing a finished job is a Lua script per job; issued together they share the connection's round trips.
+    await Promise.all(finished.map((id) => this.queue.remove(id).catch((e: Error) => this.logger.debug(`could not remove finished job ${id}: ${e.message}`))));
+    const now = Date.now();
+    await this.queue.addBulk(
+      missing.map((c) => ({
+        name: TokenRefreshJobName.RefreshConnector,
+        data: { connectorId: c.id, reason: 'sweep' as const, dueAt: c.nextRefreshAt },
+        opts: { ...REFRESH_JOB_OPTIONS, jobId: RefreshProducer.jobId(c.id, c.tokenVersion), delay: Math.max(0, Date.parse(c.nextRefreshAt) - now) },
+      })),
+    );
+    return missing.length;
   }
 
   /** Removes a connector's pending refresh job (connector deleted or tokens purged); gives up after 3 s without Redis. */

@@ -6,21 +6,29 @@ import { ProviderConfigModule } from '@flow-oauth/provider-config';
 import { QueueName } from '@flow-oauth/queue-contracts';
 import { ConnectorLock } from './connector-lock';
 import { ConnectorTokenStore } from './connector-token-store';
+import { PendingTokenStore, RedisPendingTokenStore } from './pending-token-store';
 import { RefreshProducer } from './refresh.producer';
 import { RefreshSweep } from './refresh-sweep';
+import { RedisSweepTurn, SweepTimer, SweepTurn } from './sweep-timer';
 import { TokenRefreshService } from './token-refresh.service';
 
-/** The refresh function, its lock, token storage and the refresh-job producer. Needs BullModule.forRoot in the app. */
+/**
+ * The refresh function, its lock, token storage, the refresh-job producer and the sweep (whose
+ * timer only token-refresher starts). Needs BullModule.forRoot in the app.
+ */
 @Module({
   imports: [BullModule.registerQueue({ name: QueueName.TokenRefresh }), ProviderConfigModule],
   providers: [
     ConnectorLock,
     ConnectorTokenStore,
+    { provide: PendingTokenStore, useClass: RedisPendingTokenStore },
     RefreshProducer,
     RefreshSweep,
+    { provide: SweepTurn, useClass: RedisSweepTurn },
+    SweepTimer,
     TokenRefreshService,
     { provide: OAuthClient, inject: [FLOW_CONFIG], useFactory: (config: FlowConfig) => new OAuthClient({ returnUrl: config.returnUrl, env: config.flowEnv }) },
   ],
-  exports: [ConnectorLock, ConnectorTokenStore, RefreshProducer, RefreshSweep, TokenRefreshService, OAuthClient, ProviderConfigModule, BullModule],
+  exports: [ConnectorLock, ConnectorTokenStore, PendingTokenStore, RefreshProducer, RefreshSweep, SweepTimer, TokenRefreshService, OAuthClient, ProviderConfigModule, BullModule],
 })
 export class TokenRefreshModule {}

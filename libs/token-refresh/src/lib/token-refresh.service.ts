@@ -3,27 +3,56 @@ import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { emitEvent, FLOW_EVENTS_CLIENT } from '@flow-oauth/messaging';
 import { OAuthClient, OAuthProtocolError } from '@flow-oauth/oauth-client';
 import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
-import { ProviderReader } from '@flow-oauth/provider-config';
+import { definitionRefreshes, type LoadedProvider, ProviderCredentialsState, ProviderReader } from '@flow-oauth/provider-config';
 import { FlowEvent } from '@flow-oauth/queue-contracts';
 import type { ClientProxy } from '@nestjs/microservices';
 import { DataSource } from 'typeorm';
 import { ConnectorLock } from './connector-lock';
-import { ConnectorTokenStore } from './connector-token-store';
-import { RefreshProducer, refreshDueAt } from './refresh.producer';
+import { ConnectorTokenStore, type PendingTokenSet, StaleTokenWriteError } from './connector-token-store';
+import { PendingTokenStore } from './pending-token-store';
+import { ProviderChangedError, RefreshStorageError } from './refresh-errors';
+import { RefreshProducer } from './refresh.producer';
+import { connectorDueAt } from './refresh-schedule';
 
 export type RefreshMode = 'if-due' | 'force';
 
+/** A provider whose credentials are rejected, as a refresh outcome names it (no secret). */
+export interface RejectedProvider {
+  type: string;
+  provider: string;
+  rejectedAt: string | null;
+  rejectedError: string | null;
+}
+
 export type RefreshOutcome =
-  | { status: 'refreshed' | 'fresh'; connector: ConnectorEntity }
+  /** `pending`: the token set came from an earlier refresh whose database write had failed; the provider was not called. */
+  | { status: 'refreshed'; connector: ConnectorEntity; source: 'provider' | 'pending' }
+  | { status: 'fresh'; connector: ConnectorEntity }
   | { status: 'not_refreshable'; connector: ConnectorEntity; reason: string }
   | { status: 'needs_reauth'; connector: ConnectorEntity; reason: string }
+  /** The provider refuses Flow's client credentials: refreshes of its connectors are paused, tokens and status kept. */
+  | { status: 'credentials_rejected'; connector: ConnectorEntity; provider: RejectedProvider }
   | { status: 'missing' };
+
+export interface RefreshOptions {
+  /** How long to wait for another refresh of the same connector; 0 gives up at once (LockTimeoutError). */
+  lockWaitMs?: number;
+}
 
 /**
  * THE refresh function, used by the background worker and the on-demand token API alike: takes the
- * connector's lock, re-reads it (someone may have just refreshed), refreshes at the provider,
- * persists the new access token and any rotated refresh token in one write, schedules the next
- * refresh and tells the servers. Transient provider failures are thrown for the caller to retry.
+ * connector's lock, re-reads it (someone may have just refreshed), refreshes at the provider and
+ * persists the new access token and any rotated refresh token in one write, then schedules the next
+ * refresh. No token set a provider issued is lost:
+ * 1. before calling the provider, a guarded write on the connector row proves the database takes
+ *    writes (and marks the refresh as started); if it does not, the provider is not called;
+ * 2. the provider's answer is first kept sealed in the pending store, keyed by connector and the
+ *    token version it replaces, then written to the database, then the pending copy is dropped;
+ * 3. any later refresh (worker retry, token API, sweep) that finds a pending set for the version it
+ *    read writes that set instead of calling the provider with a refresh token it may have rotated.
+ * What remains: a crash between the provider's answer and the pending copy (milliseconds), or
+ * Redis and the database both refusing the answer, lose that token set.
+ * Transient provider failures are thrown for the caller to retry.
  */
 @Injectable()
 export class TokenRefreshService {
@@ -32,57 +61,60 @@ export class TokenRefreshService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly providers: ProviderReader,
+    private readonly providerState: ProviderCredentialsState,
     private readonly lock: ConnectorLock,
     private readonly tokens: ConnectorTokenStore,
+    private readonly pending: PendingTokenStore,
     private readonly producer: RefreshProducer,
     private readonly oauth: OAuthClient,
     @Inject(FLOW_EVENTS_CLIENT) private readonly events: ClientProxy,
     @Inject(FLOW_CONFIG) private readonly config: FlowConfig,
   ) {}
 
-  /** True when the connector's access token is due for refresh (see refreshDueAt). */
-  isDue(connector: Pick<ConnectorEntity, 'expiresAt' | 'updatedAt'>, now = Date.now()): boolean {
-    return connector.expiresAt !== null && now >= refreshDueAt(connector, this.config.refreshMarginSeconds);
+  /** True when the connector's access token is due for refresh (its next refresh time has come). */
+  isDue(connector: Pick<ConnectorEntity, 'expiresAt' | 'updatedAt'> & { nextRefreshAt?: string | null }, now = Date.now()): boolean {
+    return now >= connectorDueAt(connector, this.config.refreshMarginSeconds);
   }
 
   /** Refreshes a connector's tokens (if due, or always with 'force'). */
-  async refreshConnector(connectorId: string, mode: RefreshMode = 'if-due'): Promise<RefreshOutcome> {
-    return this.lock.withLock(connectorId, async () => {
-      const repo = this.dataSource.getRepository(ConnectorEntity);
-      const connector = await repo.findOneBy({ id: connectorId });
-      if (!connector) return { status: 'missing' };
-      if (connector.status === 'needs_reauth') return { status: 'needs_reauth', connector, reason: connector.lastError ?? 'sign-in required' };
-      if (mode === 'if-due' && !this.isDue(connector)) return { status: 'fresh', connector };
-      const { refreshToken } = this.tokens.open(connector);
-      const provider = await this.providers.findById(connector.providerId);
-      if (!provider) return this.markNeedsReauth(connector, 'provider_deleted');
-      if (provider.definition.oauth_type === 'OAuth1' || provider.definition.refreshable === false) {
-        return { status: 'not_refreshable', connector, reason: 'this connector type does not refresh tokens' };
-      }
-      if (!refreshToken) return this.markNeedsReauth(connector, 'no_refresh_token');
-      let tokens;
-      try {
-        tokens = await this.oauth.refresh(provider, {
-          refreshToken,
-          connectionParams: JSON.parse(connector.params) as Record<string, string>,
-          scope: connector.scope ?? undefined,
-        });
-      } catch (error) {
-        if (error instanceof OAuthProtocolError && (error.kind === 'invalid_grant' || error.kind === 'invalid_client')) {
-          return this.markNeedsReauth(connector, error.kind);
-        }
-        // updated_at stays the token's issue time (refreshDueAt reads it).
-        await repo.update({ id: connector.id }, { lastError: describe(error) });
-        throw error;
-      }
-      // One guarded UPDATE: atomic on its own, so no transaction (which SQLite would share process-wide).
-      const updated = await this.tokens.writeRefreshed(this.dataSource.manager, connector, tokens, refreshToken);
-      this.logger.log(`connector ${connector.id} refreshed; expires ${updated.expiresAt ?? 'never'}`);
-      // The tokens are saved; a job Redis could not take now is re-created by the sweep.
-      await this.producer.schedule(updated, 'scheduled').catch((e: Error) => this.logger.error(`next refresh of ${connector.id} not scheduled: ${e.message}`));
-      await this.tell(FlowEvent.ConnectorRefreshed, { connectorId: connector.id, expiresAt: updated.expiresAt, at: nowIso() });
-      return { status: 'refreshed', connector: updated };
-    });
+  async refreshConnector(connectorId: string, mode: RefreshMode = 'if-due', options: RefreshOptions = {}): Promise<RefreshOutcome> {
+    return this.lock.withLock(connectorId, () => this.refreshLocked(connectorId, mode), { waitMs: options.lockWaitMs });
+  }
+
+  private async refreshLocked(connectorId: string, mode: RefreshMode): Promise<RefreshOutcome> {
+    const repo = this.dataSource.getRepository(ConnectorEntity);
+    const connector = await beforeProvider(connectorId, () => repo.findOneBy({ id: connectorId }));
+    if (!connector) return { status: 'missing' };
+    if (connector.status === 'needs_reauth') return { status: 'needs_reauth', connector, reason: connector.lastError ?? 'sign-in required' };
+    // A token set an earlier refresh obtained but could not store: write it, whatever else holds.
+    const kept = await beforeProvider(connectorId, () => this.pending.get(connector.id, connector.tokenVersion));
+    const keptAnswer = kept === undefined ? undefined : await this.openKept(connector, kept);
+    if (keptAnswer) return this.writePending(connector, keptAnswer);
+    if (mode === 'if-due' && !this.isDue(connector)) return { status: 'fresh', connector };
+    const provider = await beforeProvider(connectorId, () => this.providers.findById(connector.providerId));
+    if (!provider) return this.markNeedsReauth(connector, 'provider_deleted');
+    if (!definitionRefreshes(provider.definition)) return this.leaveSchedule(connector);
+    if (provider.state === 'credentials_rejected') return { status: 'credentials_rejected', connector, provider: rejected(provider) };
+    const { refreshToken } = this.tokens.open(connector);
+    if (!refreshToken) return this.markNeedsReauth(connector, 'no_refresh_token');
+    await this.markStarted(connector);
+    let answer: PendingTokenSet;
+    try {
+      const tokens = await this.oauth.refresh(provider, {
+        refreshToken,
+        connectionParams: JSON.parse(connector.params) as Record<string, string>,
+        scope: connector.scope ?? undefined,
+      });
+      answer = { tokens, obtainedAt: new Date() };
+    } catch (error) {
+      if (error instanceof OAuthProtocolError && error.kind === 'invalid_grant') return this.markNeedsReauth(connector, 'invalid_grant');
+      if (error instanceof OAuthProtocolError && error.kind === 'invalid_client') return this.rejectCredentials(connector, provider, error);
+      await repo.update({ id: connector.id }, { lastError: describe(error) }).catch(() => undefined);
+      throw error;
+    }
+    const keptInStore = await this.keepPending(connector, answer);
+    const updated = await this.writeTokens(connector, answer, refreshToken, keptInStore);
+    return { status: 'refreshed', connector: updated, source: 'provider' };
   }
 
   /**
@@ -94,24 +126,139 @@ export class TokenRefreshService {
     await this.dataSource.getRepository(ConnectorEntity).update(where, { status: 'refresh_failed', lastError: describe(error) });
   }
 
-  private async markNeedsReauth(connector: ConnectorEntity, reason: string): Promise<RefreshOutcome> {
-    await this.dataSource.getRepository(ConnectorEntity).update({ id: connector.id }, { status: 'needs_reauth', lastError: reason, updatedAt: nowIso() });
-    this.logger.warn(`connector ${connector.id} needs re-authorization (${reason})`);
-    await this.tell(FlowEvent.ConnectorNeedsReauth, { connectorId: connector.id, reason, at: nowIso() });
-    return { status: 'needs_reauth', connector: { ...connector, status: 'needs_reauth', lastError: reason }, reason };
-  }
-
-  private async tell(event: string, payload: object): Promise<void> {
+  /**
+   * Opens a kept token set. One that cannot be opened (sealed under a key this process does not
+   * have, or damaged) can never be written: it is dropped, and the refresh goes on as if there were none.
+   */
+  private async openKept(connector: ConnectorEntity, sealed: string): Promise<PendingTokenSet | undefined> {
     try {
-      await emitEvent(this.events, event as (typeof FlowEvent)[keyof typeof FlowEvent], payload as never);
+      return this.tokens.openPending(connector.id, connector.tokenVersion, sealed);
     } catch (error) {
-      this.logger.error(`${event} could not be sent: ${(error as Error).message}`);
+      this.logger.error(`connector ${connector.id}: a kept token set cannot be opened (${(error as Error).message}); dropping it`);
+      await this.dropPending(connector);
+      return undefined;
     }
   }
+
+  /** Writes a token set kept from an earlier refresh of this token version, without calling the provider. */
+  private async writePending(connector: ConnectorEntity, answer: PendingTokenSet): Promise<RefreshOutcome> {
+    const { refreshToken } = this.tokens.open(connector);
+    const updated = await this.writeTokens(connector, answer, refreshToken, true);
+    this.logger.warn(`connector ${connector.id}: stored the token set of an earlier refresh whose database write had failed (the provider was not called again)`);
+    return { status: 'refreshed', connector: updated, source: 'pending' };
+  }
+
+  /**
+   * Proves the database takes writes before the provider is asked (a rotating provider's answer
+   * would otherwise have nowhere to go) and marks the refresh as started, in one guarded write.
+   */
+  private async markStarted(connector: ConnectorEntity): Promise<void> {
+    let affected: number | undefined;
+    try {
+      const result = await this.dataSource
+        .createQueryBuilder()
+        .update(ConnectorEntity)
+        .set({ refreshStartedAt: nowIso() })
+        .where('id = :id AND token_version = :version', { id: connector.id, version: connector.tokenVersion })
+        .execute();
+      affected = result.affected;
+    } catch (error) {
+      throw new RefreshStorageError(connector.id, 'before', error);
+    }
+    if (!affected) throw new StaleTokenWriteError(connector.id);
+  }
+
+  /** Keeps the provider's answer, sealed, until the database has it; false when the store cannot take it. */
+  private async keepPending(connector: ConnectorEntity, answer: PendingTokenSet): Promise<boolean> {
+    try {
+      await this.pending.put(connector.id, connector.tokenVersion, this.tokens.sealPending(connector.id, connector.tokenVersion, answer));
+      return true;
+    } catch (error) {
+      // The database write comes next anyway; only if it fails too is this token set lost.
+      this.logger.error(`connector ${connector.id}: the refreshed tokens could not be kept in the pending store (${(error as Error).message}); writing them to the database directly`);
+      return false;
+    }
+  }
+
+  /** Writes a token set (guarded by the version it replaces), drops its pending copy, schedules the next refresh. */
+  private async writeTokens(connector: ConnectorEntity, answer: PendingTokenSet, keepRefreshToken: string | null, pendingKept: boolean): Promise<ConnectorEntity> {
+    let updated: ConnectorEntity;
+    try {
+      // One guarded UPDATE: atomic on its own, so no transaction (which SQLite would share process-wide).
+      updated = await this.tokens.writeRefreshed(this.dataSource.manager, connector, answer.tokens, keepRefreshToken, answer.obtainedAt);
+    } catch (error) {
+      if (error instanceof StaleTokenWriteError) {
+        // The tokens were purged or the connector deleted meanwhile: this answer has no home.
+        if (pendingKept) await this.dropPending(connector);
+        throw error;
+      }
+      throw new RefreshStorageError(connector.id, 'after', error);
+    }
+    if (pendingKept) await this.dropPending(connector);
+    // The tokens are saved; a job Redis could not take now is re-created by the sweep.
+    await this.producer.schedule(updated, 'scheduled').catch((e: Error) => this.logger.error(`next refresh of ${connector.id} not scheduled: ${e.message}`));
+    return updated;
+  }
+
+  private async dropPending(connector: ConnectorEntity): Promise<void> {
+    // A copy left behind is harmless: it is keyed by a token version no refresh will read again, and expires.
+    await this.pending.drop(connector.id, connector.tokenVersion).catch((e: Error) => this.logger.warn(`pending token set of ${connector.id} not dropped: ${e.message}`));
+  }
+
+  /**
+   * invalid_client / unauthorized_client: the provider refuses the operator's app credentials. The
+   * provider is marked credentials_rejected (its connectors keep status and tokens; their refreshes
+   * pause) unless a load changed it while this refresh was at the provider: then try again.
+   */
+  private async rejectCredentials(connector: ConnectorEntity, provider: LoadedProvider, error: OAuthProtocolError): Promise<RefreshOutcome> {
+    const code = error.providerError ?? 'invalid_client';
+    if (!(await this.providerState.markRejected(provider, code))) {
+      const now = await this.providers.findById(provider.id);
+      if (now?.state !== 'credentials_rejected') throw new ProviderChangedError(provider.id);
+      return { status: 'credentials_rejected', connector, provider: rejected(now) };
+    }
+    return { status: 'credentials_rejected', connector, provider: { type: provider.type, provider: provider.name, rejectedAt: nowIso(), rejectedError: code } };
+  }
+
+  /** A connector of a provider that never refreshes leaves the schedule (the sweep stops reading it). */
+  private async leaveSchedule(connector: ConnectorEntity): Promise<RefreshOutcome> {
+    await this.dataSource.getRepository(ConnectorEntity).update({ id: connector.id, tokenVersion: connector.tokenVersion }, { nextRefreshAt: null });
+    return { status: 'not_refreshable', connector: { ...connector, nextRefreshAt: null }, reason: 'this connector type does not refresh tokens' };
+  }
+
+  private async markNeedsReauth(connector: ConnectorEntity, reason: string): Promise<RefreshOutcome> {
+    await this.dataSource.getRepository(ConnectorEntity).update({ id: connector.id }, { status: 'needs_reauth', lastError: reason, nextRefreshAt: null, updatedAt: nowIso() });
+    this.logger.warn(`connector ${connector.id} needs re-authorization (${reason})`);
+    try {
+      await emitEvent(this.events, FlowEvent.ConnectorNeedsReauth, { connectorId: connector.id, reason, at: nowIso() });
+    } catch (error) {
+      this.logger.error(`${FlowEvent.ConnectorNeedsReauth} could not be sent: ${(error as Error).message}`);
+    }
+    return { status: 'needs_reauth', connector: { ...connector, status: 'needs_reauth', lastError: reason, nextRefreshAt: null }, reason };
+  }
+}
+
+/**
+ * Runs a read a refresh needs before it may call the provider; a failure there (database or Redis
+ * not answering) becomes a RefreshStorageError: nothing was asked of the provider, so the job is
+ * retried within seconds, not on the provider's backoff.
+ */
+async function beforeProvider<T>(connectorId: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    throw new RefreshStorageError(connectorId, 'before', error);
+  }
+}
+
+function rejected(provider: LoadedProvider): RejectedProvider {
+  return { type: provider.type, provider: provider.name, rejectedAt: provider.rejectedAt, rejectedError: provider.rejectedError };
 }
 
 /** A short, secret-free description of a refresh failure for the connector's last_error. */
-function describe(error: unknown): string {
+export function describeRefreshError(error: unknown): string {
   if (error instanceof OAuthProtocolError) return `${error.kind}${error.status ? ` (HTTP ${error.status})` : ''}: ${error.message}`.slice(0, 500);
   return error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 500) : 'unknown error';
 }
+
+const describe = describeRefreshError;

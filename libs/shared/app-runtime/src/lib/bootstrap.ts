@@ -1,8 +1,9 @@
 import type { DynamicModule, INestApplication, INestApplicationContext } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, type FlowConfig, loadConfig } from '@flow-oauth/config';
+import { ConfigError, type FlowConfig, instancePort, loadConfig } from '@flow-oauth/config';
 import { ApiExceptionFilter } from '@flow-oauth/http-common';
+import { createProcessLogger, useProcessLogger } from '@flow-oauth/observability';
 import { EncryptionKeyMismatchError } from '@flow-oauth/persistence';
 import { waitForRedis } from '@flow-oauth/redis';
 import { STRICT_CSP_DIRECTIVES } from '@flow-oauth/web-pages';
@@ -15,21 +16,28 @@ export interface HttpAppSpec {
   /** pm2 name, used as the logger context. */
   name: string;
   module: (config: FlowConfig) => DynamicModule;
+  /** The configured port; pm2 instance i listens on `instancePort(port, i)`. */
   port: (config: FlowConfig) => number;
+  /** Listen address when FLOW_BIND_HOST is not set; undefined = every interface (SPEC section 6). */
+  defaultBindHost?: string;
   /** Extra set-up before listen (microservice transports, middleware). */
   configure?: (app: INestApplication, config: FlowConfig) => Promise<void> | void;
 }
 
 /** Builds an HTTP app the way every process runs: security headers, JSON errors, raw bodies, shutdown hooks. */
 export async function createHttpApp(spec: HttpAppSpec, config: FlowConfig): Promise<INestApplication> {
-  const app = await NestFactory.create(spec.module(config), { bodyParser: false, bufferLogs: false, abortOnError: false });
+  // Lines logged while the app starts wait for the JSON logger (FlowRuntimeModule's nestjs-pino).
+  const app = await NestFactory.create(spec.module(config), { bodyParser: false, bufferLogs: true, abortOnError: false });
+  useProcessLogger(app);
   app.useGlobalFilters(new ApiExceptionFilter());
   app.enableShutdownHooks();
-  const http = app.getHttpAdapter().getInstance() as { disable?: (name: string) => void };
+  const http = app.getHttpAdapter().getInstance() as { disable?: (name: string) => void; set?: (name: string, value: unknown) => void };
   http.disable?.('x-powered-by');
   // No ETag on any answer: one over a token answer lets caches and clients keep (and compare) tokens.
   http.disable?.('etag');
   app.use(helmet(securityHeaders(config)));
+  // The client address failed keys are counted against (api-auth): the proxy's view, only when told to trust it.
+  http.set?.('trust proxy', config.trustProxy);
   await spec.configure?.(app, config);
   return app;
 }
@@ -56,12 +64,14 @@ export async function runHttpApp(spec: HttpAppSpec): Promise<INestApplicationCon
     config = loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
+      Logger.overrideLogger(createProcessLogger(spec.name));
       logger.error(error.message);
       process.exitCode = CONFIG_EXIT_CODE;
       return undefined;
     }
     throw error;
   }
+  Logger.overrideLogger(createProcessLogger(spec.name, config.instance, config.log));
   for (const warning of config.warnings) logger.warn(warning);
   if (config.generated.length > 0) {
     logger.log(`Generated ${config.generated.join(', ')} into ${config.dataDir} (keep this folder; back it up with the database).`);
@@ -69,7 +79,9 @@ export async function runHttpApp(spec: HttpAppSpec): Promise<INestApplicationCon
   await waitForRedis(config.redisUrl, logger);
   try {
     const app = await createHttpApp(spec, config);
-    await app.listen(spec.port(config));
+    const host = config.bindHost ?? spec.defaultBindHost;
+    const port = instancePort(spec.port(config), config.instance);
+    await (host === undefined ? app.listen(port) : app.listen(port, host));
     logger.log(`${spec.name} listening on ${await app.getUrl()}`);
     process.send?.('ready');
     return app;

@@ -1,18 +1,22 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { FlowConfigModule, type FlowConfig } from '@flow-oauth/config';
 import { MessagingModule } from '@flow-oauth/messaging';
+import { ObservabilityModule } from '@flow-oauth/observability';
 import { PersistenceModule } from '@flow-oauth/persistence';
+import type { FlowAppName } from '@flow-oauth/queue-contracts';
 import { BullRootModule, RedisModule } from '@flow-oauth/redis';
 import { HealthModule } from './health.module';
 
 export interface FlowRuntimeOptions {
+  /** pm2 name of the process (log lines' `app` field, metrics' `app` label). */
+  app: FlowAppName;
   /** True in exactly one process (config-loader); the others wait for the schema. */
   runMigrations: boolean;
   /** The process produces or consumes BullMQ work queues (refresh jobs). */
   workQueues: boolean;
 }
 
-/** What every process stands on: validated config, database, Redis, the event client, /health. */
+/** What every process stands on: validated config, JSON logs and /metrics, database, Redis, the event client, /health. */
 @Module({})
 export class FlowRuntimeModule {
   static forRoot(config: FlowConfig, options: FlowRuntimeOptions): DynamicModule {
@@ -20,6 +24,7 @@ export class FlowRuntimeModule {
       module: FlowRuntimeModule,
       imports: [
         FlowConfigModule.forRoot(config),
+        ObservabilityModule.forRoot({ app: options.app, instance: config.instance, log: config.log }),
         PersistenceModule.forRoot({ runMigrations: options.runMigrations }),
         RedisModule.forRoot(),
         ...(options.workQueues ? [BullRootModule] : []),

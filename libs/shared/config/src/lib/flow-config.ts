@@ -1,4 +1,28 @@
 import type { DeploymentEnvironment } from '@flow-oauth/connector-definitions';
+import type { TrustProxySetting } from './network-settings';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** How a process logs (FLOW_LOG_LEVEL, FLOW_LOG_FORMAT). */
+export interface LogSettings {
+  level: LogLevel;
+  format: LogFormat;
+}
+
+/**
+ * pm2 starts the instances of one app (`instances: N`, `pm2 scale`) with the same environment, so
+ * instance i listens on its configured port + i × this step: one port per instance, and steps of
+ * 100 keep the three apps' neighbouring defaults (3000, 3001, 3002) from ever colliding.
+ */
+export const INSTANCE_PORT_STEP = 100;
+
+/** The port instance `instance` of an app listens on; 0 (any free port) stays 0. */
+export function instancePort(port: number, instance: number): number {
+  return port === 0 ? 0 : port + INSTANCE_PORT_STEP * instance;
+}
 
 export type DatabaseSettings = { type: 'sqlite'; file: string } | { type: 'postgres'; url: string };
 
@@ -6,15 +30,25 @@ export type DatabaseSettings = { type: 'sqlite'; file: string } | { type: 'postg
 export interface FlowConfig {
   database: DatabaseSettings;
   redisUrl: string;
+  /** Configured ports; instance i of an app listens on `instancePort(port, instance)`. */
   ports: { configLoader: number; flowOauth: number; tokenRefresher: number };
+  /** Which pm2 instance of its app this process is (pm2's NODE_APP_INSTANCE; 0 outside pm2). */
+  instance: number;
+  log: LogSettings;
   publicUrl: string;
   /** `<FLOW_PUBLIC_URL>/Thingworx/Oauths/oauth/return`, registered with every provider. */
   returnUrl: string;
   adminKey: string;
   serviceKey: string;
   encryptionKey: Buffer;
+  /** FLOW_ENCRYPTION_OLD_KEYS: retired keys that still open (never seal) during a key rotation. */
+  oldEncryptionKeys: Buffer[];
   flowEnv: DeploymentEnvironment;
   refreshMarginSeconds: number;
+  /** Refresh jobs in flight per token-refresher process (REFRESH_CONCURRENCY). */
+  refreshConcurrency: number;
+  /** How often the safety sweep runs across all token-refresher processes (REFRESH_SWEEP_SECONDS). */
+  refreshSweepSeconds: number;
   allowedRedirectOrigins: string[];
   maxConfigBytes: number;
   dataDir: string;
@@ -24,6 +58,12 @@ export interface FlowConfig {
   generated: Array<'FLOW_ADMIN_KEY' | 'FLOW_SERVICE_KEY' | 'FLOW_ENCRYPTION_KEY'>;
   /** Acceptable but unwise values, logged at start-up (never with the value). */
   warnings: string[];
+  /** FLOW_BIND_HOST: the listen address of every HTTP service; undefined = each app's own default. */
+  bindHost: string | undefined;
+  /** FLOW_TRUST_PROXY: Express `trust proxy`, so the client address is the one a reverse proxy saw. Off by default. */
+  trustProxy: TrustProxySetting;
+  /** Failed authentication per client address: `limit` failures per `windowSeconds`, then blocked for the window. */
+  authFailures: { limit: number; windowSeconds: number };
 }
 
 export const FLOW_CONFIG = Symbol('FLOW_CONFIG');

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from './config-error';
+import { instancePort } from './flow-config';
 import { loadConfig } from './load-config';
 
 const dirs: string[] = [];
@@ -25,8 +26,12 @@ describe('loadConfig', () => {
       returnUrl: 'http://localhost:3000/Thingworx/Oauths/oauth/return',
       flowEnv: 'production',
       refreshMarginSeconds: 300,
+      refreshConcurrency: 16,
+      refreshSweepSeconds: 60,
       allowedRedirectOrigins: [],
       maxConfigBytes: 5 * 1024 * 1024,
+      instance: 0,
+      log: { level: 'info', format: 'json' },
       generated: ['FLOW_ADMIN_KEY', 'FLOW_SERVICE_KEY', 'FLOW_ENCRYPTION_KEY'],
     });
     expect(first.encryptionKey).toHaveLength(32);
@@ -49,6 +54,8 @@ describe('loadConfig', () => {
           FLOW_PUBLIC_URL: 'ftp://x',
           FLOW_ENV: 'prod',
           REFRESH_MARGIN_SECONDS: '-1',
+          REFRESH_CONCURRENCY: '0',
+          REFRESH_SWEEP_SECONDS: '1.5',
           FLOW_ALLOWED_REDIRECT_ORIGINS: 'https://a.example.com/path',
           FLOW_MAX_CONFIG_BYTES: 'lots',
           FLOW_ENCRYPTION_KEY: secretish,
@@ -61,7 +68,7 @@ describe('loadConfig', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as ConfigError).message;
-    for (const name of ['DATABASE_URL', 'REDIS_URL', 'FLOW_OAUTH_PORT', 'FLOW_PUBLIC_URL', 'FLOW_ENV', 'REFRESH_MARGIN_SECONDS', 'FLOW_ALLOWED_REDIRECT_ORIGINS', 'FLOW_MAX_CONFIG_BYTES', 'FLOW_ENCRYPTION_KEY', 'FLOW_ADMIN_KEY']) {
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'FLOW_OAUTH_PORT', 'FLOW_PUBLIC_URL', 'FLOW_ENV', 'REFRESH_MARGIN_SECONDS', 'REFRESH_CONCURRENCY', 'REFRESH_SWEEP_SECONDS', 'FLOW_ALLOWED_REDIRECT_ORIGINS', 'FLOW_MAX_CONFIG_BYTES', 'FLOW_ENCRYPTION_KEY', 'FLOW_ADMIN_KEY']) {
       expect(message).toContain(name);
     }
     expect(message).not.toContain(secretish);
@@ -74,10 +81,108 @@ describe('loadConfig', () => {
     const config = loadConfig({ cwd });
     expect(config.flowEnv).toBe('staging');
     expect(config.adminKey).toBe(process.env['FLOW_ADMIN_KEY'] ?? 'adminkey');
-    if (!process.env['FLOW_ADMIN_KEY']) expect(config.warnings).toEqual([expect.stringContaining('FLOW_ADMIN_KEY is shorter than 16 characters')]);
+    if (!process.env['FLOW_ADMIN_KEY']) expect(config.warnings).toEqual([expect.stringContaining('FLOW_ADMIN_KEY is shorter than 32 characters')]);
+  });
+
+  it('reads FLOW_ENCRYPTION_OLD_KEYS as a comma-separated list of 32-byte base64 keys (empty by default)', () => {
+    expect(loadConfig({ cwd: tmp(), env: {} }).oldEncryptionKeys).toEqual([]);
+    const [a, b] = [randomBytes(32), randomBytes(32)];
+    const config = loadConfig({ cwd: tmp(), env: { FLOW_ENCRYPTION_OLD_KEYS: ` ${a.toString('base64')} , ${b.toString('base64')},` } });
+    expect(config.oldEncryptionKeys.map((k) => k.toString('hex'))).toEqual([a.toString('hex'), b.toString('hex')]);
+  });
+
+  it('refuses an old key that is not 32 bytes of base64, naming the variable and the entry, never a value', () => {
+    const good = randomBytes(32).toString('base64');
+    const short = randomBytes(16).toString('base64');
+    const garbage = 'not-a-key-SECRET-VALUE';
+    let error: unknown;
+    try {
+      loadConfig({ cwd: tmp(), env: { FLOW_ENCRYPTION_OLD_KEYS: `${good},${short},${garbage}` } });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message).toContain('FLOW_ENCRYPTION_OLD_KEYS entry 2 of 3');
+    expect(message).toContain('FLOW_ENCRYPTION_OLD_KEYS entry 3 of 3');
+    expect(message).not.toContain('entry 1 of 3');
+    for (const value of [good, short, garbage]) expect(message).not.toContain(value);
   });
 
   it('refuses the same key for admin and service', () => {
     expect(() => loadConfig({ cwd: tmp(), env: { FLOW_ADMIN_KEY: 'same-key-123456789', FLOW_SERVICE_KEY: 'same-key-123456789' } })).toThrow('FLOW_SERVICE_KEY must differ');
+  });
+
+  it('refuses admin and service keys under 32 characters when NODE_ENV=production, naming the variable and never the key', () => {
+    const shortAdmin = 'short-admin-key-0123456789';
+    const shortService = 'short-service-key-012345';
+    let error: unknown;
+    try {
+      loadConfig({ cwd: tmp(), env: { NODE_ENV: 'production', FLOW_ADMIN_KEY: shortAdmin, FLOW_SERVICE_KEY: shortService } });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      'FLOW_ADMIN_KEY must be at least 32 characters when NODE_ENV=production (generated keys are)',
+      'FLOW_SERVICE_KEY must be at least 32 characters when NODE_ENV=production (generated keys are)',
+    ]);
+    expect((error as ConfigError).message).not.toContain(shortAdmin);
+    // Outside production the same keys start, with a warning each.
+    const relaxed = loadConfig({ cwd: tmp(), env: { NODE_ENV: 'development', FLOW_ADMIN_KEY: shortAdmin, FLOW_SERVICE_KEY: shortService } });
+    expect(relaxed.warnings).toEqual([
+      'FLOW_ADMIN_KEY is shorter than 32 characters; NODE_ENV=production refuses it',
+      'FLOW_SERVICE_KEY is shorter than 32 characters; NODE_ENV=production refuses it',
+    ]);
+    // Generated keys are long enough for production.
+    const generated = loadConfig({ cwd: tmp(), env: { NODE_ENV: 'production' } });
+    expect(generated.adminKey.length).toBeGreaterThanOrEqual(32);
+    expect(generated.warnings).toEqual([]);
+  });
+
+  it('reads FLOW_BIND_HOST (unset: each app keeps its own default) and refuses what cannot be listened on', () => {
+    expect(loadConfig({ cwd: tmp(), env: {} }).bindHost).toBeUndefined();
+    for (const host of ['127.0.0.1', '0.0.0.0', '::', '::1', 'localhost', 'flow.internal.example.com']) {
+      expect(loadConfig({ cwd: tmp(), env: { FLOW_BIND_HOST: host } }).bindHost).toBe(host);
+    }
+    for (const host of ['[::1]', '127.0.0.1:3001', 'http://0.0.0.0', 'bad host', '-leading.example.com']) {
+      expect(() => loadConfig({ cwd: tmp(), env: { FLOW_BIND_HOST: host } })).toThrow('FLOW_BIND_HOST must be an IP address');
+    }
+  });
+
+  it('reads FLOW_TRUST_PROXY (off by default) and the failed-authentication limits', () => {
+    const defaults = loadConfig({ cwd: tmp(), env: {} });
+    expect(defaults.trustProxy).toBe(false);
+    expect(defaults.authFailures).toEqual({ limit: 30, windowSeconds: 60 });
+    expect(loadConfig({ cwd: tmp(), env: { FLOW_TRUST_PROXY: '1' } }).trustProxy).toBe(1);
+    expect(loadConfig({ cwd: tmp(), env: { FLOW_TRUST_PROXY: 'loopback, 10.0.0.0/8, fd00::/8' } }).trustProxy).toEqual(['loopback', '10.0.0.0/8', 'fd00::/8']);
+    const everyone = loadConfig({ cwd: tmp(), env: { FLOW_TRUST_PROXY: 'true' } });
+    expect(everyone.trustProxy).toBe(true);
+    expect(everyone.warnings).toEqual([expect.stringContaining('FLOW_TRUST_PROXY=true trusts X-Forwarded-For from any client')]);
+    for (const value of ['proxy.example.com', '10.0.0.0/33', 'maybe']) {
+      expect(() => loadConfig({ cwd: tmp(), env: { FLOW_TRUST_PROXY: value } })).toThrow('FLOW_TRUST_PROXY must be');
+    }
+    expect(loadConfig({ cwd: tmp(), env: { FLOW_AUTH_FAILURE_LIMIT: '5', FLOW_AUTH_FAILURE_WINDOW_SECONDS: '600' } }).authFailures).toEqual({ limit: 5, windowSeconds: 600 });
+    expect(() => loadConfig({ cwd: tmp(), env: { FLOW_AUTH_FAILURE_LIMIT: '0', FLOW_AUTH_FAILURE_WINDOW_SECONDS: 'a minute' } })).toThrow(
+      /FLOW_AUTH_FAILURE_LIMIT must be[\s\S]*FLOW_AUTH_FAILURE_WINDOW_SECONDS must be/,
+    );
+  });
+
+  it('reads the log level and format, and refuses values it does not know', () => {
+    expect(loadConfig({ cwd: tmp(), env: { FLOW_LOG_LEVEL: 'DEBUG', FLOW_LOG_FORMAT: 'pretty' } }).log).toEqual({ level: 'debug', format: 'pretty' });
+    expect(() => loadConfig({ cwd: tmp(), env: { FLOW_LOG_LEVEL: 'loud' } })).toThrow(/FLOW_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/);
+    expect(() => loadConfig({ cwd: tmp(), env: { FLOW_LOG_FORMAT: 'xml' } })).toThrow(/FLOW_LOG_FORMAT must be one of json, pretty/);
+  });
+
+  it("gives each pm2 instance of an app its own port, 100 apart, so the three apps' ports never collide", () => {
+    const config = loadConfig({ cwd: tmp(), env: { NODE_APP_INSTANCE: '2' } });
+    expect(config.instance).toBe(2);
+    const ports = [0, 1, 2, 3].flatMap((i) => [config.ports.flowOauth, config.ports.configLoader, config.ports.tokenRefresher].map((p) => instancePort(p, i)));
+    expect(ports.slice(6, 9)).toEqual([3200, 3201, 3202]);
+    expect(new Set(ports).size).toBe(ports.length);
+    // Port 0 (tests: any free port) stays 0 for every instance.
+    expect(instancePort(0, 3)).toBe(0);
+    expect(() => loadConfig({ cwd: tmp(), env: { NODE_APP_INSTANCE: 'one' } })).toThrow(/NODE_APP_INSTANCE must be a whole number/);
+    expect(() => loadConfig({ cwd: tmp(), env: { NODE_APP_INSTANCE: '10', FLOW_OAUTH_PORT: '65000' } })).toThrow(/NODE_APP_INSTANCE 10 puts FLOW_OAUTH_PORT/);
   });
 });

@@ -2,10 +2,16 @@ import * as path from 'node:path';
 import type { DeploymentEnvironment } from '@flow-oauth/connector-definitions';
 import { ConfigError } from './config-error';
 import { readDotEnv } from './dotenv-file';
-import { type DatabaseSettings, type FlowConfig, RETURN_PATH } from './flow-config';
+import { type DatabaseSettings, type FlowConfig, instancePort, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, RETURN_PATH } from './flow-config';
 import { readOrCreateGeneratedKeys } from './generated-keys';
+import { parseBindHost, parseTrustProxy } from './network-settings';
+
+/** REFRESH_CONCURRENCY when unset (provisional until bench/refresh has measured it). */
+export const DEFAULT_REFRESH_CONCURRENCY = 16;
 
 const ENVIRONMENTS: readonly DeploymentEnvironment[] = ['local', 'development', 'staging', 'pre_prod', 'production'];
+/** Shortest admin / service key NODE_ENV=production accepts (generated keys are 43 characters or more). */
+export const MIN_KEY_LENGTH = 32;
 
 export interface LoadConfigOptions {
   /** Variables to read; defaults to `.env` in cwd overlaid by the process environment. */
@@ -34,6 +40,15 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
     flowOauth: port('FLOW_OAUTH_PORT', 3000),
     tokenRefresher: port('TOKEN_REFRESHER_PORT', 3002),
   };
+  // Set by pm2 for every process of an app (fork mode too): 0, 1, ... as `pm2 scale` adds them.
+  const instance = integer('NODE_APP_INSTANCE', 0, 0, 999);
+  for (const [name, base] of [['CONFIG_LOADER_PORT', ports.configLoader], ['FLOW_OAUTH_PORT', ports.flowOauth], ['TOKEN_REFRESHER_PORT', ports.tokenRefresher]] as const) {
+    if (instancePort(base, instance) > 65_535) problems.push(`NODE_APP_INSTANCE ${instance} puts ${name} + ${instance} × 100 beyond 65535; use fewer instances or a lower port`);
+  }
+  const logLevel = (get('FLOW_LOG_LEVEL') ?? 'info').toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`FLOW_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const logFormat = (get('FLOW_LOG_FORMAT') ?? 'json').toLowerCase() as LogFormat;
+  if (!LOG_FORMATS.includes(logFormat)) problems.push(`FLOW_LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}`);
   const publicUrl = (get('FLOW_PUBLIC_URL') ?? 'http://localhost:3000').replace(/\/+$/, '');
   if (!isHttpUrl(publicUrl) || new URL(publicUrl).search || new URL(publicUrl).hash) {
     problems.push('FLOW_PUBLIC_URL must be an absolute http(s) URL without query or fragment');
@@ -41,6 +56,10 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
   const flowEnv = (get('FLOW_ENV') ?? 'production') as DeploymentEnvironment;
   if (!ENVIRONMENTS.includes(flowEnv)) problems.push(`FLOW_ENV must be one of ${ENVIRONMENTS.join(', ')}`);
   const refreshMarginSeconds = integer('REFRESH_MARGIN_SECONDS', 300, 0, 86_400);
+  // Provisional default: refreshes wait on the provider's HTTP answer, so a process keeps several in
+  // flight; the refresh benchmark (bench/refresh) sets the final figure.
+  const refreshConcurrency = integer('REFRESH_CONCURRENCY', DEFAULT_REFRESH_CONCURRENCY, 1, 1000);
+  const refreshSweepSeconds = integer('REFRESH_SWEEP_SECONDS', 60, 1, 3600);
   const maxConfigBytes = integer('FLOW_MAX_CONFIG_BYTES', 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
   const allowedRedirectOrigins = (get('FLOW_ALLOWED_REDIRECT_ORIGINS') ?? '')
     .split(',')
@@ -76,11 +95,14 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
     }
   }
   const warnings: string[] = [];
+  const production = get('NODE_ENV') === 'production';
   for (const [name, key] of [['FLOW_ADMIN_KEY', adminKey], ['FLOW_SERVICE_KEY', serviceKey]] as const) {
     if (key === undefined) continue;
     if (/\s/.test(key)) problems.push(`${name} must not contain spaces`);
-    // A short key is the operator's choice (test rigs use them); say so, do not refuse to start.
-    else if (key.length < 16) warnings.push(`${name} is shorter than 16 characters; use a long random key in production`);
+    // A short key can be guessed however slowly failures are throttled: refused in production;
+    // elsewhere (test rigs, a laptop) the operator's choice, said at start-up.
+    else if (key.length < MIN_KEY_LENGTH && production) problems.push(`${name} must be at least ${MIN_KEY_LENGTH} characters when NODE_ENV=production (generated keys are)`);
+    else if (key.length < MIN_KEY_LENGTH) warnings.push(`${name} is shorter than ${MIN_KEY_LENGTH} characters; NODE_ENV=production refuses it`);
   }
   if (adminKey !== undefined && adminKey === serviceKey) problems.push('FLOW_SERVICE_KEY must differ from FLOW_ADMIN_KEY');
   let encryptionKey = Buffer.alloc(0);
@@ -90,25 +112,45 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
       problems.push('FLOW_ENCRYPTION_KEY must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)');
     }
   }
+  const oldEncryptionKeys = parseOldEncryptionKeys(get('FLOW_ENCRYPTION_OLD_KEYS'), problems);
+
+  const bindHost = parseBindHost(get('FLOW_BIND_HOST'));
+  const trustProxy = parseTrustProxy(get('FLOW_TRUST_PROXY'));
+  for (const parsed of [bindHost, trustProxy]) {
+    if (parsed.problem) problems.push(parsed.problem);
+    if (parsed.warning) warnings.push(parsed.warning);
+  }
+  const authFailures = {
+    limit: integer('FLOW_AUTH_FAILURE_LIMIT', 30, 1, 1_000_000),
+    windowSeconds: integer('FLOW_AUTH_FAILURE_WINDOW_SECONDS', 60, 1, 86_400),
+  };
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     database,
     redisUrl,
     ports,
+    instance,
+    log: { level: logLevel, format: logFormat },
     publicUrl,
     returnUrl: `${publicUrl}${RETURN_PATH}`,
     adminKey: adminKey as string,
     serviceKey: serviceKey as string,
     encryptionKey,
+    oldEncryptionKeys,
     flowEnv,
     refreshMarginSeconds,
+    refreshConcurrency,
+    refreshSweepSeconds,
     allowedRedirectOrigins,
     maxConfigBytes,
     dataDir,
     queuePrefix,
     generated,
     warnings,
+    bindHost: bindHost.value,
+    trustProxy: trustProxy.value,
+    authFailures,
   };
 
   function port(name: string, fallback: number): number {
@@ -125,6 +167,20 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
     }
     return value;
   }
+}
+
+/** FLOW_ENCRYPTION_OLD_KEYS: retired keys that still open sealed values during a rotation (comma-separated base64). */
+function parseOldEncryptionKeys(text: string | undefined, problems: string[]): Buffer[] {
+  const entries = (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const keys: Buffer[] = [];
+  entries.forEach((entry, i) => {
+    const key = Buffer.from(entry, 'base64');
+    // Named by position, never by value: the entry is a key.
+    if (key.length !== 32 || !/^[A-Za-z0-9+/]+={0,2}$/.test(entry)) {
+      problems.push(`FLOW_ENCRYPTION_OLD_KEYS entry ${i + 1} of ${entries.length} is not 32 bytes in base64; list the old keys comma-separated, each as \`openssl rand -base64 32\` printed it`);
+    } else keys.push(key);
+  });
+  return keys;
 }
 
 function parseDatabaseUrl(url: string, cwd: string, problems: string[]): DatabaseSettings {

@@ -3,7 +3,15 @@ import { ApiError } from './api-error';
 
 export interface ReadBodyOptions {
   limitBytes: number;
+  /** The environment variable that sets `limitBytes`, named in the 413 answer; left out for a fixed limit. */
+  limitVariable?: string;
 }
+
+/**
+ * Deepest nesting of a JSON request body. JSON.parse itself does not recurse, but every walk over
+ * the value does: 10,000 levels (60 KB) would overflow the stack there. Real bodies nest a few levels.
+ */
+export const MAX_JSON_DEPTH = 64;
 
 /**
  * Reads a request body as text, refusing anything but JSON (415) and anything over the limit (413)
@@ -15,7 +23,7 @@ export async function readJsonText(req: Request, options: ReadBodyOptions): Prom
     throw new ApiError(415, 'unsupported_media_type', `Content-Type must be application/json (got ${type ? JSON.stringify(type.slice(0, 60)) : 'none'}).`);
   }
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > options.limitBytes) throw tooLarge(options.limitBytes);
+  if (Number.isFinite(declared) && declared > options.limitBytes) throw tooLarge(options);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -23,14 +31,14 @@ export async function readJsonText(req: Request, options: ReadBodyOptions): Prom
     if (size > options.limitBytes) {
       // The rest of the body is not read: the connection cannot carry another request after it.
       req.res?.setHeader('connection', 'close');
-      throw tooLarge(options.limitBytes);
+      throw tooLarge(options);
     }
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Parses a small JSON request object (not a configuration file); `__proto__`-style keys are refused. */
+/** Parses a small JSON request object (not a configuration file); `__proto__`-style keys and nesting beyond MAX_JSON_DEPTH are refused. */
 export function parseJsonObject(text: string): Record<string, unknown> {
   let value: unknown;
   try {
@@ -41,20 +49,31 @@ export function parseJsonObject(text: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ApiError(400, 'invalid_request', 'Body must be a JSON object.');
   }
-  assertNoPrototypeKeys(value, '');
+  assertNoPrototypeKeys(value, '', 1);
   return value as Record<string, unknown>;
 }
 
-function assertNoPrototypeKeys(value: unknown, path: string): void {
+function assertNoPrototypeKeys(value: unknown, path: string, depth: number): void {
   if (typeof value !== 'object' || value === null) return;
+  if (depth > MAX_JSON_DEPTH) {
+    throw new ApiError(400, 'invalid_request', `Body is nested more than ${MAX_JSON_DEPTH} levels deep (at ${shorten(path)}).`);
+  }
   for (const key of Object.keys(value)) {
     if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
-      throw new ApiError(400, 'invalid_request', `Key "${key}" is not allowed (at ${path || '/'}).`);
+      throw new ApiError(400, 'invalid_request', `Key "${key}" is not allowed (at ${shorten(path) || '/'}).`);
     }
-    assertNoPrototypeKeys((value as Record<string, unknown>)[key], `${path}/${key}`);
+    assertNoPrototypeKeys((value as Record<string, unknown>)[key], `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, depth + 1);
   }
 }
 
-function tooLarge(limit: number): ApiError {
-  return new ApiError(413, 'payload_too_large', `Body is larger than the limit of ${limit} bytes (FLOW_MAX_CONFIG_BYTES).`, { limit });
+/** A JSON pointer short enough for a message (its end is where the problem is). */
+function shorten(path: string): string {
+  return path.length > 200 ? `...${path.slice(-200)}` : path;
+}
+
+function tooLarge(options: ReadBodyOptions): ApiError {
+  const limit = options.limitBytes;
+  const size = limit % 1024 === 0 ? ` (${limit / 1024} KiB)` : '';
+  const setBy = options.limitVariable ? `; ${options.limitVariable} sets it` : '; the limit is fixed';
+  return new ApiError(413, 'payload_too_large', `Body is larger than ${limit} bytes${size}, the most this route accepts${setBy}.`, { limit });
 }

@@ -12,7 +12,6 @@ import { NestFactory } from '@nestjs/core';
 import { ClientProxy, Ctx, EventPattern, MessagePattern, MicroserviceOptions, Payload } from '@nestjs/microservices';
 import {
   ConnectorNeedsReauthEvent,
-  ConnectorRefreshedEvent,
   FlowAppName,
   FlowEvent,
   ProvidersChangedEvent,
@@ -60,18 +59,13 @@ class FlowOAuthServerEvents {
   constructor(@Inject(Recorder) private readonly recorder: Recorder) {}
 
   @EventPattern(FlowEvent.ProvidersChanged)
-  providersChanged(@Payload() payload: ProvidersChangedEvent, @Ctx() ctx: BullMqContext): void {
-    this.recorder.record(FlowEvent.ProvidersChanged, payload, ctx);
-  }
-
-  @EventPattern(FlowEvent.ConnectorRefreshed)
-  async connectorRefreshed(@Payload() payload: ConnectorRefreshedEvent, @Ctx() ctx: BullMqContext): Promise<void> {
+  async providersChanged(@Payload() payload: ProvidersChangedEvent, @Ctx() ctx: BullMqContext): Promise<void> {
     await Promise.resolve();
-    if (payload.connectorId === 'reject-once' && ctx.getAttempt() === 1) {
+    if (payload.changeId === 'reject-once' && ctx.getAttempt() === 1) {
       this.recorder.failures += 1;
       throw new Error('transient failure (rejected promise)');
     }
-    this.recorder.record(FlowEvent.ConnectorRefreshed, payload, ctx);
+    this.recorder.record(FlowEvent.ProvidersChanged, payload, ctx);
   }
 
   @EventPattern(FlowEvent.ConnectorNeedsReauth)
@@ -330,10 +324,9 @@ describe('BullMQ event transport (real Redis, real Nest apps)', () => {
   it('retries a handler whose promise rejects, on a broadcast queue too', async () => {
     const server = await startConsumer('flow-oauth-server');
     const { client } = await startEmitter();
-    const at = new Date().toISOString();
-    const payload: ConnectorRefreshedEvent = { connectorId: 'reject-once', expiresAt: null, at };
+    const payload = providersChanged('reject-once');
 
-    await emitEvent(client, FlowEvent.ConnectorRefreshed, payload);
+    await emitEvent(client, FlowEvent.ProvidersChanged, payload);
 
     await waitFor('the retried event to be handled', () => server.recorder.deliveries.length > 0);
     expect(server.recorder.failures).toBe(1);

@@ -7,9 +7,10 @@ import { MetaEntity } from './entities/meta.entity';
 import { ProviderEntity } from './entities/provider.entity';
 import { UserEntity } from './entities/user.entity';
 import { InitialSchema1795766400000 } from './migrations/1795766400000-InitialSchema';
+import { RefreshSchedule1796100000000 } from './migrations/1796100000000-RefreshSchedule';
 
 export const FLOW_ENTITIES = [ProviderEntity, ConnectorEntity, UserEntity, MetaEntity];
-export const FLOW_MIGRATIONS = [InitialSchema1795766400000];
+export const FLOW_MIGRATIONS = [InitialSchema1795766400000, RefreshSchedule1796100000000];
 
 /** TypeORM options for the configured database: SQLite file (WAL, shared by the three processes) or PostgreSQL. */
 export function buildDataSourceOptions(database: DatabaseSettings): DataSourceOptions {

@@ -27,13 +27,14 @@ export class PersistenceModule {
             retryDelay: 1000,
             // A wrong key or a missing schema will not heal by retrying; a refused connection might.
             toRetry: (error: unknown) => !(error instanceof DatabaseNotReadyError),
-            encryptionKey: config.encryptionKey.toString('base64'),
+            encryptionKeys: [config.encryptionKey, ...config.oldEncryptionKeys].map((key) => key.toString('base64')),
           }),
           dataSourceFactory: async (opts?: DataSourceOptions) => {
-            const { encryptionKey, ...dsOptions } = opts as DataSourceOptions & { encryptionKey: string };
+            const { encryptionKeys, ...dsOptions } = opts as DataSourceOptions & { encryptionKeys: string[] };
+            const [current, ...old] = encryptionKeys.map((key) => Buffer.from(key, 'base64'));
             const dataSource = await new DataSource(dsOptions as DataSourceOptions).initialize();
             try {
-              await prepareDatabase(dataSource, new SecretBox(Buffer.from(encryptionKey, 'base64')), options);
+              await prepareDatabase(dataSource, new SecretBox(current, old), options);
             } catch (error) {
               await dataSource.destroy();
               throw error;
@@ -43,7 +44,8 @@ export class PersistenceModule {
         }),
         TypeOrmModule.forFeature(FLOW_ENTITIES),
       ],
-      providers: [{ provide: SecretBox, inject: [FLOW_CONFIG], useFactory: (config: FlowConfig) => new SecretBox(config.encryptionKey) }],
+      // The key ring: FLOW_ENCRYPTION_KEY seals, FLOW_ENCRYPTION_OLD_KEYS still open.
+      providers: [{ provide: SecretBox, inject: [FLOW_CONFIG], useFactory: (config: FlowConfig) => new SecretBox(config.encryptionKey, config.oldEncryptionKeys) }],
       exports: [TypeOrmModule, SecretBox],
     };
   }

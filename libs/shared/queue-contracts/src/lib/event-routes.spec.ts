@@ -18,9 +18,13 @@ describe('event routing table', () => {
     ]);
   });
 
-  it('broadcasts connector.refreshed to flow-oauth-server, gives connector.needs_reauth to one instance', () => {
-    expect(routesOf('connector.refreshed')).toEqual([{ group: 'flow-oauth-server', delivery: 'broadcast' }]);
+  it('gives connector.needs_reauth to one flow-oauth-server and provider.credentials_restored to one token-refresher', () => {
     expect(routesOf('connector.needs_reauth')).toEqual([{ group: 'flow-oauth-server', delivery: 'one' }]);
+    expect(routesOf('provider.credentials_restored')).toEqual([{ group: 'token-refresher', delivery: 'one' }]);
+  });
+
+  it('sends nothing per refresh: there is no connector.refreshed event', () => {
+    expect(routesOf('connector.refreshed')).toBeUndefined();
   });
 
   it('names consumer groups after the pm2 apps', () => {

@@ -31,8 +31,11 @@ export const FLOW_EVENT_ROUTES: Readonly<Record<FlowEventName, readonly EventRou
     { group: FlowApp.FlowOAuthServer, delivery: 'broadcast' },
     { group: FlowApp.TokenRefresher, delivery: 'broadcast' },
   ],
-  [FlowEvent.ConnectorRefreshed]: [{ group: FlowApp.FlowOAuthServer, delivery: 'broadcast' }],
+  // No connector.refreshed: cached token answers are keyed by token version, so a refresh needs no
+  // message to every server (which would cost one job per refresh per instance).
   [FlowEvent.ConnectorNeedsReauth]: [{ group: FlowApp.FlowOAuthServer, delivery: 'one' }],
+  // One token-refresher re-queues the provider's paused refreshes; kept in Redis while none runs.
+  [FlowEvent.ProviderCredentialsRestored]: [{ group: FlowApp.TokenRefresher, delivery: 'one' }],
 };
 
 /** Tells whether a name is one of the routed events. */

@@ -1,8 +1,8 @@
 /** Names of the events services send each other (Nest `@EventPattern` / `ClientProxy.emit`). */
 export const FlowEvent = {
   ProvidersChanged: 'providers.changed',
-  ConnectorRefreshed: 'connector.refreshed',
   ConnectorNeedsReauth: 'connector.needs_reauth',
+  ProviderCredentialsRestored: 'provider.credentials_restored',
 } as const;
 
 /** One of the `FlowEvent` values. */
@@ -25,14 +25,6 @@ export interface ProvidersChangedEvent {
   deleted: ProviderRef[];
 }
 
-/** Sent by token-refresher after a connector's tokens were refreshed. */
-export interface ConnectorRefreshedEvent {
-  connectorId: string;
-  /** ISO 8601 expiry of the new access token, null when it does not expire. */
-  expiresAt: string | null;
-  at: string;
-}
-
 /** Sent when a connector can no longer be refreshed and its owner must sign in again. */
 export interface ConnectorNeedsReauthEvent {
   connectorId: string;
@@ -41,9 +33,20 @@ export interface ConnectorNeedsReauthEvent {
   at: string;
 }
 
+/**
+ * Sent by config-loader after a load changed a provider whose credentials the provider had
+ * rejected: it is `ok` again, and its connectors' paused refreshes resume at once.
+ */
+export interface ProviderCredentialsRestoredEvent {
+  providerId: string;
+  type: string;
+  provider: string;
+  at: string;
+}
+
 /** The payload type of each event, for typed emitters and handlers. */
 export interface FlowEventPayloads {
   [FlowEvent.ProvidersChanged]: ProvidersChangedEvent;
-  [FlowEvent.ConnectorRefreshed]: ConnectorRefreshedEvent;
   [FlowEvent.ConnectorNeedsReauth]: ConnectorNeedsReauthEvent;
+  [FlowEvent.ProviderCredentialsRestored]: ProviderCredentialsRestoredEvent;
 }

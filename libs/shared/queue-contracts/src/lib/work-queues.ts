@@ -6,6 +6,7 @@ export enum QueueName {
 /** Job names of the `token-refresh` queue. */
 export enum TokenRefreshJobName {
   RefreshConnector = 'refresh-connector',
+  /** Queued by the job scheduler of earlier releases; the sweep now runs on each token-refresher's own timer. */
   Sweep = 'sweep',
 }
 
@@ -16,6 +17,8 @@ export type RefreshReason = 'scheduled' | 'sweep' | 'created';
 export interface RefreshJobData {
   connectorId: string;
   reason: RefreshReason;
+  /** ISO 8601 time the refresh is due (the connector's next refresh time), to measure the lag behind it. */
+  dueAt?: string;
 }
 
 /**
@@ -48,14 +51,26 @@ export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
   removeOnFail: 500,
 };
 
+/** Name of the refresh jobs' retry schedule; token-refresher's worker computes it (refreshRetryDelay). */
+export const REFRESH_BACKOFF = 'refresh';
+
+/** Options of a connector's refresh job, structurally compatible with BullMQ's `JobsOptions`. */
+export interface RefreshJobOptions {
+  readonly attempts: number;
+  readonly backoff: { readonly type: typeof REFRESH_BACKOFF; readonly delay: number; readonly jitter: number };
+  readonly removeOnComplete: number;
+  readonly removeOnFail: number;
+}
+
 /**
  * Options of a connector's refresh job. A provider outage outlasts seconds: retries wait 30 s, 1 min,
  * 2 min ... (about an hour in all, with jitter) before the connector shows refresh_failed; the
- * sweep keeps trying such connectors after that.
+ * sweep keeps trying such connectors after that. A failure that did not involve the provider (the
+ * database did not take a write) is retried within seconds instead (see refreshRetryDelay).
  */
-export const REFRESH_JOB_OPTIONS: DefaultJobOptions = {
+export const REFRESH_JOB_OPTIONS: RefreshJobOptions = {
   attempts: 8,
-  backoff: { type: 'exponential', delay: 30_000, jitter: 0.5 },
+  backoff: { type: REFRESH_BACKOFF, delay: 30_000, jitter: 0.5 },
   removeOnComplete: 100,
   removeOnFail: 500,
 };

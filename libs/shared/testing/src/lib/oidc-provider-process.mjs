@@ -216,7 +216,7 @@ server.listen(0, '127.0.0.1', () => {
       const fromHeader = basicClientId(req.headers.authorization);
       const clientAuth = fromHeader !== undefined ? 'client_secret_basic' : params.has('client_secret') ? 'client_secret_post' : 'none';
       const clientId = fromHeader ?? params.get('client_id') ?? undefined;
-      recorded.push({
+      const entry = {
         endpoint: TOKEN_ENDPOINTS.get(url.pathname),
         path: url.pathname,
         clientAuth,
@@ -224,7 +224,23 @@ server.listen(0, '127.0.0.1', () => {
         grantType: params.get('grant_type') ?? undefined,
         params: [...params.keys()],
         accept: req.headers.accept,
-      });
+      };
+      recorded.push(entry);
+      // The outcome too (status and the OAuth error code, never a token): tests count refusals such
+      // as a reused refresh token (invalid_grant).
+      const end = res.end.bind(res);
+      res.end = (chunk, ...rest) => {
+        entry.status = res.statusCode;
+        if (res.statusCode >= 400 && chunk) {
+          try {
+            const code = JSON.parse(String(chunk)).error;
+            if (typeof code === 'string') entry.error = code;
+          } catch {
+            // not JSON: no code to record
+          }
+        }
+        return end(chunk, ...rest);
+      };
       const registered = clients.get(clientId)?.tokenEndpointAuthMethod ?? 'client_secret_basic';
       if (settings.strictClientAuth !== false && clientAuth !== 'none' && clientAuth !== registered) {
         return json(res, 401, {

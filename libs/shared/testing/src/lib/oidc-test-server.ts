@@ -54,6 +54,10 @@ export interface RecordedTokenRequest {
   grantType?: string;
   params: string[];
   accept?: string;
+  /** The HTTP status of the answer (absent while the request is still being answered). */
+  status?: number;
+  /** The OAuth error code of a refused request (`invalid_grant`, `invalid_client`...). */
+  error?: string;
 }
 
 /** How one grant at the token endpoint ended (recorded by the server itself). */

@@ -117,14 +117,25 @@ async function launch(bin: string, port: number): Promise<ChildProcess> {
   return child;
 }
 
-/** A port that was free a moment ago on 127.0.0.1. */
-export function freeLoopbackPort(): Promise<number> {
+/**
+ * A port that was free a moment ago on 127.0.0.1; with `alsoFree`, one whose port + alsoFree was free
+ * as well (pm2 instance i of an app listens on its port + 100 × i).
+ */
+export async function freeLoopbackPort(alsoFree?: number): Promise<number> {
+  for (;;) {
+    const port = await listenOnce(0);
+    if (alsoFree === undefined) return port;
+    if (port + alsoFree <= 65_535 && (await listenOnce(port + alsoFree).then(() => true, () => false))) return port;
+  }
+}
+
+function listenOnce(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
+    server.listen(port, '127.0.0.1', () => {
+      const { port: bound } = server.address() as net.AddressInfo;
+      server.close(() => resolve(bound));
     });
   });
 }

@@ -59,6 +59,26 @@ export class ConnectorEntity {
   @Column({ name: 'last_error', type: 'text', nullable: true })
   lastError!: string | null;
 
+  /**
+   * ISO 8601: when the token is due for refresh (expires_at - margin, or half its life when it is
+   * short). Null when it is never refreshed: no known expiry, OAuth 1.0a, not refreshable, or
+   * needs_reauth. Indexed: the sweep reads only connectors due soon.
+   */
+  @Index('ix_connectors_next_refresh_at')
+  @Column({ name: 'next_refresh_at', type: 'varchar', length: 32, nullable: true })
+  nextRefreshAt!: string | null;
+
+  /** ISO 8601 of the last successful refresh; null before the first. */
+  @Column({ name: 'last_refreshed_at', type: 'varchar', length: 32, nullable: true })
+  lastRefreshedAt!: string | null;
+
+  /**
+   * ISO 8601 of the last refresh that reached the point of calling the provider: written before
+   * the call, so a refresh only starts when the database can take its answer.
+   */
+  @Column({ name: 'refresh_started_at', type: 'varchar', length: 32, nullable: true })
+  refreshStartedAt!: string | null;
+
   /** Bumped on every token write, so a writer can tell it saw the latest tokens. */
   @Column({ name: 'token_version', type: 'integer', default: 0 })
   tokenVersion!: number;

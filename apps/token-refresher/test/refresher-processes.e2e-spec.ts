@@ -1,0 +1,146 @@
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { ConnectorEntity } from '@flow-oauth/persistence';
+import { QueueName } from '@flow-oauth/queue-contracts';
+import { type OidcTestServer, startOidcTestServer } from '@flow-oauth/testing';
+import { ConnectorLock, RedisPendingTokenStore, RefreshProducer, TokenRefreshService } from '@flow-oauth/token-refresh';
+import { In } from 'typeorm';
+import { JOB_LOCK_MS, STALLED_CHECK_MS } from '../src/app/token-refresh.processor';
+import { oidcProvider, REDIRECT, refreshCounts, type RefresherRig, startRig, waitFor } from './refresher-rig';
+import { startTokenForwarder } from './token-forwarder';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+
+/** Makes connectors due now and their pending refresh jobs run now, all at the same instant. */
+async function makeDueNow(rig: RefresherRig, connectors: ConnectorEntity[]): Promise<void> {
+  await rig.dataSource.getRepository(ConnectorEntity).update({ id: In(connectors.map((c) => c.id)) }, { nextRefreshAt: new Date().toISOString() });
+  const jobs = await Promise.all(connectors.map((c) => rig.queue.getJob(RefreshProducer.jobId(c.id, c.tokenVersion))));
+  await Promise.all(jobs.map((job) => job?.promote()));
+}
+
+/**
+ * token-refresher as processes live and die: several share the work with no double refresh, a
+ * killed one's job and lock free within seconds, and a stop in the middle of refreshes finishes
+ * them and loses nothing.
+ */
+describe('token-refresher processes', () => {
+  let oidc: OidcTestServer;
+  const secret = 'proc-secret-2718';
+
+  beforeAll(async () => {
+    oidc = await startOidcTestServer({
+      clients: ['proc-two', 'proc-killed', 'proc-stop'].map((clientId) => ({ clientId, clientSecret: secret, redirectUris: [REDIRECT], tokenEndpointAuthMethod: 'client_secret_post' as const, rotateRefreshToken: true })),
+      accessTokenTtlSeconds: 3600,
+    });
+  });
+  afterAll(async () => {
+    await oidc?.stop();
+  });
+
+  it('two refreshers over 200 connectors due at the same instant: exactly 200 refreshes at the provider, shared between them', async () => {
+    const rig = await startRig('postgres');
+    try {
+      await rig.load({ odata: { 'OIDC-Two': oidcProvider(oidc, 'proc-two', secret) } });
+      const connectors: ConnectorEntity[] = [];
+      for (let i = 0; i < 200; i += 20) connectors.push(...(await Promise.all(Array.from({ length: 20 }, (_, j) => rig.signIn(oidc, 'OIDC-Two', `Two_${i + j}`)))));
+      const [a, b] = [await rig.startRefresher(), await rig.startRefresher()];
+      const calls = [jest.spyOn(a.get(TokenRefreshService), 'refreshConnector'), jest.spyOn(b.get(TokenRefreshService), 'refreshConnector')];
+      const before = await refreshCounts(oidc, 'proc-two');
+
+      await makeDueNow(rig, connectors);
+      await waitFor('all 200 connectors refreshed', async () => {
+        const rows = await rig.dataSource.getRepository(ConnectorEntity).find({ where: { id: In(connectors.map((c) => c.id)) }, select: { tokenVersion: true } });
+        return rows.every((r) => r.tokenVersion === 2) || undefined;
+      }, 60_000);
+      const after = await refreshCounts(oidc, 'proc-two');
+      expect({ refreshes: after.refreshes - before.refreshes, invalidGrant: after.invalidGrant - before.invalidGrant }).toEqual({ refreshes: 200, invalidGrant: 0 });
+      const rows = await rig.dataSource.getRepository(ConnectorEntity).find({ where: { id: In(connectors.map((c) => c.id)) } });
+      expect(rows.every((r) => r.status === 'active' && r.lastError === null)).toBe(true);
+      // Both processes took jobs.
+      expect(calls.map((c) => c.mock.calls.length).every((n) => n > 0)).toBe(true);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it("a refresher killed in the middle of a refresh (its job and the connector's lock left behind) heals within seconds", async () => {
+    const rig = await startRig('sqlite');
+    try {
+      await rig.load({ odata: { 'OIDC-Killed': oidcProvider(oidc, 'proc-killed', secret) } });
+      const connector = await rig.signIn(oidc, 'OIDC-Killed', 'Killed_1');
+      const lockKey = new ConnectorLock(rig.redis, rig.config).key(connector.id);
+      // A worker in another process takes the job and the connector's lock, as a refresher does
+      // when it starts a refresh, then is killed with SIGKILL: nothing is released, nothing extended.
+      const redisUrl = new URL(rig.config.redisUrl);
+      const script = `
+        const { Worker } = require('bullmq');
+        const { Redis } = require('ioredis');
+        const redis = new Redis(${JSON.stringify(rig.config.redisUrl)});
+        new Worker(${JSON.stringify(QueueName.TokenRefresh)}, async (job) => {
+          await redis.set(${JSON.stringify(lockKey)}, 'killed-holder', 'PX', 10000);
+          process.send('took ' + job.data.connectorId);
+          await new Promise(() => {});
+        }, { connection: { host: ${JSON.stringify(redisUrl.hostname)}, port: ${Number(redisUrl.port || 6379)}, maxRetriesPerRequest: null }, prefix: ${JSON.stringify(rig.config.queuePrefix)}, lockDuration: ${JOB_LOCK_MS}, stalledInterval: ${STALLED_CHECK_MS} });
+      `;
+      const child = spawn(process.execPath, ['-e', script], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const took = new Promise<string>((resolve) => child.once('message', (m) => resolve(String(m))));
+      await makeDueNow(rig, [connector]);
+      expect(await took).toBe(`took ${connector.id}`);
+      child.kill('SIGKILL');
+      const killedAt = Date.now();
+      await new Promise((r) => child.once('exit', r));
+      expect(await rig.redis.get(lockKey)).toBe('killed-holder');
+
+      await rig.startRefresher();
+      const healed = await waitFor('the connector to be refreshed by the live refresher', async () => {
+        const c = await rig.connector('Killed_1');
+        return c.tokenVersion === 2 ? c : undefined;
+      }, 25_000);
+      console.log(`killed refresher: connector refreshed ${Date.now() - killedAt} ms after the kill (job lock ${JOB_LOCK_MS} ms, stall check ${STALLED_CHECK_MS} ms, connector lock 10 s)`);
+      expect(healed).toMatchObject({ status: 'active', lastError: null });
+      expect(await refreshCounts(oidc, 'proc-killed')).toMatchObject({ refreshes: 1, invalidGrant: 0 });
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('a stop in the middle of refreshes finishes those in flight, takes no new job, leaves no lock, loses nothing', async () => {
+    const forwarder = await startTokenForwarder(oidc.tokenEndpoint);
+    const rig = await startRig('sqlite', { REFRESH_CONCURRENCY: '3' });
+    try {
+      await rig.load({ odata: { 'OIDC-Stop': oidcProvider(oidc, 'proc-stop', secret, forwarder.url) } });
+      const connectors: ConnectorEntity[] = [];
+      for (let i = 0; i < 6; i++) connectors.push(await rig.signIn(oidc, 'OIDC-Stop', `Stop_${i}`));
+      // A slow provider: each refresh takes 1.5 s, so the stop lands while three are in flight.
+      forwarder.setDelay(1500);
+      // The sign-ins' code exchanges went through the forwarder too.
+      const signIns = forwarder.received;
+      const first = await rig.startRefresher();
+      await makeDueNow(rig, connectors);
+      await waitFor('three refreshes in flight', async () => forwarder.received - signIns >= 3 || undefined, 20_000, 10);
+      await first.close();
+      // Exactly the three in flight were finished and stored; nobody asked the provider for more.
+      expect(forwarder.received - signIns).toBe(3);
+      const versions = await Promise.all(connectors.map(async (c) => (await rig.connector(c.label)).tokenVersion));
+      expect(versions.filter((v) => v === 2)).toHaveLength(3);
+      expect(versions.filter((v) => v === 1)).toHaveLength(3);
+      const pending = new RedisPendingTokenStore(rig.redis, rig.config);
+      for (const c of connectors) {
+        expect(await rig.redis.exists(new ConnectorLock(rig.redis, rig.config).key(c.id))).toBe(0);
+        expect(await rig.redis.exists(pending.key(c.id, 1))).toBe(0);
+      }
+
+      // The next refresher picks up the rest.
+      forwarder.setDelay(0);
+      await rig.startRefresher();
+      await waitFor('the other three refreshed', async () => {
+        const all = await Promise.all(connectors.map((c) => rig.connector(c.label)));
+        return all.every((c) => c.tokenVersion === 2) || undefined;
+      });
+      expect(await refreshCounts(oidc, 'proc-stop')).toMatchObject({ refreshes: 6, invalidGrant: 0 });
+    } finally {
+      await rig.close();
+      await forwarder.stop();
+    }
+  });
+});

@@ -1,0 +1,75 @@
+import { Global, Injectable, Module } from '@nestjs/common';
+import { Counter, Histogram, Registry } from 'prom-client';
+
+/** How one refresh attempt ended: the `outcome` label of the refresh metrics. */
+/**
+ * - refreshed / recovered_pending (a token set kept from a refresh whose database write had failed);
+ * - fresh, not_refreshable, needs_reauth, credentials_rejected, missing (no call to the provider,
+ *   or the provider refused for good);
+ * - provider_error (network, 5xx, 429: retried), storage_error (the database refused a write:
+ *   retried within seconds), provider_changed (a load replaced the credentials the provider just
+ *   refused: retried within seconds), lock_busy, stale (tokens purged meanwhile), error.
+ */
+export const REFRESH_OUTCOMES = [
+  'refreshed',
+  'recovered_pending',
+  'fresh',
+  'not_refreshable',
+  'needs_reauth',
+  'credentials_rejected',
+  'missing',
+  'provider_error',
+  'storage_error',
+  'provider_changed',
+  'lock_busy',
+  'stale',
+  'error',
+] as const;
+export type RefreshOutcomeLabel = (typeof REFRESH_OUTCOMES)[number];
+
+/**
+ * Refresh outcomes by kind, how long each refresh took, and how late it started after it was due.
+ * The refresh pipeline calls `recordOutcome` once per refresh, wherever it knows all three.
+ */
+@Injectable()
+export class RefreshMetrics {
+  private readonly outcomes: Counter<'outcome'>;
+  private readonly duration: Histogram<'outcome'>;
+  private readonly lag: Histogram;
+
+  constructor(registry: Registry) {
+    this.outcomes = new Counter({
+      name: 'flow_refresh_outcomes_total',
+      help: 'Token refreshes by outcome (REFRESH_OUTCOMES: refreshed, recovered_pending, fresh, needs_reauth, credentials_rejected, provider_error, storage_error, ...)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
+    this.duration = new Histogram({
+      name: 'flow_refresh_duration_seconds',
+      help: 'Time one refresh took (lock, read, provider call, seal, write), by outcome',
+      labelNames: ['outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    });
+    this.lag = new Histogram({
+      name: 'flow_refresh_lag_seconds',
+      help: 'How long after its due time a scheduled refresh ended',
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+      registers: [registry],
+    });
+    // Every outcome from zero, so rate() and alerts work before the first of its kind happens.
+    for (const outcome of REFRESH_OUTCOMES) this.outcomes.inc({ outcome }, 0);
+  }
+
+  /** Counts one refresh; `lagSeconds` only for scheduled refreshes (the on-demand ones have no due time). */
+  recordOutcome(outcome: RefreshOutcomeLabel, durationSeconds: number, lagSeconds?: number): void {
+    this.outcomes.inc({ outcome });
+    this.duration.observe({ outcome }, Math.max(0, durationSeconds));
+    if (lagSeconds !== undefined) this.lag.observe(Math.max(0, lagSeconds));
+  }
+}
+
+/** Registers RefreshMetrics in a process that refreshes tokens (token-refresher, flow-oauth-server's token API). */
+@Global()
+@Module({ providers: [RefreshMetrics], exports: [RefreshMetrics] })
+export class RefreshMetricsModule {}

@@ -1,0 +1,21 @@
+import { OAuthProtocolError } from '@flow-oauth/oauth-client';
+import type { RefreshOutcomeLabel } from '@flow-oauth/observability';
+import { LockTimeoutError } from './connector-lock';
+import { StaleTokenWriteError } from './connector-token-store';
+import { ProviderChangedError, RefreshStorageError } from './refresh-errors';
+import type { RefreshOutcome } from './token-refresh.service';
+
+/** How a refresh that returned ended, as logs and metrics name it (background and on-demand alike). */
+export function refreshOutcomeKind(outcome: RefreshOutcome): RefreshOutcomeLabel {
+  return outcome.status === 'refreshed' && outcome.source === 'pending' ? 'recovered_pending' : outcome.status;
+}
+
+/** How a refresh that threw ended. */
+export function refreshFailureKind(error: unknown): RefreshOutcomeLabel {
+  if (error instanceof OAuthProtocolError) return 'provider_error';
+  if (error instanceof RefreshStorageError) return 'storage_error';
+  if (error instanceof ProviderChangedError) return 'provider_changed';
+  if (error instanceof LockTimeoutError) return 'lock_busy';
+  if (error instanceof StaleTokenWriteError) return 'stale';
+  return 'error';
+}
