@@ -79,6 +79,28 @@ describe('startTcpProxy', () => {
       await echo.close();
     }
   });
+
+  it('counts round trips: one per request that follows an answer, one for a pipeline of commands', async () => {
+    const redis = await startPrivateRedis();
+    const proxy = await startTcpProxy({ targetHost: '127.0.0.1', targetPort: redis.port });
+    const client = new Redis(proxy.urlThrough(redis.url), { maxRetriesPerRequest: 1, enableReadyCheck: false });
+    try {
+      await client.ping();
+      proxy.resetTurns();
+      await client.set('a', '1');
+      await client.get('a');
+      expect(proxy.turns()).toBe(2);
+      proxy.resetTurns();
+      const pipeline = client.pipeline();
+      for (let i = 0; i < 50; i++) pipeline.get('a');
+      await pipeline.exec();
+      expect(proxy.turns()).toBe(1);
+    } finally {
+      client.disconnect();
+      await proxy.stop();
+      await redis.stop();
+    }
+  });
 });
 
 describe('startPrivateRedis', () => {

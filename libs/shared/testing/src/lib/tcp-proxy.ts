@@ -14,6 +14,12 @@ export interface TcpProxy {
   /** Connections accepted and forwarded so far. */
   readonly connectionsForwarded: number;
   /**
+   * Round trips seen since the start or the last resetTurns(): each burst of client data that
+   * follows an answer from the server (or opens a connection) counts one. Pipelined commands count once.
+   */
+  turns(): number;
+  resetTurns(): void;
+  /**
    * The server is unreachable: every open connection is reset (both sides) and new ones are refused
    * (ECONNREFUSED: the proxy stops listening), until restore(). The server itself keeps running and
    * keeps its data, and other clients of it (other suites) see nothing.
@@ -39,6 +45,7 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
   const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   let cut = false;
   let forwarded = 0;
+  let turns = 0;
 
   const server = net.createServer((client) => {
     forwarded += 1;
@@ -54,6 +61,15 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
     upstream.on('error', close);
     client.on('close', close);
     upstream.on('close', close);
+    // A round trip begins when the client speaks after the server has (or for the first time).
+    let serverSpoke = true;
+    client.on('data', () => {
+      if (serverSpoke) turns += 1;
+      serverSpoke = false;
+    });
+    upstream.on('data', () => {
+      serverSpoke = true;
+    });
     client.pipe(upstream);
     upstream.pipe(client);
   });
@@ -83,6 +99,10 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
     },
     get connectionsForwarded() {
       return forwarded;
+    },
+    turns: () => turns,
+    resetTurns() {
+      turns = 0;
     },
     async cut() {
       if (cut) return;
