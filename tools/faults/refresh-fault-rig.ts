@@ -120,6 +120,11 @@ export interface FaultRig {
   /** Polls the token API for each connector, one request after the other per connector, until stopped. */
   pollTokens(ids: string[], pauseMs?: number): { stop(): Promise<TokenServeLog> };
   /**
+   * Polls GET /health of each app every `pauseMs` until stopped: the slowest answer of each is how
+   * long its event loop was frozen at worst (a process stuck in a synchronous wait answers nothing).
+   */
+  pollHealth(apps: readonly FlowAppName[], pauseMs?: number): { stop(): Promise<Record<string, number>> };
+  /**
    * Waits until every connector (but `except`) is active, none is overdue (its refresh more than a
    * few seconds late) and every one that was already due when the wait began has been refreshed
    * since `since`: `healed`, with the time from `since`; or until one needs re-authorization
@@ -304,6 +309,27 @@ export async function startFaultRig(options: FaultRigOptions): Promise<FaultRig>
               failures,
               slowestMs: Math.max(0, ...answers.map((a) => a.servedAt - a.sentAt)),
             };
+          },
+        };
+      },
+      pollHealth(apps, pauseMs = 250) {
+        const slowest: Record<string, number> = Object.fromEntries(apps.map((app) => [app, 0]));
+        let running = true;
+        const loops = apps.map(async (app) => {
+          while (running) {
+            const sentAt = Date.now();
+            await fetch(`${deployment.url(app)}/health`, { signal: AbortSignal.timeout(60_000) })
+              .then((res) => res.arrayBuffer())
+              .catch(() => undefined);
+            slowest[app] = Math.max(slowest[app], Date.now() - sentAt);
+            await new Promise((resolve) => setTimeout(resolve, pauseMs));
+          }
+        });
+        return {
+          async stop() {
+            running = false;
+            await Promise.all(loops);
+            return slowest;
           },
         };
       },

@@ -1,6 +1,6 @@
 import { QueueName } from '@flow-oauth/queue-contracts';
 import { bullConnectionOptions } from '@flow-oauth/redis';
-import { freeLoopbackPort, holdSqliteWriteLock } from '@flow-oauth/testing';
+import { freeLoopbackPort, holdSqliteWriteLock, parsePrometheusText } from '@flow-oauth/testing';
 import { Queue } from 'bullmq';
 import { listeningPorts, waitUntil } from '../pm2-deployment';
 import { describeFailures, describeStates, type FaultRig, type FaultRigOptions, type Settled, startFaultRig, type TokenServeLog } from './refresh-fault-rig';
@@ -23,7 +23,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const seconds = (ms: number | undefined) => (ms === undefined ? 'never' : `${(ms / SECOND).toFixed(1)} s`);
 
 function servedLine(log: TokenServeLog): string {
-  return `token API ${log.answers.length} answers, ${log.expired.length} expired, non-200: ${describeFailures(log.failures)}, slowest ${seconds(log.slowestMs)}`;
+  const slow = log.answers.filter((a) => a.servedAt - a.sentAt > SECOND).length;
+  return `token API ${log.answers.length} answers, ${log.expired.length} expired, non-200: ${describeFailures(log.failures)}, ${slow} slower than 1 s, slowest ${seconds(log.slowestMs)}`;
 }
 
 function settledLine(settled: Settled, rig: FaultRig): string {
@@ -56,14 +57,17 @@ async function databaseOutage(rig: FaultRig, what: string, cut: () => Promise<()
   const poller = rig.pollTokens(connectors.map((c) => c.id), 1000);
   rig.tokenProxy.stallRequests();
   await rig.tokenProxy.waitForInFlight(1, 60 * SECOND);
+  const health = rig.pollHealth(['flow-oauth-server', 'token-refresher']);
   const restore = await cut();
   rig.tokenProxy.resumeRequests();
   await sleep(20 * SECOND);
   await restore();
   const restoredAt = Date.now();
+  const frozen = await health.stop();
   const settled = await rig.settle(restoredAt, 180 * SECOND);
   const served = await poller.stop();
-  rig.report(`${what} for 20 s: ${settledLine(settled, rig)} after it ended; ${servedLine(served)}; invalid_grant ${rig.invalidGrants()}`);
+  const slowHealth = Object.entries(frozen).map(([app, ms]) => `${app} ${seconds(ms)}`).join(', ');
+  rig.report(`${what} for 20 s: ${settledLine(settled, rig)} after it ended; ${servedLine(served)}; slowest /health during it: ${slowHealth}; invalid_grant ${rig.invalidGrants()}`);
 
   expect(served.expired).toEqual([]);
   // Known failure before the refresh rework: the provider rotated the refresh token, the write of the
@@ -196,7 +200,7 @@ describe('background refresh under faults (pm2, dist, private Redis, SQLite / Po
           const byAccount = new Map<string, number>();
           for (const g of grants) byAccount.set(g.account ?? '?', (byAccount.get(g.account ?? '?') ?? 0) + 1);
           const logs = await rig.deployment.list();
-          const work = logs.filter((p) => p.name.startsWith('token-refresher')).map((p) => `${p.name}: ${(rig.deployment.logs(p).match(/refreshed; expires/g) ?? []).length}`);
+          const work = logs.filter((p) => p.name.startsWith('token-refresher')).map((p) => `${p.name}: ${(rig.deployment.logs(p).match(/: refreshed in \d+ ms/g) ?? []).length}`);
           rig.report(`${grants.length} refresh grants for ${connectors.length} connectors in ${seconds(doneAt - releasedAt)}; refreshes logged per process: ${work.join(', ')}; invalid_grant ${rig.invalidGrants()}`);
 
           expect(refreshed.notRefreshed).toEqual([]);
@@ -263,7 +267,7 @@ describe('background refresh under faults (pm2, dist, private Redis, SQLite / Po
   );
 
   it.concurrent(
-    '`pm2 scale token-refresher 2`: both instances stay online, each with a working /health',
+    '`pm2 scale token-refresher 2`: both instances stay online, each with its own /health and /metrics, and they share the refreshes',
     () =>
       withRig({ name: 'scale', database: 'sqlite', accessTokenTtlSeconds: 30 }, async (rig) => {
         const connectors = await rig.signIn(6);
@@ -278,18 +282,37 @@ describe('background refresh under faults (pm2, dist, private Redis, SQLite / Po
             const answers = await Promise.all(ports.map((list): Promise<number[]> => Promise.all(list.map((port) => rig.deployment.health(port).catch(() => 0)))));
             seen = instances.map((p, i) => `${p.name}#${p.pm2_env.NODE_APP_INSTANCE ?? '?'} ${p.pm2_env.status}, ${p.pm2_env.restart_time} restart(s), ports ${ports[i].join(',') || 'none'}, /health ${answers[i].join(',') || '-'}`).join('; ');
             const ok = instances.length === 2 && answers.every((list) => list.includes(200)) && new Set(ports.flat()).size === ports.flat().length;
-            return ok ? instances : undefined;
+            return ok ? instances.map((p, i) => ({ process: p, port: ports[i][answers[i].indexOf(200)] })) : undefined;
           },
           45 * SECOND,
           // Known failure before the per-instance ports: the second instance died with EADDRINUSE on the health port.
           async () => `${seen}\n${await rig.deployment.describe()}`,
         );
         const refreshed = await rig.refreshedAfter(connectors.map((c) => c.id), scaledAt, 60 * SECOND);
+        // Each instance's own /metrics, scraped after the refresh run: its process, its refresh outcomes and lag.
+        const scraped = await Promise.all(
+          healthy.map(async ({ port }) => {
+            const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) });
+            return { status: res.status, metrics: parsePrometheusText(await res.text()) };
+          }),
+        );
+        const startTimes = scraped.map((m) => m.metrics.sum('process_start_time_seconds', { app: 'token-refresher' }));
+        const outcomes = scraped.map((m) => m.metrics.sum('flow_refresh_outcomes_total', { outcome: 'refreshed' }));
+        const lagged = scraped.map((m) => m.metrics.sum('flow_refresh_lag_seconds_count'));
         const later = await rig.deployment.instances('token-refresher');
-        rig.report(`scaled to 2: ${seen}; connectors refreshed since: ${refreshed.notRefreshed.length === 0 ? 'all' : `${refreshed.notRefreshed.length} not`}; invalid_grant ${rig.invalidGrants()}`);
+        rig.report(
+          `scaled to 2: ${seen}; connectors refreshed since: ${refreshed.notRefreshed.length === 0 ? `all, within ${seconds(refreshed.afterMs)}` : `${refreshed.notRefreshed.length} not`}; ` +
+            `/metrics per instance: refreshed ${outcomes.join(' + ')}, lag observations ${lagged.join(' + ')}; invalid_grant ${rig.invalidGrants()}`,
+        );
         // Still the same two processes: neither was restarting in a loop.
-        expect(later.map((p) => p.pm2_env.restart_time)).toEqual(healthy.map((p) => p.pm2_env.restart_time));
+        expect(later.map((p) => p.pm2_env.restart_time)).toEqual(healthy.map((h) => h.process.pm2_env.restart_time));
+        expect(scraped.map((m) => m.status)).toEqual([200, 200]);
+        // Two processes answered, not one twice.
+        expect(new Set(startTimes).size).toBe(2);
         expect(refreshed.notRefreshed).toEqual([]);
+        // The background refreshes since the scale show up in the instances' metrics, with their lag.
+        expect(outcomes.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(connectors.length);
+        expect(lagged.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(connectors.length);
         expect(rig.invalidGrants()).toBe(0);
       }),
     SCENARIO_TIMEOUT,
@@ -325,19 +348,18 @@ describe('background refresh under faults (pm2, dist, private Redis, SQLite / Po
           await done;
           const tookMs = Date.now() - started;
           await waitUntil('the requests in flight have ended', () => ids.every((id) => rig.tokenProxy.exchanges.some((e) => e.id === id)) || undefined, 60 * SECOND);
-          return { tookMs, outcomes: rig.tokenProxy.exchanges.filter((e) => ids.includes(e.id)).map((e) => `${e.outcome} ${e.status ?? ''}`.trim()) };
+          return { started, tookMs, outcomes: rig.tokenProxy.exchanges.filter((e) => ids.includes(e.id)).map((e) => `${e.outcome} ${e.status ?? ''}`.trim()) };
         };
 
-        const restartAt = Date.now();
+        // Heal times count from the pm2 command (not from the wait for refreshes to come due before it).
         const restarted = await inFlightOutcomes(() => rig.deployment.restart('token-refresher'));
-        const afterRestart = await rig.settle(restartAt, 120 * SECOND);
+        const afterRestart = await rig.settle(restarted.started, 120 * SECOND);
         lines.push(`pm2 restart took ${seconds(restarted.tookMs)}, in flight ended ${restarted.outcomes.join(', ')}; ${settledLine(afterRestart, rig)}`);
 
-        const stopAt = Date.now();
         const stopped = await inFlightOutcomes(() => rig.deployment.stop('token-refresher'));
         await rig.deployment.start(['token-refresher']);
-        const afterStop = await rig.settle(stopAt, 120 * SECOND);
-        lines.push(`pm2 stop took ${seconds(stopped.tookMs)}, in flight ended ${stopped.outcomes.join(', ')}; ${settledLine(afterStop, rig)}`);
+        const afterStop = await rig.settle(stopped.started, 120 * SECOND);
+        lines.push(`pm2 stop took ${seconds(stopped.tookMs)}, in flight ended ${stopped.outcomes.join(', ')}, started again; ${settledLine(afterStop, rig)}`);
         const served = await poller.stop();
         const logs = (await rig.deployment.instances('token-refresher')).map((p) => rig.deployment.logs(p)).join('\n');
         // What a stop left undone, as the refresher logged it (shown, not asserted: log wording is not a contract).

@@ -125,6 +125,11 @@ describe('token-refresher processes', () => {
       const versions = await Promise.all(connectors.map(async (c) => (await rig.connector(c.label)).tokenVersion));
       expect(versions.filter((v) => v === 2)).toHaveLength(3);
       expect(versions.filter((v) => v === 1)).toHaveLength(3);
+      // The three finished ones have their next refresh scheduled: the stop closed the queue's Redis
+      // connection only after the jobs in flight were done (before, "not scheduled: Connection is closed").
+      const finished = connectors.filter((_, i) => versions[i] === 2);
+      const next = await Promise.all(finished.map(async (c) => (await rig.queue.getJob(RefreshProducer.jobId(c.id, 2)))?.getState()));
+      expect(next).toEqual(['delayed', 'delayed', 'delayed']);
       const pending = new RedisPendingTokenStore(rig.redis, rig.config);
       for (const c of connectors) {
         expect(await rig.redis.exists(new ConnectorLock(rig.redis, rig.config).key(c.id))).toBe(0);
