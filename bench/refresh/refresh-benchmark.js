@@ -1,24 +1,28 @@
 // bench refresh (SPEC section 8): how fast token-refresher refreshes a batch of connectors that all
-// come due at once, end to end (job, lock, token request, seal, write, next job, event), beside the
-// same token calls made by a bare node:http keep-alive client at the same concurrency with no queue
-// and no database, in the same run against the same endpoint. Target: at least 0.5x the bare client
+// come due at once, end to end (job, lock, token request, seal, write, next job), beside the same
+// token calls made by a bare node:http keep-alive client at the same concurrency with no queue and
+// no database, in the same run against the same endpoint. Target: at least 0.5x the bare client
 // (0.8x is the mark to aim for), zero refused refresh tokens.
 //
 // How it runs (`npm run bench -- refresh`; needs `npm run build`, Redis, and PostgreSQL for --db postgres):
 // - A token endpoint (bench/refresh/token-endpoint.js) in a child process: node:http, rotating refresh
 //   tokens, refuses any refresh token that is not the latest of its family and counts the refusals.
 // - The product from dist/, each process started as production starts it: config-loader (migrations,
-//   and the provider is loaded through its API), --servers flow-oauth-server instances (they receive
-//   the connector.refreshed events), and --processes token-refresher processes, on a fresh SQLite file
-//   or PostgreSQL database and a private Redis prefix of the shared Redis.
-// - N connectors are stored through the product's own classes (sealed tokens) and made due at one
-//   instant (refresh-fixture.js, storeAllDueAtOnce). The run ends when every connector's tokens were
-//   written again; each write time minus the due instant is its lag.
+//   and the provider is loaded through its API), --servers flow-oauth-server instances (a refresh
+//   sends them nothing; they run beside it as in production), and --processes token-refresher
+//   processes with REFRESH_CONCURRENCY=--concurrency, on a fresh SQLite file or PostgreSQL database
+//   and a private Redis prefix of the shared Redis.
+// - N connectors are stored through the product's own classes (ConnectorTokenStore: tokens sealed
+//   and bound to their row), and made due at one instant through the schedule itself: every
+//   next_refresh_at moved to that instant and one delayed job per connector queued by the product's
+//   RefreshProducer (refresh-fixture.js, storeAllDueAtOnce). The refreshers and their timer-driven
+//   sweeps run the whole time. The run ends when every connector's tokens were written again; each
+//   write time minus the due instant is its lag.
 // - Then the product's processes stop, and the bare client makes N refresh calls (other token
 //   families) at the concurrency the refreshers used: --concurrency per process x --processes.
 // - Figures: refreshes/s (N / time from the due instant to the last write), the bare client's calls/s,
-//   the ratio, the lag p50 / p99, the peak RSS of each refresher (VmHWM), the endpoint's refusals,
-//   and the number of sockets the refreshers opened to the endpoint (their real concurrency).
+//   the ratio, the lag p50 / p99, the peak RSS of each refresher (VmHWM), its CPU seconds, the
+//   endpoint's refusals, and the number of sockets the refreshers opened to the endpoint.
 'use strict';
 
 const { spawn } = require('node:child_process');
@@ -31,7 +35,7 @@ const { deleteRedisKeys } = require('../../tools/redis-keys');
 const { postgresProblem, redisProblem } = require('../../tools/dependency-checks');
 const { createBenchDatabase, POSTGRES_URL } = require('../shared/bench-database');
 const { freePort, startDistApp } = require('../shared/dist-app');
-const { connectorRows, openProduct, refreshProgress, runId, storeAllDueAtOnce, writeTimes, wrongGenerations } = require('./refresh-fixture');
+const { connectorRows, distLib, openProduct, refreshProgress, runId, storeAllDueAtOnce, writeTimes, wrongGenerations } = require('./refresh-fixture');
 
 const TARGET_RATIO = 0.5;
 const CLIENT_ID = 'benchclient';
@@ -42,18 +46,19 @@ const PROVIDER = { type: 'odata', name: 'Bench-Refresh' };
 const MARGIN_SECONDS = 3600;
 const SEED_EXPIRES_IN_SECONDS = 1800;
 const ENDPOINT_EXPIRES_IN_SECONDS = 7200;
-const DEFAULTS = { n: 10_000, dbs: ['sqlite', 'postgres'], processes: [1, 2], concurrency: 4, servers: 1 };
+const DEFAULTS = { n: 10_000, dbs: ['sqlite', 'postgres'], processes: [1, 2], concurrency: undefined, servers: 1 };
 const USAGE = `Usage: npm run bench -- refresh [--n <connectors>] [--db sqlite|postgres|both] [--processes 1|2|both] [--concurrency <n>] [--servers <n>] [--quick]
   --n <n>            connectors due at once (default ${DEFAULTS.n})
   --db <kind>        database (default both, one run each)
   --processes <n>    token-refresher processes (default both: 1 and 2, one run each)
-  --concurrency <n>  refresh jobs in flight per process, passed as REFRESH_CONCURRENCY (default ${DEFAULTS.concurrency},
-                     the worker's built-in concurrency until REFRESH_CONCURRENCY exists)
-  --servers <n>      flow-oauth-server instances receiving the refresh events (default ${DEFAULTS.servers})
+  --concurrency <n>  refresh jobs in flight per process, given to the refreshers as REFRESH_CONCURRENCY
+                     (default: the product's default, DEFAULT_REFRESH_CONCURRENCY in libs/shared/config)
+  --servers <n>      flow-oauth-server instances running beside them (default ${DEFAULTS.servers})
   --quick            --n 2000 --db sqlite --processes 1 (about a minute; the ratio is the last line)`;
 
 function parseArgs(argv) {
   const options = { ...DEFAULTS, quick: false };
+  options.concurrency = distLib('shared/config').DEFAULT_REFRESH_CONCURRENCY;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const whole = (name, min, max) => {

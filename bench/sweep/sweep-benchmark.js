@@ -6,15 +6,20 @@
 //
 // How it runs (`npm run bench -- sweep`; needs `npm run build`, Redis, and PostgreSQL for --db postgres):
 // - The product's own modules from dist/, wired by Nest as token-refresher wires them (the runtime
-//   module and the token-refresh module, without the worker, so nothing else runs), on a fresh
-//   SQLite file or PostgreSQL database and a private prefix of the shared Redis.
-// - N connectors are stored through the product's store (sealed tokens): --due of them expire within
-//   the margin plus a minute, the others between two hours and thirty days from now. Every one gets
-//   its refresh job from the product's RefreshProducer, so a sweep finds nothing to heal.
-// - The sweep is timed --repeat times (it must re-create no job); the median is the figure.
+//   module and the token-refresh module, without the worker and without starting the sweep's
+//   timer, so nothing runs unasked), on a fresh SQLite file or PostgreSQL database and a private
+//   prefix of the shared Redis.
+// - N connectors are stored through the product's store (ConnectorTokenStore: sealed tokens bound to
+//   their row, next_refresh_at computed from the expiry): --due of them come due within a minute, the
+//   others between two hours and thirty days from now. Every one gets its delayed refresh job from
+//   the product's RefreshProducer, so a sweep finds nothing to heal.
+// - One sweep is what a token-refresher's timer does in a slot: take the slot's turn in Redis
+//   (SweepTurn), then RefreshSweep.run() (the indexed read of what is due before the horizon, one
+//   Redis pipeline and at most one addBulk per batch). Timed --repeat times (it must re-create no
+//   job); the median is the figure.
 // - The floor is what such a sweep cannot do without: one indexed range read of the connectors due
-//   before the next sweep (plus the margin) by the bare driver (better-sqlite3 / pg), and one Redis
-//   pipeline asking whether each of their jobs exists. Both are run once unmeasured first.
+//   before the sweep's horizon by the bare driver (better-sqlite3 / pg), and one Redis pipeline
+//   asking whether each of their jobs exists. Both are run once unmeasured first.
 'use strict';
 
 const { randomBytes } = require('node:crypto');
@@ -25,9 +30,10 @@ const { Redis } = require('ioredis');
 const { deleteRedisKeys } = require('../../tools/redis-keys');
 const { postgresProblem, redisProblem } = require('../../tools/dependency-checks');
 const { createBenchDatabase, POSTGRES_URL } = require('../shared/bench-database');
-const { connectorRows, distLib, inParallel, insertRows, runId } = require('../refresh/refresh-fixture');
+const { connectorRows, distLib, insertRows, queueJobs, runId } = require('../refresh/refresh-fixture');
 
 const MARGIN_SECONDS = 300;
+// REFRESH_SWEEP_SECONDS of the product's default configuration.
 const SWEEP_EVERY_SECONDS = 60;
 const DEFAULTS = { sizes: [10_000, 100_000], due: 100, repeat: 5, dbs: ['sqlite'] };
 const USAGE = `Usage: npm run bench -- sweep [--db sqlite|postgres|both] [--due <n>] [--repeat <n>] [--quick]
@@ -67,20 +73,24 @@ async function productContext(env) {
   const { TokenRefreshModule } = distLib('token-refresh');
   const config = loadConfig({ env, cwd: env.FLOW_DATA_DIR });
   class SweepBenchModule {}
-  Module({ imports: [FlowRuntimeModule.forRoot(config, { runMigrations: true, workQueues: true }), TokenRefreshModule] })(SweepBenchModule);
+  Module({ imports: [FlowRuntimeModule.forRoot(config, { app: 'token-refresher', runMigrations: true, workQueues: true }), TokenRefreshModule] })(SweepBenchModule);
   const context = await NestFactory.createApplicationContext(SweepBenchModule, { logger: ['error'] });
   return { config, context };
 }
 
 /**
- * One sweep with nothing to heal, timed. Adapt here when the sweep changes: today it is
- * RefreshSweep.run(), which returns how many jobs it re-created.
+ * One sweep with nothing to heal, timed: what a token-refresher's timer does when it reaches a new
+ * slot (SweepTimer): take the slot's turn, then run the sweep. Adapt here when the sweep changes.
+ * `slot` must be new at each call (one turn per slot).
  */
-async function timeOneSweep(context) {
-  const { RefreshSweep } = distLib('token-refresh');
+async function timeOneSweep(context, slot) {
+  const { RefreshSweep, SweepTurn } = distLib('token-refresh');
+  const turn = context.get(SweepTurn, { strict: false });
+  const sweep = context.get(RefreshSweep);
   const started = process.hrtime.bigint();
-  const recreated = await context.get(RefreshSweep).run();
-  return { ms: Number(process.hrtime.bigint() - started) / 1e6, recreated };
+  if (!(await turn.take(slot, 2 * SWEEP_EVERY_SECONDS * 1000))) throw new Error(`the sweep turn of slot ${slot} was taken already`);
+  const result = await sweep.run();
+  return { ms: Number(process.hrtime.bigint() - started) / 1e6, read: result.read, recreated: result.recreated };
 }
 
 /**
@@ -88,8 +98,9 @@ async function timeOneSweep(context) {
  * connection already open as a running process's would be), one Redis pipeline over their jobs.
  */
 async function floorOnce(db, databaseUrl, redis, queuePrefix, jobId) {
-  const horizon = new Date(Date.now() + (SWEEP_EVERY_SECONDS + MARGIN_SECONDS) * 1000).toISOString();
-  const sql = "SELECT id, token_version FROM connectors WHERE expires_at <= $1 AND status IN ('active', 'refresh_failed')";
+  // The product's horizon (sweepHorizon): two sweep intervals ahead; next_refresh_at has the margin in it.
+  const horizon = new Date(Date.now() + 2 * SWEEP_EVERY_SECONDS * 1000).toISOString();
+  const sql = "SELECT id, token_version FROM connectors WHERE next_refresh_at < $1 AND status IN ('active', 'refresh_failed')";
   const checkJobs = async (rows) => {
     const pipeline = redis.pipeline();
     for (const row of rows) pipeline.exists(`${queuePrefix}:token-refresh:${jobId(row.id, Number(row.token_version))}`);
@@ -147,7 +158,7 @@ async function measure(db, size, options) {
   try {
     ({ context } = await productContext(env));
     const { ProviderConfigurationService } = distLib('provider-config');
-    const { ConnectorTokenStore, RefreshProducer } = distLib('token-refresh');
+    const { ConnectorTokenStore, RefreshProducer, SWEEP_BATCH } = distLib('token-refresh');
     const { ConnectorEntity, ProviderEntity } = distLib('shared/persistence');
     const { DataSource } = require('typeorm');
     await context.get(ProviderConfigurationService).load(
@@ -156,21 +167,22 @@ async function measure(db, size, options) {
     );
     const dataSource = context.get(DataSource);
     const provider = await dataSource.getRepository(ProviderEntity).findOneByOrFail({ type: 'odata', name: 'Bench-Sweep' });
-    const product = { dataSource, store: context.get(ConnectorTokenStore), ConnectorEntity };
+    const product = { dataSource, store: context.get(ConnectorTokenStore), ConnectorEntity, producer: context.get(RefreshProducer), sweepBatch: SWEEP_BATCH };
+    // Due soon: next_refresh_at (expiry - margin) 30 s ahead, inside the sweep's horizon; the others far beyond it.
     const soon = Date.now() + (MARGIN_SECONDS + 30) * 1000;
     const later = (i) => Date.now() + 2 * 3600_000 + ((i * 7919) % (30 * 86_400)) * 1000;
     const seedStarted = Date.now();
     const rows = connectorRows(product, { n: size, provider, family: 's', expiresAtOf: (i) => new Date(i < options.due ? soon : later(i)) });
     await insertRows(product, rows);
-    const producer = context.get(RefreshProducer);
-    await inParallel(rows, 128, (row) => producer.schedule(row, 'created'));
+    await queueJobs(product, rows);
     // A database in service has planner statistics; right after a bulk insert PostgreSQL has none.
     await dataSource.query('ANALYZE connectors');
     const seedMs = Date.now() - seedStarted;
 
     // One unmeasured run of each first (caches, JIT), as a running process would have had.
     const sweeps = [];
-    for (let i = 0; i <= options.repeat; i++) sweeps.push(await timeOneSweep(context));
+    // Slots of this run only (a Redis prefix of its own): each sweep takes a turn of its own.
+    for (let i = 0; i <= options.repeat; i++) sweeps.push(await timeOneSweep(context, 1_000_000 + i));
     const floors = [];
     for (let i = 0; i <= options.repeat; i++) floors.push(await floorOnce(db, database.url, redis, env.FLOW_QUEUE_PREFIX, RefreshProducer.jobId));
     sweeps.shift();
@@ -249,11 +261,14 @@ async function run(argv) {
       console.log(`${r.db}, ${r.size}: the sweep re-created ${r.recreated} jobs and the floor found ${r.floorMissing} missing: there was something to heal, the figure is not the one asked for`);
     }
   }
+  console.log(`bench sweep took ${Math.round((Date.now() - started) / 1000)} s.`);
+  // The ratio last: how one sweep's cost grows with the table (about 1x is the target).
   for (const db of options.dbs) {
     const [small, big] = options.sizes.map((size) => results.find((r) => r.db === db && r.size === size));
-    console.log(`${db}: ${small.size.toLocaleString('en-US')} -> ${big.size.toLocaleString('en-US')} connectors: one sweep ${(big.sweepMs / small.sweepMs).toFixed(1)}x (target: about 1x, a few ms), floor ${(big.floorMs / small.floorMs).toFixed(1)}x`);
+    console.log(
+      `ratio ${(big.sweepMs / small.sweepMs).toFixed(1)}x: one sweep at ${big.size.toLocaleString('en-US')} vs ${small.size.toLocaleString('en-US')} connectors (${db}, ${big.sweepMs.toFixed(1)} vs ${small.sweepMs.toFixed(1)} ms; target: about 1x, a few ms; floor ${(big.floorMs / small.floorMs).toFixed(1)}x)`,
+    );
   }
-  console.log(`bench sweep took ${Math.round((Date.now() - started) / 1000)} s.`);
   return broken ? 1 : 0;
 }
 
