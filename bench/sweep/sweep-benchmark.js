@@ -209,7 +209,7 @@ async function measure(db, size, options) {
 function table(results) {
   const ms = (x) => (x >= 100 ? `${Math.round(x)} ms` : `${x.toFixed(2)} ms`);
   const header = ['db', 'connectors', 'due soon', 'one sweep', 'floor', 'ratio', 'jobs re-created'];
-  const lines = results.map((r) => [r.db, r.size.toLocaleString('en-US'), String(r.due), ms(r.sweepMs), ms(r.floorMs), `${(r.sweepMs / r.floorMs).toFixed(0)}x`, String(r.recreated)]);
+  const lines = results.map((r) => [r.db, r.size.toLocaleString('en-US'), String(r.due), ms(r.sweepMs), ms(r.floorMs), `${(r.sweepMs / r.floorMs).toFixed(1)}x`, String(r.recreated)]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const format = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [format(header), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(format)].join('\n');

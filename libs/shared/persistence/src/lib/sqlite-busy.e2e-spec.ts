@@ -26,9 +26,9 @@ describe('SQLite write while another process holds the write lock, in a started 
     await db?.drop();
   });
 
-  it('fails with SQLITE_BUSY instead of waiting for the holder (which lets go 5 s later), and goes through once it has', async () => {
+  it('fails with SQLITE_BUSY instead of waiting for the holder (which lets go 8 s later), and goes through once it has', async () => {
     if (db.settings.type !== 'sqlite') throw new Error('a SQLite database was asked for');
-    const lock = await holdSqliteWriteLock(db.settings.file, { releaseAfterMs: 5000 });
+    const lock = await holdSqliteWriteLock(db.settings.file, { releaseAfterMs: 8000 });
     let refused: unknown;
     try {
       await ds.query('INSERT INTO busy_probe (id) VALUES (1)');
