@@ -289,13 +289,22 @@ describe('background refresh under faults (pm2, dist, private Redis, SQLite / Po
           async () => `${seen}\n${await rig.deployment.describe()}`,
         );
         const refreshed = await rig.refreshedAfter(connectors.map((c) => c.id), scaledAt, 60 * SECOND);
-        // Each instance's own /metrics, scraped after the refresh run: its process, its refresh outcomes and lag.
-        const scraped = await Promise.all(
-          healthy.map(async ({ port }) => {
-            const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) });
-            return { status: res.status, metrics: parsePrometheusText(await res.text()) };
-          }),
-        );
+        // Each instance's own /metrics, scraped after the refresh run: its process, its refresh outcomes
+        // and lag. A refresh is counted just after its tokens are written: scrape until the last one shows.
+        const scrape = () =>
+          Promise.all(
+            healthy.map(async ({ port }) => {
+              const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) });
+              return { status: res.status, metrics: parsePrometheusText(await res.text()) };
+            }),
+          );
+        const total = (all: Awaited<ReturnType<typeof scrape>>) => all.reduce((n, m) => n + m.metrics.sum('flow_refresh_outcomes_total', { outcome: 'refreshed' }), 0);
+        let scraped = await scrape();
+        const countedBy = Date.now() + 15 * SECOND;
+        while (total(scraped) < connectors.length && Date.now() < countedBy) {
+          await sleep(500);
+          scraped = await scrape();
+        }
         const startTimes = scraped.map((m) => m.metrics.sum('process_start_time_seconds', { app: 'token-refresher' }));
         const outcomes = scraped.map((m) => m.metrics.sum('flow_refresh_outcomes_total', { outcome: 'refreshed' }));
         const lagged = scraped.map((m) => m.metrics.sum('flow_refresh_lag_seconds_count'));
