@@ -17,6 +17,9 @@ const ROOT = path.resolve(__dirname, '..');
 const PM2_BIN = path.join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2');
 const ECOSYSTEM = path.join(ROOT, 'ecosystem.config.js');
 
+/** How often a wait asks pm2 (`pm2 jlist` starts a Node process: about 0.2 s of CPU each). */
+export const PM2_POLL_MS = 1000;
+
 /** The pm2 names of SPEC section 1. */
 export const FLOW_APPS = ['config-loader', 'flow-oauth-server', 'token-refresher'] as const;
 export type FlowAppName = (typeof FLOW_APPS)[number];
@@ -206,6 +209,7 @@ export async function createPm2Deployment(options: Pm2DeploymentOptions): Promis
         },
         timeoutMs,
         describe,
+        PM2_POLL_MS,
       );
       for (const app of apps) {
         await waitUntil(`${app} answers GET /health with 200`, async () => (await deployment.health(ports[app])) === 200 || undefined, timeoutMs, describe);
@@ -241,12 +245,16 @@ export async function createPm2Deployment(options: Pm2DeploymentOptions): Promis
   return deployment;
 }
 
-/** Polls `probe` every 250 ms until it returns something other than undefined/false; the error names `what`. */
+/**
+ * Polls `probe` every `everyMs` until it returns something other than undefined/false; the error
+ * names `what`. Probes that run the pm2 CLI cost a Node start each: poll those every second.
+ */
 export async function waitUntil<T>(
   what: string,
   probe: () => Promise<T | undefined | false> | T | undefined | false,
   timeoutMs: number,
   explain?: () => string | Promise<string>,
+  everyMs = 250,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -260,7 +268,7 @@ export async function waitUntil<T>(
     if (Date.now() > deadline) {
       throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}${last ? ` (last error: ${String(last)})` : ''}${explain ? `\n${await explain()}` : ''}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
 

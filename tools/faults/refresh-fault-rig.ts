@@ -29,6 +29,8 @@ import { assertDistBuilt, createPm2Deployment, FLOW_APPS, type FlowAppName, type
 export const PROVIDER_TYPE = 'odata';
 export const PROVIDER_NAME = 'OIDC-Faults';
 const CLIENT_ID = 'faults-client';
+/** Attempts per sign-in of the rig's setup (see signIn). */
+const SIGN_IN_TRIES = 3;
 /** Slack of the "overdue" test: a connector whose refresh is this late is not healthy. */
 const OVERDUE_SLACK_MS = 5_000;
 
@@ -137,12 +139,19 @@ export interface FaultRig {
   invalidGrants(since?: number): number;
   /** One line in the test output: `[faults] <name>: <text>`. */
   report(text: string): void;
+  /**
+   * For a failed scenario: the timeline of every connector that is not active or whose refresh was
+   * refused (its grants at the provider, what the processes logged about it) and every refresh
+   * token the provider saw more than once (by hash), so a burned token shows who sent it when.
+   */
+  diagnose(): Promise<string>;
   destroy(): Promise<void>;
 }
 
 /** Builds and starts a scenario's world; throws (after cleaning up) if any part does not come up. */
 export async function startFaultRig(options: FaultRigOptions): Promise<FaultRig> {
   assertDistBuilt();
+  const startedAt = Date.now();
   const cleanups: Array<() => Promise<unknown>> = [];
   const cleanUp = async () => {
     for (const step of cleanups.reverse()) await step().catch(() => undefined);
@@ -219,6 +228,7 @@ export async function startFaultRig(options: FaultRigOptions): Promise<FaultRig>
     // When a token is due: expires_at - margin, or half its life when that is earlier (SPEC section 4).
     const dueBeforeExpiryMs = Math.min(marginSeconds * 1000, ttlMs / 2);
     const connectors: RigConnector[] = [];
+    const signInRetries: string[] = [];
     let counter = 0;
 
     const signInOne = async (): Promise<RigConnector> => {
@@ -264,10 +274,23 @@ export async function startFaultRig(options: FaultRigOptions): Promise<FaultRig>
       async signIn(count) {
         const made: RigConnector[] = [];
         let started = 0;
+        // A sign-in the product answered 503 ("try again": the provider or Redis did not answer in
+        // time on a starved machine) is tried again as a user would; the causes are reported.
+        const attempt = async (): Promise<RigConnector> => {
+          for (let tries = 1; ; tries += 1) {
+            try {
+              return await signInOne();
+            } catch (error) {
+              const message = (error as Error).message;
+              if (tries >= SIGN_IN_TRIES || !/answered 503/.test(message)) throw error;
+              signInRetries.push(message.slice(0, 160));
+            }
+          }
+        };
         const workers = Array.from({ length: Math.min(6, count) }, async () => {
           while (started < count) {
             started += 1;
-            made.push(await signInOne());
+            made.push(await attempt());
           }
         });
         await Promise.all(workers);
@@ -374,7 +397,51 @@ export async function startFaultRig(options: FaultRigOptions): Promise<FaultRig>
         return tokenProxy.count((e) => e.outcome === 'forwarded' && e.grantType === 'refresh_token' && e.error === 'invalid_grant' && e.at >= since);
       },
       report(text) {
-        console.log(`[faults] ${options.name}: ${text}`);
+        const retried = signInRetries.length === 0 ? '' : `; setup: ${signInRetries.length} sign-in(s) tried again (first: ${signInRetries[0]})`;
+        console.log(`[faults] ${options.name}: ${text}${retried}`);
+      },
+      async diagnose() {
+        const at = (ms: number) => `+${((ms - startedAt) / 1000).toFixed(1)} s`;
+        const current = await states().catch(() => [] as ConnectorState[]);
+        const grants = await oidc.grants().catch(() => []);
+        const refused = new Set(grants.filter((g) => g.grantType === 'refresh_token' && g.outcome !== 'ok').map((g) => g.account));
+        const processes = await deployment.list().catch(() => []);
+        const logLines = processes.flatMap((p) =>
+          deployment
+            .logs(p)
+            .split('\n')
+            .filter((line) => line.startsWith('{'))
+            .map((line) => {
+              try {
+                const entry = JSON.parse(line) as { time: string; msg: string; level: string };
+                return { at: Date.parse(entry.time), level: entry.level, text: `${p.name}#${p.pm2_env.NODE_APP_INSTANCE ?? 0}(${p.pid}) ${entry.msg}` };
+              } catch {
+                return undefined;
+              }
+            })
+            .filter((entry): entry is { at: number; level: string; text: string } => entry !== undefined),
+        );
+        const lines: string[] = [`diagnosis of ${options.name} (times from the rig's start):`];
+        for (const c of connectors) {
+          const state = current.find((s) => s.id === c.id);
+          if (state?.status === 'active' && !refused.has(c.account)) continue;
+          lines.push(`  ${c.label} ${c.id} (${c.account}): ${state ? `${state.status}${state.lastError ? `, ${state.lastError}` : ''}` : 'not listed'}`);
+          const events = [
+            ...grants.filter((g) => g.account === c.account).map((g) => ({ at: g.at, text: `provider: ${g.grantType} ${g.outcome}` })),
+            ...logLines.filter((l) => l.text.includes(c.id)),
+          ].sort((a, b) => a.at - b.at);
+          for (const e of events) lines.push(`    ${at(e.at)} ${e.text}`);
+        }
+        const byHash = new Map<string, typeof tokenProxy.exchanges[number][]>();
+        for (const e of tokenProxy.exchanges) if (e.tokenHash) byHash.set(e.tokenHash, [...(byHash.get(e.tokenHash) ?? []), e]);
+        for (const [hash, uses] of byHash) {
+          if (uses.length < 2) continue;
+          lines.push(`  refresh token ${hash} sent ${uses.length} times: ${uses.map((u) => `#${u.id} ${at(u.at)}..${u.endedAt ? at(u.endedAt) : '?'} ${u.outcome} ${u.status ?? ''} ${u.error ?? ''}`.trim()).join('; ')}`);
+        }
+        const odd = tokenProxy.exchanges.filter((e) => e.outcome === 'failed' || (e.outcome === 'forwarded' && (e.status ?? 0) >= 500));
+        for (const e of odd.slice(-20)) lines.push(`  token endpoint #${e.id} ${at(e.at)}..${e.endedAt ? at(e.endedAt) : '?'} ${e.grantType ?? e.path}: ${e.outcome} ${e.status ?? ''} ${e.error ?? ''}`.trimEnd());
+        for (const l of logLines.filter((entry) => entry.level === 'error').slice(-20)) lines.push(`  ${at(l.at)} ${l.text}`);
+        return lines.join('\n');
       },
       destroy: cleanUp,
     };

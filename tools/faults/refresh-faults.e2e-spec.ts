@@ -2,7 +2,7 @@ import { QueueName } from '@flow-oauth/queue-contracts';
 import { bullConnectionOptions } from '@flow-oauth/redis';
 import { freeLoopbackPort, holdSqliteWriteLock, parsePrometheusText } from '@flow-oauth/testing';
 import { Queue } from 'bullmq';
-import { listeningPorts, waitUntil } from '../pm2-deployment';
+import { listeningPorts, PM2_POLL_MS, waitUntil } from '../pm2-deployment';
 import { describeFailures, describeStates, type FaultRig, type FaultRigOptions, type Settled, startFaultRig, type TokenServeLog } from './refresh-fault-rig';
 
 /**
@@ -14,11 +14,12 @@ import { describeFailures, describeStates, type FaultRig, type FaultRigOptions, 
  * refresh token was burned (invalid_grant answers of the provider to refresh grants).
  *
  * The scenarios share nothing (each has its own pm2 daemon, Redis, database and provider), so they
- * run concurrently (it.concurrent, jest's maxConcurrency). Times are printed, never asserted.
+ * run concurrently (it.concurrent, RUNNING_AT_ONCE at a time). Times are printed, never asserted.
  */
 
 const SECOND = 1000;
-const SCENARIO_TIMEOUT = 360 * SECOND;
+// A bound, never a figure: a scenario may wait for a free slot before its own few minutes.
+const SCENARIO_TIMEOUT = 600 * SECOND;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const seconds = (ms: number | undefined) => (ms === undefined ? 'never' : `${(ms / SECOND).toFixed(1)} s`);
 
@@ -37,11 +38,34 @@ function statuses(settled: Settled): Record<string, number> {
   return counts;
 }
 
-/** Runs a scenario in its own rig and always tears it down. */
+/**
+ * Scenarios running at once. Each is a whole deployment (three Nest processes, pm2, Redis, an OAuth
+ * server) and its proxies live in this process: more at once starve each other, and this process's
+ * proxies, on a busy 2-core machine.
+ */
+const RUNNING_AT_ONCE = 4;
+let running = 0;
+const waiting: Array<() => void> = [];
+
+/** Runs a scenario in its own rig (once one of the RUNNING_AT_ONCE slots is free) and always tears it down. */
 async function withRig(options: FaultRigOptions, body: (rig: FaultRig) => Promise<void>): Promise<void> {
+  if (running >= RUNNING_AT_ONCE) await new Promise<void>((resolve) => waiting.push(resolve));
+  running += 1;
+  try {
+    await runRig(options, body);
+  } finally {
+    running -= 1;
+    waiting.shift()?.();
+  }
+}
+
+async function runRig(options: FaultRigOptions, body: (rig: FaultRig) => Promise<void>): Promise<void> {
   const rig = await startFaultRig(options);
   try {
     await body(rig);
+  } catch (error) {
+    console.log(await rig.diagnose());
+    throw error;
   } finally {
     await rig.destroy();
   }
@@ -88,23 +112,31 @@ describe('background refresh under faults (pm2, dist, private Redis, SQLite / Po
         // its pid, known beforehand: asking pm2 takes seconds on a busy machine).
         rig.tokenProxy.stallRequests();
         await rig.tokenProxy.waitForInFlight(2, 60 * SECOND);
-        const stalled = rig.tokenProxy.inFlightIds();
         process.kill(before.pid, 'SIGKILL');
         const killedAt = Date.now();
-        // The killed process's requests are dropped once its sockets close, never reaching the provider.
-        await waitUntil('the requests of the killed process are dropped', () => stalled.every((id) => rig.tokenProxy.exchanges.some((e) => e.id === id && e.outcome === 'dropped')) || undefined, 10 * SECOND);
+        // Every stalled request is the killed process's (nothing else asks the provider yet). Each is
+        // dropped once the proxy sees its socket close, never reaching the provider; resuming before
+        // the proxy saw them all would forward a dead process's request, and the provider would rotate
+        // a refresh token whose answer nobody receives (a fault no client can heal, not this one).
+        await waitUntil('every request of the killed process is dropped', () => rig.tokenProxy.inFlight === 0 || undefined, 30 * SECOND);
+        // What ended since the kill, before anything was let through: the killed process's requests.
+        const stalled = rig.tokenProxy.exchanges.filter((e) => e.endedAt !== undefined && e.endedAt >= killedAt);
         rig.tokenProxy.resumeRequests();
         const poller = rig.pollTokens(connectors.map((c) => c.id));
         const settled = await rig.settle(killedAt, 120 * SECOND);
         const served = await poller.stop();
-        rig.report(`${settledLine(settled, rig)} after kill -9; ${servedLine(served)}; invalid_grant ${rig.invalidGrants()}`);
+        rig.report(`${stalled.length} refreshes in flight dropped by the kill; ${settledLine(settled, rig)} after kill -9; ${servedLine(served)}; invalid_grant ${rig.invalidGrants()}`);
 
         const after = await waitUntil(
           'pm2 has restarted token-refresher',
           async () => (await rig.deployment.instances('token-refresher')).find((p) => p.pm2_env.status === 'online' && p.pid !== before.pid),
           60 * SECOND,
+          undefined,
+          PM2_POLL_MS,
         );
         expect(after.pm2_env.restart_time).toBeGreaterThan(before.pm2_env.restart_time);
+        expect(stalled.length).toBeGreaterThanOrEqual(2);
+        expect(stalled.map((e) => e.outcome)).toEqual(stalled.map(() => 'dropped'));
         expect(served.expired).toEqual([]);
         // Known failure before the refresh rework: a due connector whose lock the dead worker still
         // held (30 s) made the token API wait 15 s and answer 503 refresh_in_progress, though its
@@ -287,6 +319,7 @@ describe('background refresh under faults (pm2, dist, private Redis, SQLite / Po
           45 * SECOND,
           // Known failure before the per-instance ports: the second instance died with EADDRINUSE on the health port.
           async () => `${seen}\n${await rig.deployment.describe()}`,
+          PM2_POLL_MS,
         );
         const refreshed = await rig.refreshedAfter(connectors.map((c) => c.id), scaledAt, 60 * SECOND);
         // Each instance's own /metrics, scraped after the refresh run: its process, its refresh outcomes
@@ -352,6 +385,8 @@ describe('background refresh under faults (pm2, dist, private Redis, SQLite / Po
               return !now || now.pm2_env.status !== 'online' || now.pid !== old.pid || undefined;
             },
             30 * SECOND,
+            undefined,
+            PM2_POLL_MS,
           );
           rig.tokenProxy.resumeRequests();
           await done;

@@ -219,6 +219,13 @@ describe('startHttpFaultProxy', () => {
         ['answered', 429, 'refresh_token'],
         ['forwarded', 200, 'refresh_token'],
       ]);
+      // One refresh token sent again shows up as the same hash; the token itself is kept nowhere.
+      const hashes = proxy.exchanges.map((e) => e.tokenHash);
+      expect(hashes[0]).toMatch(/^[0-9a-f]{8}$/);
+      expect(hashes).toEqual([hashes[0], hashes[1], hashes[0], hashes[0], hashes[0]]);
+      expect(hashes[1]).not.toBe(hashes[0]);
+      expect(JSON.stringify(proxy.exchanges)).not.toMatch(/"(fresh|burned)"/);
+      expect(proxy.exchanges.every((e) => e.endedAt !== undefined && e.endedAt >= e.at)).toBe(true);
     } finally {
       await proxy.stop();
       await server.stop();

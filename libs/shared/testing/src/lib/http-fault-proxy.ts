@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -17,6 +18,13 @@ export interface HttpFaultExchange {
   path: string;
   /** The form's grant_type, when the request was a token request. */
   grantType?: string;
+  /**
+   * For a refresh grant: the first 8 hex digits of the refresh token's SHA-256, never the token, so
+   * a test can see one refresh token sent twice (a burned token) and match requests to answers.
+   */
+  tokenHash?: string;
+  /** When it ended (answered, dropped or failed). */
+  endedAt?: number;
   /** forwarded: the real server answered; answered: the proxy answered itself; dropped: the client left before it was forwarded; failed: the server could not be reached. */
   outcome: 'forwarded' | 'answered' | 'dropped' | 'failed';
   status?: number;
@@ -90,12 +98,15 @@ export async function startHttpFaultProxy(target: string): Promise<HttpFaultProx
       pending.add(lastId);
       const body = Buffer.concat(chunks);
       const isForm = /application\/x-www-form-urlencoded/i.test(req.headers['content-type'] ?? '');
+      const form = isForm ? new URLSearchParams(body.toString('utf8')) : undefined;
+      const refreshToken = form?.get('grant_type') === 'refresh_token' ? form.get('refresh_token') : null;
       const exchange: HttpFaultExchange = {
         id: lastId,
         at: Date.now(),
         method: req.method ?? 'GET',
         path: (req.url ?? '/').split('?')[0],
-        grantType: isForm ? (new URLSearchParams(body.toString('utf8')).get('grant_type') ?? undefined) : undefined,
+        grantType: form?.get('grant_type') ?? undefined,
+        ...(refreshToken ? { tokenHash: createHash('sha256').update(refreshToken).digest('hex').slice(0, 8) } : {}),
         outcome: 'dropped',
       };
       let clientGone = false;
@@ -106,7 +117,7 @@ export async function startHttpFaultProxy(target: string): Promise<HttpFaultProx
         finished = true;
         inFlight -= 1;
         pending.delete(exchange.id);
-        Object.assign(exchange, { outcome, status, error });
+        Object.assign(exchange, { outcome, status, error, endedAt: Date.now() });
         exchanges.push(exchange);
       };
       res.on('close', () => {
