@@ -1,13 +1,14 @@
 import { ConnectorEntity, ProviderEntity } from '@flow-oauth/persistence';
 import { REDIS } from '@flow-oauth/redis';
-import { HttpSession, type OidcTestServer, openStartLink, startOidcTestServer, TEST_DATABASE_KINDS } from '@flow-oauth/testing';
+import { holdSqliteWriteLock, HttpSession, type OidcTestServer, openStartLink, startOidcTestServer, TEST_DATABASE_KINDS } from '@flow-oauth/testing';
 import { ConnectorLock } from '@flow-oauth/token-refresh';
 import type { Redis } from 'ioredis';
 import { type RunningFlowServer, startFlowServer } from './flow-oauth-server.harness';
 
 /**
- * The token API under faults: a refresh holder that died (its lock left behind), and a provider
- * that refuses Flow's client credentials after an operator mistyped a rotated secret.
+ * The token API under faults: a refresh holder that died (its lock left behind), a provider that
+ * refuses Flow's client credentials after an operator mistyped a rotated secret, and (SQLite)
+ * another process holding the database's write lock.
  */
 describe.each(TEST_DATABASE_KINDS)('token API under refresh faults on %s', (kind) => {
   let oidc: OidcTestServer;
@@ -124,4 +125,47 @@ describe.each(TEST_DATABASE_KINDS)('token API under refresh faults on %s', (kind
     expect(fixed.json.access_token).not.toBe(stored);
     expect((await refreshes()).slice(refused.length).map((r) => r.error ?? r.status)).toEqual([200]);
   });
+
+  (kind === 'sqlite' ? it : it.skip)(
+    "another process holds SQLite's write lock: a due, still-valid token is served as stored, an expired one answers 503 without asking the provider; both refresh once it lets go",
+    async () => {
+      const valid = await connect(`Locked_Valid_${kind}`);
+      const expired = await connect(`Locked_Expired_${kind}`);
+      const stored = (await token(valid.id)).json.access_token;
+      const storedExpired = (await token(expired.id)).json.access_token;
+      await setExpiry(valid.id, 60_000);
+      await setExpiry(expired.id, -1000);
+      const before = (await refreshes()).length;
+      if (flow.config.database.type !== 'sqlite') throw new Error('a SQLite database was asked for');
+      const lock = await holdSqliteWriteLock(flow.config.database.file);
+      let answers: Array<{ status: number; error?: string; token?: string }>;
+      try {
+        // A burst, as workflows asking for due tokens would send while the database is locked.
+        const calls = await Promise.all([valid, expired, valid, expired, valid, expired].map((c) => token(c.id)));
+        answers = calls.map((a) => ({ status: a.status, error: a.json.error, token: a.json.access_token }));
+      } finally {
+        await lock.release();
+      }
+      expect(answers.filter((a, i) => i % 2 === 0)).toEqual(Array(3).fill({ status: 200, error: undefined, token: stored }));
+      expect(answers.filter((a, i) => i % 2 === 1)).toEqual(Array(3).fill({ status: 503, error: 'dependency_unavailable', token: undefined }));
+      // The refresh could not have stored a rotated token: the provider was not asked.
+      expect((await refreshes()).length).toBe(before);
+
+      // The database takes writes again (a refused write pauses this process's refresh writes for a second).
+      await waitForToken(expired.id, storedExpired);
+      await waitForToken(valid.id, stored);
+      expect((await refreshes()).slice(before).map((r) => r.error ?? r.status)).toEqual([200, 200]);
+    },
+  );
+
+  /** Asks for a token until it answers 200 with another token than `not` (a bound, not a speed check). */
+  async function waitForToken(id: string, not: string): Promise<{ access_token: string }> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const answer = await token(id);
+      if (answer.status === 200 && answer.json.access_token !== not) return answer.json;
+      if (Date.now() > deadline) throw new Error(`token of ${id} still answers ${answer.status} ${answer.text}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 });

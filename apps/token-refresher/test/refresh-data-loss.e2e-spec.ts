@@ -1,9 +1,7 @@
 import { ConnectorEntity } from '@flow-oauth/persistence';
-import { LogCapture, type OidcTestServer, startOidcTestServer, TEST_DATABASE_KINDS } from '@flow-oauth/testing';
+import { type HttpFaultProxy, LogCapture, type OidcTestServer, startHttpFaultProxy, startOidcTestServer, startTcpProxy, type TcpProxy, TEST_DATABASE_KINDS } from '@flow-oauth/testing';
 import { RedisPendingTokenStore, RefreshProducer } from '@flow-oauth/token-refresh';
 import { oidcProvider, REDIRECT, refreshCounts, type RefresherRig, startRig, waitFor } from './refresher-rig';
-import { startTcpProxy, type TcpProxy } from './tcp-proxy';
-import { startTokenForwarder, type TokenForwarder } from './token-forwarder';
 
 /**
  * A token set the provider issued is never lost, and a refresh token it rotated is never sent
@@ -14,7 +12,7 @@ import { startTokenForwarder, type TokenForwarder } from './token-forwarder';
  */
 describe.each(TEST_DATABASE_KINDS)('no token set is lost when the database refuses a refresh write, on %s', (kind) => {
   let oidc: OidcTestServer;
-  let forwarder: TokenForwarder;
+  let tokenProxy: HttpFaultProxy;
   let rig: RefresherRig;
   let proxy: TcpProxy | undefined;
   const clientId = `dl-client-${kind}`;
@@ -25,16 +23,15 @@ describe.each(TEST_DATABASE_KINDS)('no token set is lost when the database refus
       clients: [{ clientId, clientSecret: 'dl-secret-9931', redirectUris: [REDIRECT], tokenEndpointAuthMethod: 'client_secret_post', rotateRefreshToken: true }],
       accessTokenTtlSeconds: 3600,
     });
-    forwarder = await startTokenForwarder(oidc.tokenEndpoint);
+    tokenProxy = await startHttpFaultProxy(oidc.issuer);
     logs.start();
     rig = await startRig(kind);
-    await rig.load({ odata: { 'OIDC-DataLoss': oidcProvider(oidc, clientId, 'dl-secret-9931', forwarder.url) } });
+    await rig.load({ odata: { 'OIDC-DataLoss': oidcProvider(oidc, clientId, 'dl-secret-9931', `${tokenProxy.url}${new URL(oidc.tokenEndpoint).pathname}`) } });
     if (kind === 'postgres') {
       // The refresher reaches PostgreSQL only through this proxy; the test's own connection does not.
       const url = new URL(rig.config.database.type === 'postgres' ? rig.config.database.url : '');
-      proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
-      url.host = `127.0.0.1:${proxy.port}`;
-      const proxied = url.toString();
+      proxy = await startTcpProxy({ targetHost: url.hostname, targetPort: Number(url.port || 5432) });
+      const proxied = proxy.urlThrough(url.toString());
       await rig.startRefresher((config) => ({ ...config, database: { type: 'postgres', url: proxied } }));
     } else {
       await rig.startRefresher();
@@ -43,8 +40,8 @@ describe.each(TEST_DATABASE_KINDS)('no token set is lost when the database refus
   afterAll(async () => {
     logs.stop();
     await rig?.close();
-    await proxy?.close();
-    await forwarder?.stop();
+    await proxy?.stop();
+    await tokenProxy?.stop();
     await oidc?.stop();
   });
 
@@ -73,14 +70,15 @@ describe.each(TEST_DATABASE_KINDS)('no token set is lost when the database refus
     const created = await rig.signIn(oidc, 'OIDC-DataLoss', `Loss_${kind}`);
     const before = await refreshCounts(oidc, clientId);
     const pendingKey = new RedisPendingTokenStore(rig.redis, rig.config).key(created.id, created.tokenVersion);
-    // The moment the provider is asked (after the refresher checked that the database takes writes), the database goes.
-    forwarder.onRequest(async (grant) => {
-      if (grant === 'refresh_token') await breakDatabase('token writes');
-    });
+    // The moment the provider is asked (after the refresher checked that the database takes writes),
+    // the database goes: the request is held at the proxy until then.
+    tokenProxy.stallRequests();
     await refreshNow(created);
+    await tokenProxy.waitForInFlight(1, 30_000);
+    await breakDatabase('token writes');
+    tokenProxy.resumeRequests();
 
     await waitFor('the provider to answer and the answer to be kept in the pending store', async () => (await rig.redis.exists(pendingKey)) === 1);
-    forwarder.onRequest(undefined);
     // The refresher retries while the database is away; it never goes back to the provider.
     await new Promise((r) => setTimeout(r, 3000));
     expect((await refreshCounts(oidc, clientId)).refreshes - before.refreshes).toBe(1);

@@ -2,13 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { ConnectorEntity, ProviderEntity } from '@flow-oauth/persistence';
 import { QueueName } from '@flow-oauth/queue-contracts';
 import { bullConnectionOptions } from '@flow-oauth/redis';
-import { startOidcTestServer, TEST_DATABASE_KINDS } from '@flow-oauth/testing';
+import { startOidcTestServer, startPrivateRedis, startTcpProxy, TEST_DATABASE_KINDS } from '@flow-oauth/testing';
 import { RefreshProducer, RefreshSweep, SWEEP_BATCH } from '@flow-oauth/token-refresh';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { startPrivateRedis } from './private-redis';
 import { oidcProvider, REDIRECT, refreshCounts, type RefresherRig, startRig, waitFor } from './refresher-rig';
-import { startTcpProxy } from './tcp-proxy';
 
 const HOUR = 3600_000;
 
@@ -112,8 +110,8 @@ describe.each(TEST_DATABASE_KINDS)('refresh schedule on %s', (kind) => {
     const ids = await insertConnectors(due, 'Slack-Ok', (i) => past(30 + (i % 50)));
     // The sweep's Redis traffic goes through a proxy that counts round trips.
     const target = new URL(rig.config.redisUrl);
-    const proxy = await startTcpProxy(target.hostname, Number(target.port || 6379));
-    const viaProxy = `redis://127.0.0.1:${proxy.port}${target.pathname}`;
+    const proxy = await startTcpProxy({ targetHost: target.hostname, targetPort: Number(target.port || 6379) });
+    const viaProxy = proxy.urlThrough(rig.config.redisUrl);
     const queue = new Queue(QueueName.TokenRefresh, { connection: bullConnectionOptions(viaProxy), prefix: rig.config.queuePrefix });
     const redis = new Redis(viaProxy, { maxRetriesPerRequest: null });
     try {
@@ -132,7 +130,7 @@ describe.each(TEST_DATABASE_KINDS)('refresh schedule on %s', (kind) => {
     } finally {
       await queue.close();
       redis.disconnect();
-      await proxy.close();
+      await proxy.stop();
     }
   });
 });
@@ -154,7 +152,7 @@ describe.each(TEST_DATABASE_KINDS)('background refresh after Redis lost its data
       const versions = async () => Promise.all(labels.map(async (l) => (await rig.connector(l)).tokenVersion));
       await waitFor('every connector refreshed once', async () => (await versions()).every((v) => v >= 2));
 
-      await redis.client.flushdb();
+      await redis.flushdb();
       const flushedAt = Date.now();
       expect(await rig.queue.getJobCounts('delayed', 'waiting', 'active')).toEqual({ delayed: 0, waiting: 0, active: 0 });
       const atFlush = await versions();

@@ -2,12 +2,11 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { ConnectorEntity } from '@flow-oauth/persistence';
 import { QueueName } from '@flow-oauth/queue-contracts';
-import { type OidcTestServer, startOidcTestServer } from '@flow-oauth/testing';
+import { type OidcTestServer, startHttpFaultProxy, startOidcTestServer } from '@flow-oauth/testing';
 import { ConnectorLock, RedisPendingTokenStore, RefreshProducer, TokenRefreshService } from '@flow-oauth/token-refresh';
 import { In } from 'typeorm';
 import { JOB_LOCK_MS, STALLED_CHECK_MS } from '../src/app/token-refresh.processor';
 import { oidcProvider, REDIRECT, refreshCounts, type RefresherRig, startRig, waitFor } from './refresher-rig';
-import { startTokenForwarder } from './token-forwarder';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -105,25 +104,32 @@ describe('token-refresher processes', () => {
   });
 
   it('a stop in the middle of refreshes finishes those in flight, takes no new job, leaves no lock, loses nothing', async () => {
-    const forwarder = await startTokenForwarder(oidc.tokenEndpoint);
+    const tokenProxy = await startHttpFaultProxy(oidc.issuer);
+    // Token requests the proxy received, those still held included.
+    const received = () => tokenProxy.exchanges.length + tokenProxy.inFlight;
     const rig = await startRig('sqlite', { REFRESH_CONCURRENCY: '3' });
     try {
-      await rig.load({ odata: { 'OIDC-Stop': oidcProvider(oidc, 'proc-stop', secret, forwarder.url) } });
+      await rig.load({ odata: { 'OIDC-Stop': oidcProvider(oidc, 'proc-stop', secret, `${tokenProxy.url}${new URL(oidc.tokenEndpoint).pathname}`) } });
       const connectors: ConnectorEntity[] = [];
       for (let i = 0; i < 6; i++) connectors.push(await rig.signIn(oidc, 'OIDC-Stop', `Stop_${i}`));
       // A slow provider: each refresh takes 1.5 s, so the stop lands while three are in flight.
-      forwarder.setDelay(1500);
-      // The sign-ins' code exchanges went through the forwarder too.
-      const signIns = forwarder.received;
+      tokenProxy.holdRequests(1500);
+      // The sign-ins' code exchanges went through the proxy too.
+      const signIns = received();
       const first = await rig.startRefresher();
       await makeDueNow(rig, connectors);
-      await waitFor('three refreshes in flight', async () => forwarder.received - signIns >= 3 || undefined, 20_000, 10);
+      await waitFor('three refreshes in flight', async () => received() - signIns >= 3 || undefined, 20_000, 10);
       await first.close();
       // Exactly the three in flight were finished and stored; nobody asked the provider for more.
-      expect(forwarder.received - signIns).toBe(3);
+      expect(received() - signIns).toBe(3);
       const versions = await Promise.all(connectors.map(async (c) => (await rig.connector(c.label)).tokenVersion));
       expect(versions.filter((v) => v === 2)).toHaveLength(3);
       expect(versions.filter((v) => v === 1)).toHaveLength(3);
+      // The three finished ones have their next refresh scheduled: the stop closed the queue's Redis
+      // connection only after the jobs in flight were done (before, "not scheduled: Connection is closed").
+      const finished = connectors.filter((_, i) => versions[i] === 2);
+      const next = await Promise.all(finished.map(async (c) => (await rig.queue.getJob(RefreshProducer.jobId(c.id, 2)))?.getState()));
+      expect(next).toEqual(['delayed', 'delayed', 'delayed']);
       const pending = new RedisPendingTokenStore(rig.redis, rig.config);
       for (const c of connectors) {
         expect(await rig.redis.exists(new ConnectorLock(rig.redis, rig.config).key(c.id))).toBe(0);
@@ -131,7 +137,7 @@ describe('token-refresher processes', () => {
       }
 
       // The next refresher picks up the rest.
-      forwarder.setDelay(0);
+      tokenProxy.holdRequests(0);
       await rig.startRefresher();
       await waitFor('the other three refreshed', async () => {
         const all = await Promise.all(connectors.map((c) => rig.connector(c.label)));
@@ -140,7 +146,7 @@ describe('token-refresher processes', () => {
       expect(await refreshCounts(oidc, 'proc-stop')).toMatchObject({ refreshes: 6, invalidGrant: 0 });
     } finally {
       await rig.close();
-      await forwarder.stop();
+      await tokenProxy.stop();
     }
   });
 });

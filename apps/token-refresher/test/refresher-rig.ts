@@ -142,7 +142,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   }
 }
 
-/** An odata provider pointing at the test OAuth server (or at a forwarder in front of its token endpoint). */
+/** An odata provider pointing at the test OAuth server (or at a fault proxy in front of its token endpoint). */
 export function oidcProvider(oidc: OidcTestServer, clientId: string, clientSecret: string, tokenUrl = oidc.tokenEndpoint): Record<string, unknown> {
   return {
     CLIENT_ID: clientId,

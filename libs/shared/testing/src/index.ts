@@ -7,4 +7,8 @@ export * from './lib/recording-http-server';
 export { HttpSession, readForm, type SessionResponse } from './lib/http-session';
 export * from './lib/flow-start-link';
 export * from './lib/api-call';
+export * from './lib/private-redis';
+export * from './lib/tcp-proxy';
+export * from './lib/http-fault-proxy';
+export * from './lib/sqlite-write-lock';
 export * from './lib/prometheus-text';

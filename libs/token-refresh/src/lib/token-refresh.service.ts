@@ -15,6 +15,7 @@ import { ProviderChangedError, RefreshStorageError } from './refresh-errors';
 import { RefreshProducer } from './refresh.producer';
 import { reauthDue } from './grant-lifetime';
 import { connectorDueAt } from './refresh-schedule';
+import { WriteBackoff } from './write-backoff';
 
 export type RefreshMode = 'if-due' | 'force';
 
@@ -59,6 +60,8 @@ export interface RefreshOptions {
 @Injectable()
 export class TokenRefreshService {
   private readonly logger = new Logger('TokenRefresh');
+  /** Shared by the worker and the token API of this process: one refused write pauses both. */
+  private readonly writes = new WriteBackoff();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -173,6 +176,7 @@ export class TokenRefreshService {
    * would otherwise have nowhere to go) and marks the refresh as started, in one guarded write.
    */
   private async markStarted(connector: ConnectorEntity): Promise<void> {
+    this.skipWhilePaused(connector.id, 'before');
     let affected: number | undefined;
     try {
       const result = await this.dataSource
@@ -183,9 +187,16 @@ export class TokenRefreshService {
         .execute();
       affected = result.affected;
     } catch (error) {
+      this.writes.refused();
       throw new RefreshStorageError(connector.id, 'before', error);
     }
+    this.writes.accepted();
     if (!affected) throw new StaleTokenWriteError(connector.id);
+  }
+
+  /** Fails a write at once while the database is known to refuse writes (see WriteBackoff). */
+  private skipWhilePaused(connectorId: string, stage: 'before' | 'after'): void {
+    if (this.writes.paused()) throw new RefreshStorageError(connectorId, stage, new Error('the database refused a write moments ago; not tried again yet'));
   }
 
   /** Keeps the provider's answer, sealed, until the database has it; false when the store cannot take it. */
@@ -208,6 +219,8 @@ export class TokenRefreshService {
     pendingKept: boolean,
     options: { provider?: LoadedProvider; newGrant?: boolean } = {},
   ): Promise<ConnectorEntity> {
+    // Skipped only when the answer is kept in the pending store: otherwise this write is its one chance.
+    if (pendingKept) this.skipWhilePaused(connector.id, 'after');
     let updated: ConnectorEntity;
     let previousStatus: ConnectorEntity['status'];
     try {
@@ -220,8 +233,10 @@ export class TokenRefreshService {
         if (pendingKept) await this.dropPending(connector);
         throw error;
       }
+      this.writes.refused();
       throw new RefreshStorageError(connector.id, 'after', error);
     }
+    this.writes.accepted();
     if (pendingKept) await this.dropPending(connector);
     // The tokens are saved; a job Redis could not take now is re-created by the sweep.
     await this.producer.schedule(updated, 'scheduled').catch((e: Error) => this.logger.error(`next refresh of ${connector.id} not scheduled: ${e.message}`));

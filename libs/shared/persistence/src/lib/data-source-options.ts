@@ -15,6 +15,25 @@ import { ConnectorHealth1796200000000 } from './migrations/1796200000000-Connect
 export const FLOW_ENTITIES = [ProviderEntity, ConnectorEntity, UserEntity, MetaEntity, AuditEntryEntity, WebhookDeliveryEntity];
 export const FLOW_MIGRATIONS = [InitialSchema1795766400000, RefreshSchedule1796100000000, ConnectorHealth1796200000000];
 
+/**
+ * How long a SQLite write waits for another connection's write lock before it fails with
+ * SQLITE_BUSY, once the process is running. better-sqlite3 waits synchronously: the whole process
+ * (its HTTP server, its Redis lock watchdogs, its BullMQ lock renewals) is frozen for as long as it
+ * waits, so the wait is short and a busy database is treated as unavailable instead: the token API
+ * answers 503 (or serves a still-valid token), a refresh is retried within seconds without calling
+ * the provider, and a token set the provider already issued waits in the pending store. The three
+ * processes' own writes are single statements or short transactions, well within it.
+ * Set by prepareDatabase (database-readiness.ts) once the database is ready.
+ */
+export const SQLITE_BUSY_TIMEOUT_MS = 250;
+
+/**
+ * The busy timeout while a process starts: the first start of three processes on a new file (the
+ * switch to WAL), config-loader's migrations and the others waiting for them may hold the lock for
+ * seconds, and nothing is served yet that a wait would freeze.
+ */
+const SQLITE_START_BUSY_TIMEOUT_MS = 10_000;
+
 /** TypeORM options for the configured database: SQLite file (WAL, shared by the three processes) or PostgreSQL. */
 export function buildDataSourceOptions(database: DatabaseSettings): DataSourceOptions {
   const common = {
@@ -41,8 +60,7 @@ export function buildDataSourceOptions(database: DatabaseSettings): DataSourceOp
     type: 'better-sqlite3',
     database: database.file,
     enableWAL: true,
-    // Three processes share the file: wait for a writer instead of failing with SQLITE_BUSY.
-    timeout: 10_000,
+    timeout: SQLITE_START_BUSY_TIMEOUT_MS,
     prepareDatabase: (db: { pragma(sql: string): unknown }) => {
       db.pragma('foreign_keys = ON');
       db.pragma('synchronous = NORMAL');

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { type SealedPlace, SecretBox } from '@flow-oauth/secrets';
 import type { DataSource } from 'typeorm';
+import { SQLITE_BUSY_TIMEOUT_MS } from './data-source-options';
 import { MetaEntity } from './entities/meta.entity';
 import { bindLegacySealedValues, CANARY_KEY, UnreadableSealedValuesError } from './sealed-values';
 
@@ -31,9 +32,15 @@ export interface ReadinessOptions {
 
 /**
  * Brings the schema up to date (or waits for the process that does), then checks the encryption
- * key. The migrating process also binds the values of a v1 database to their rows, once.
+ * key. The migrating process also binds the values of a v1 database to their rows, once. On
+ * SQLite, writes then wait only briefly for another connection's lock (SQLITE_BUSY_TIMEOUT_MS).
  */
 export async function prepareDatabase(dataSource: DataSource, box: SecretBox, options: ReadinessOptions): Promise<void> {
+  await readySchema(dataSource, box, options);
+  if (dataSource.options.type === 'better-sqlite3') await dataSource.query(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+}
+
+async function readySchema(dataSource: DataSource, box: SecretBox, options: ReadinessOptions): Promise<void> {
   if (options.runMigrations) {
     await dataSource.runMigrations({ transaction: 'each' });
     const canary = await verifyEncryptionKey(dataSource, box);

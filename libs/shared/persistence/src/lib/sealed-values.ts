@@ -101,8 +101,9 @@ type Replace = (sealed: string, place: SealedPlace) => string | undefined;
  * - SQLite: the first statement is a write, so the transaction holds the database's write lock
  *   before it reads anything (a deferred BEGIN that read first could not upgrade after another
  *   process wrote). Other processes' writes, refreshes included (one autocommit UPDATE outside any
- *   transaction), wait for the commit under the busy timeout (10 s, data-source-options.ts) and
- *   then apply on top. In this process runInTransaction queues it behind other transactions.
+ *   transaction), fail with SQLITE_BUSY after the short busy timeout (data-source-options.ts) and are
+ *   tried again after the commit (a refresh keeps its answer pending), guarded by the version they
+ *   read. In this process runInTransaction queues it behind other transactions.
  * A kill at any point rolls the whole transaction back: every value stays as it was.
  */
 async function resealInOneTransaction(

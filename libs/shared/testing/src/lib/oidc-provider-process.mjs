@@ -5,35 +5,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import * as http from 'node:http';
 import Provider from 'oidc-provider';
+// The package has no exports map; its in-memory adapter is reused with a store of our own (below).
 import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
-
-/**
- * oidc-provider's own in-memory store is an LRU of 1,000 entries: a test with a few hundred
- * sign-ins (several entries each) would see grants and refresh tokens evicted and refused as
- * invalid_grant. This store keeps every entry until it expires.
- */
-class UnboundedStore {
-  #entries = new Map();
-
-  get(key) {
-    const entry = this.#entries.get(key);
-    if (!entry) return undefined;
-    if (entry.expiry !== undefined && entry.expiry <= Date.now()) {
-      this.#entries.delete(key);
-      return undefined;
-    }
-    return entry.value;
-  }
-
-  set(key, value, { maxAge } = {}) {
-    this.#entries.set(key, { value, expiry: typeof maxAge === 'number' ? Date.now() + maxAge : undefined });
-  }
-
-  delete(key) {
-    this.#entries.delete(key);
-  }
-}
-const store = new UnboundedStore();
 
 const settings = JSON.parse(process.argv[2] ?? '{}');
 const clients = new Map((settings.clients ?? []).map((client) => [client.clientId, client]));
@@ -52,6 +25,38 @@ const TOKEN_ENDPOINTS = new Map([
 ]);
 /** What each token / revocation / introspection request looked like: parameter names and auth method, never values. */
 const recorded = [];
+/** How each token-endpoint grant ended: type, client, account (the login), `ok` or the error code. */
+const grants = [];
+/** Grant ids by account, so a test can revoke one user's access as that user would at the provider. */
+const grantsByAccount = new Map();
+
+/**
+ * oidc-provider's default store keeps about 1,000 entries and drops the oldest: with a few hundred
+ * connectors rotating refresh tokens it would silently forget live grants, and a refresh would then
+ * fail with invalid_grant that no product bug caused. This store forgets nothing before it expires.
+ */
+class UnboundedStore {
+  #entries = new Map();
+  get(key) {
+    const entry = this.#entries.get(key);
+    if (entry && entry.expiry !== undefined && entry.expiry <= Date.now()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry?.value;
+  }
+  set(key, value, { maxAge } = {}) {
+    this.#entries.set(key, { value, expiry: typeof maxAge === 'number' && Number.isFinite(maxAge) ? Date.now() + maxAge : undefined });
+    return this;
+  }
+  has(key) {
+    return this.get(key) !== undefined;
+  }
+  delete(key) {
+    return this.#entries.delete(key);
+  }
+}
+const store = new UnboundedStore();
 
 function readBody(req) {
   return new Promise((resolve, reject) => {
@@ -105,7 +110,6 @@ server.listen(0, '127.0.0.1', () => {
   const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'test-signing-key', use: 'sig', alg: 'RS256' };
 
   const provider = new Provider(issuer, {
-    adapter: (model) => new MemoryAdapter(model, store),
     clients: [...clients.values()].map((client) => ({
       client_id: client.clientId,
       client_secret: client.clientSecret,
@@ -120,6 +124,7 @@ server.listen(0, '127.0.0.1', () => {
     cookies: { keys: ['flow-oauth-test-cookie-key'] },
     scopes: ['openid', 'offline_access', ...(settings.extraScopes ?? [])],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    adapter: (model) => new MemoryAdapter(model, store, 0),
     async findAccount(_ctx, sub) {
       return { accountId: sub, claims: async () => ({ sub, email: `${sub}@example.test`, email_verified: true, name: sub }) };
     },
@@ -173,10 +178,43 @@ server.listen(0, '127.0.0.1', () => {
     return JSON.stringify(body);
   }
 
+  const accountOf = (ctx) => ctx.oidc?.entities?.RefreshToken?.accountId ?? ctx.oidc?.entities?.AuthorizationCode?.accountId ?? ctx.oidc?.entities?.Account?.accountId;
+  const grantRecord = (ctx, outcome) => ({
+    at: Date.now(),
+    grantType: ctx.oidc?.params?.grant_type,
+    clientId: ctx.oidc?.client?.clientId,
+    account: accountOf(ctx),
+    outcome,
+  });
+  provider.on('grant.success', (ctx) => grants.push(grantRecord(ctx, 'ok')));
+  provider.on('grant.error', (ctx, error) => grants.push(grantRecord(ctx, error?.error ?? 'server_error')));
+  provider.on('grant.saved', (grant) => {
+    if (!grant.accountId) return;
+    const ids = grantsByAccount.get(grant.accountId) ?? new Set();
+    ids.add(grant.jti);
+    grantsByAccount.set(grant.accountId, ids);
+  });
+
+  /** The user withdraws the app's access at the provider: every grant of the account is gone with its tokens. */
+  async function revokeAccount(account) {
+    const ids = [...(grantsByAccount.get(account) ?? [])];
+    for (const id of ids) {
+      await provider.RefreshToken.revokeByGrantId(id);
+      const grant = await provider.Grant.find(id);
+      await grant?.destroy();
+    }
+    grantsByAccount.delete(account);
+    return ids.length;
+  }
+
   const callback = provider.callback();
   handle = async (req, res) => {
     const url = new URL(req.url ?? '/', issuer);
     if (url.pathname === '/__test/requests' && req.method === 'GET') return json(res, 200, recorded);
+    if (url.pathname === '/__test/grants' && req.method === 'GET') return json(res, 200, grants);
+    if (url.pathname === '/__test/revoke-account' && req.method === 'POST') {
+      return json(res, 200, { revoked: await revokeAccount(url.searchParams.get('account') ?? '') });
+    }
     const isForm = /application\/x-www-form-urlencoded/i.test(req.headers['content-type'] ?? '');
     if (req.method === 'POST' && TOKEN_ENDPOINTS.has(url.pathname) && isForm) {
       // Read the body here (oidc-provider accepts a pre-read body) to record the request and to hold

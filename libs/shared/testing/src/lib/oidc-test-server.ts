@@ -65,6 +65,17 @@ export interface RecordedTokenRequest {
   error?: string;
 }
 
+/** How one grant at the token endpoint ended (recorded by the server itself). */
+export interface RecordedGrant {
+  at: number;
+  grantType?: string;
+  clientId?: string;
+  /** The account (the `login` of completeAuthorization) the grant's token belongs to, when the server found it. */
+  account?: string;
+  /** `ok`, or the OAuth error the server answered (`invalid_grant` for a consumed, revoked or unknown refresh token). */
+  outcome: string;
+}
+
 export interface IntrospectionResult {
   active: boolean;
   [claim: string]: unknown;
@@ -100,6 +111,13 @@ export interface OidcTestServer {
   revoke(token: string, client?: { clientId: string; clientSecret: string }): Promise<void>;
   /** The token / revocation / introspection requests the server has seen, oldest first. */
   tokenRequests(): Promise<RecordedTokenRequest[]>;
+  /** How every grant at the token endpoint ended, oldest first: a burned refresh token shows up as `invalid_grant`. */
+  grants(): Promise<RecordedGrant[]>;
+  /**
+   * The user withdraws the app's access at the provider: every grant of the account (a `login`) is
+   * revoked with its tokens, so its next refresh is refused with invalid_grant. Returns how many grants.
+   */
+  revokeAccount(account: string): Promise<number>;
   /** Kills the child process. */
   stop(): Promise<void>;
 }
@@ -155,6 +173,15 @@ export async function startOidcTestServer(options: OidcTestServerOptions): Promi
     tokenRequests: async () => {
       const res = await plainRequest('GET', `${issuer}/__test/requests`, { Accept: 'application/json' });
       return JSON.parse(res.body) as RecordedTokenRequest[];
+    },
+    grants: async () => {
+      const res = await plainRequest('GET', `${issuer}/__test/grants`, { Accept: 'application/json' });
+      return JSON.parse(res.body) as RecordedGrant[];
+    },
+    revokeAccount: async (account) => {
+      const res = await plainRequest('POST', `${issuer}/__test/revoke-account?account=${encodeURIComponent(account)}`, { Accept: 'application/json' }, '');
+      if (res.status !== 200) throw new Error(`revoke-account answered ${res.status}: ${res.body.slice(0, 200)}`);
+      return (JSON.parse(res.body) as { revoked: number }).revoked;
     },
     stop: () => stopChild(child),
   };

@@ -1,0 +1,366 @@
+// bench refresh (SPEC section 8): how fast token-refresher refreshes a batch of connectors that all
+// come due at once, end to end (job, lock, token request, seal, write, next job), beside the same
+// token calls made by a bare node:http keep-alive client at the same concurrency with no queue and
+// no database, in the same run against the same endpoint. Target: at least 0.5x the bare client
+// (0.8x is the mark to aim for), zero refused refresh tokens.
+//
+// How it runs (`npm run bench -- refresh`; needs `npm run build`, Redis, and PostgreSQL for --db postgres):
+// - A token endpoint (bench/refresh/token-endpoint.js) in a child process: node:http, rotating refresh
+//   tokens, refuses any refresh token that is not the latest of its family and counts the refusals.
+// - The product from dist/, each process started as production starts it: config-loader (migrations,
+//   and the provider is loaded through its API), --servers flow-oauth-server instances (a refresh
+//   sends them nothing; they run beside it as in production), and --processes token-refresher
+//   processes with REFRESH_CONCURRENCY=--concurrency, on a fresh SQLite file or PostgreSQL database
+//   and a private Redis prefix of the shared Redis.
+// - N connectors are stored through the product's own classes (ConnectorTokenStore: tokens sealed
+//   and bound to their row), and made due at one instant through the schedule itself: every
+//   next_refresh_at moved to that instant and one delayed job per connector queued by the product's
+//   RefreshProducer (refresh-fixture.js, storeAllDueAtOnce). The refreshers and their timer-driven
+//   sweeps run the whole time. The run ends when every connector's tokens were written again; each
+//   write time minus the due instant is its lag.
+// - Then the product's processes stop, and the bare client makes N refresh calls (other token
+//   families) at the concurrency the refreshers used: --concurrency per process x --processes.
+// - Figures: refreshes/s (N / time from the due instant to the last write), the bare client's calls/s,
+//   the ratio, the lag p50 / p99, the peak RSS of each refresher (VmHWM), its CPU seconds, the
+//   endpoint's refusals, and the number of sockets the refreshers opened to the endpoint.
+'use strict';
+
+const { spawn } = require('node:child_process');
+const { randomBytes } = require('node:crypto');
+const fs = require('node:fs');
+const http = require('node:http');
+const os = require('node:os');
+const path = require('node:path');
+const { deleteRedisKeys } = require('../../tools/redis-keys');
+const { postgresProblem, redisProblem } = require('../../tools/dependency-checks');
+const { createBenchDatabase, POSTGRES_URL } = require('../shared/bench-database');
+const { freePort, startDistApp } = require('../shared/dist-app');
+const { connectorRows, distLib, openProduct, refreshProgress, runId, storeAllDueAtOnce, writeTimes, wrongGenerations } = require('./refresh-fixture');
+
+const TARGET_RATIO = 0.5;
+const CLIENT_ID = 'benchclient';
+const CLIENT_SECRET = `benchsecret${randomBytes(8).toString('hex')}`;
+const PROVIDER = { type: 'odata', name: 'Bench-Refresh' };
+// Connectors are written expiring in 30 min with a margin of an hour: due at once. The endpoint's
+// tokens live two hours, so a refreshed connector is not due again during the run.
+const MARGIN_SECONDS = 3600;
+const SEED_EXPIRES_IN_SECONDS = 1800;
+const ENDPOINT_EXPIRES_IN_SECONDS = 7200;
+const DEFAULTS = { n: 10_000, dbs: ['sqlite', 'postgres'], processes: [1, 2], concurrency: undefined, servers: 1 };
+const USAGE = `Usage: npm run bench -- refresh [--n <connectors>] [--db sqlite|postgres|both] [--processes 1|2|both] [--concurrency <n>] [--servers <n>] [--quick]
+  --n <n>            connectors due at once (default ${DEFAULTS.n})
+  --db <kind>        database (default both, one run each)
+  --processes <n>    token-refresher processes (default both: 1 and 2, one run each)
+  --concurrency <n>  refresh jobs in flight per process, given to the refreshers as REFRESH_CONCURRENCY
+                     (default: the product's default, DEFAULT_REFRESH_CONCURRENCY in libs/shared/config)
+  --servers <n>      flow-oauth-server instances running beside them (default ${DEFAULTS.servers})
+  --quick            --n 2000 --db sqlite --processes 1 (about a minute; the ratio is the last line)`;
+
+function parseArgs(argv) {
+  const options = { ...DEFAULTS, quick: false };
+  options.concurrency = distLib('shared/config').DEFAULT_REFRESH_CONCURRENCY;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const whole = (name, min, max) => {
+      const value = Number(argv[++i]);
+      if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${name} needs a whole number from ${min} to ${max}`);
+      return value;
+    };
+    if (arg === '--n') options.n = whole('n', 1, 1_000_000);
+    else if (arg === '--concurrency') options.concurrency = whole('concurrency', 1, 512);
+    else if (arg === '--servers') options.servers = whole('servers', 0, 8);
+    else if (arg === '--db') {
+      const value = argv[++i];
+      if (!['sqlite', 'postgres', 'both'].includes(value)) throw new Error('--db is sqlite, postgres or both');
+      options.dbs = value === 'both' ? ['sqlite', 'postgres'] : [value];
+    } else if (arg === '--processes') {
+      const value = argv[++i];
+      if (!['1', '2', 'both'].includes(value)) throw new Error('--processes is 1, 2 or both');
+      options.processes = value === 'both' ? [1, 2] : [Number(value)];
+    } else if (arg === '--quick') Object.assign(options, { quick: true, n: 2000, dbs: ['sqlite'], processes: [1] });
+    else if (arg === '--help' || arg === '-h') return undefined;
+    else throw new Error(`unknown option ${arg}`);
+  }
+  return options;
+}
+
+/** The token endpoint child; resolves with its URL, a stats() query and stop(). */
+async function startTokenEndpoint() {
+  const child = spawn(process.execPath, [path.join(__dirname, 'token-endpoint.js'), CLIENT_ID, CLIENT_SECRET, String(ENDPOINT_EXPIRES_IN_SECONDS)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const port = await new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the token endpoint exited with code ${code}`)));
+    child.on('message', (message) => message && message.ready && resolve(message.ready.port));
+  });
+  child.removeAllListeners('exit');
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stats: () =>
+      new Promise((resolve) => {
+        const onMessage = (message) => {
+          if (message && message.stats) {
+            child.off('message', onMessage);
+            resolve(message.stats);
+          }
+        };
+        child.on('message', onMessage);
+        child.send({ cmd: 'stats' });
+      }),
+    stop: () => {
+      child.disconnect();
+      child.kill('SIGTERM');
+    },
+  };
+}
+
+/**
+ * The baseline: `n` refresh calls (family `family`) by a bare node:http client with a keep-alive
+ * agent, `concurrency` at a time, each answer read and parsed. Resolves with the elapsed ms.
+ */
+async function bareRefreshes(url, n, concurrency, family) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const { hostname, port } = new URL(url);
+  const authorization = `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`;
+  const call = (i) =>
+    new Promise((resolve, reject) => {
+      const body = `grant_type=refresh_token&refresh_token=rt.${family}${i}.0`;
+      const req = http.request(
+        { agent, host: hostname, port, method: 'POST', path: '/token', headers: { authorization, accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          const chunks = [];
+          res.on('data', (chunk) => chunks.push(chunk));
+          res.on('end', () => {
+            const answer = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+            if (res.statusCode !== 200 || !answer.access_token) reject(new Error(`bare client: HTTP ${res.statusCode} ${answer.error}`));
+            else resolve();
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  let next = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) await call(next++);
+    }),
+  );
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  agent.destroy();
+  return ms;
+}
+
+function percentile(sorted, p) {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** One measured run: one database, one number of refresher processes. */
+async function measure(options, db, processes, endpoint) {
+  const id = runId(`refresh_${db}_${processes}p`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flow-bench-refresh-'));
+  const redisUrl = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
+  const database = await createBenchDatabase(db, dir, id);
+  const ports = { configLoader: await freePort(), flowOauth: await freePort() };
+  const env = {
+    FLOW_DATA_DIR: dir,
+    DATABASE_URL: database.url,
+    REDIS_URL: redisUrl,
+    FLOW_QUEUE_PREFIX: id.replace(/_/g, '-').slice(0, 40),
+    FLOW_ADMIN_KEY: `bench-admin-${randomBytes(16).toString('hex')}`,
+    FLOW_SERVICE_KEY: `bench-service-${randomBytes(16).toString('hex')}`,
+    FLOW_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    CONFIG_LOADER_PORT: String(ports.configLoader),
+    FLOW_OAUTH_PORT: String(ports.flowOauth),
+    FLOW_PUBLIC_URL: `http://127.0.0.1:${ports.flowOauth}`,
+    REFRESH_MARGIN_SECONDS: String(MARGIN_SECONDS),
+    REFRESH_CONCURRENCY: String(options.concurrency),
+  };
+  const apps = [];
+  let product;
+  try {
+    apps.push(await startDistApp('config-loader', { env, cwd: dir }));
+    const load = await fetch(`http://127.0.0.1:${ports.configLoader}/api/oauth-configurations`, {
+      method: 'POST',
+      headers: { appKey: env.FLOW_ADMIN_KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({ [PROVIDER.type]: { [PROVIDER.name]: { CLIENT_ID, CLIENT_SECRET, AUTH_URL: `${endpoint.url}/authorize`, TOKEN_URL: `${endpoint.url}/token` } } }),
+    });
+    if (load.status !== 200) throw new Error(`loading the provider answered ${load.status}: ${await load.text()}`);
+
+    const others = [];
+    for (let i = 0; i < options.servers; i++) {
+      const port = i === 0 ? ports.flowOauth : await freePort();
+      others.push(startDistApp('flow-oauth-server', { env: { ...env, FLOW_OAUTH_PORT: String(port) }, cwd: dir }));
+    }
+    const refresherPorts = [];
+    for (let i = 0; i < processes; i++) refresherPorts.push(await freePort());
+    const refreshers = await Promise.all(refresherPorts.map((port) => startDistApp('token-refresher', { env: { ...env, TOKEN_REFRESHER_PORT: String(port) }, cwd: dir })));
+    apps.push(...(await Promise.all(others)), ...refreshers);
+
+    product = await openProduct(env);
+    const provider = await product.dataSource.getRepository(product.ProviderEntity).findOneByOrFail({ type: PROVIDER.type, name: PROVIDER.name });
+    // Token families are unique to the run: the endpoint remembers every generation it issued.
+    const family = `${db[0]}${processes}p`;
+    const rows = connectorRows(product, { n: options.n, provider, family, expiresInSeconds: SEED_EXPIRES_IN_SECONDS });
+    const before = await endpoint.stats();
+    const cpuBefore = refreshers.map((r) => r.cpuSeconds());
+    const dueAt = await storeAllDueAtOnce(product, rows);
+
+    let done = 0;
+    let lastProgress = Date.now();
+    while (done < options.n) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const { refreshed, broken } = await refreshProgress(product);
+      if (broken > 0) throw new Error(`${broken} connectors need re-authorization: the endpoint refused their refresh tokens (${refreshed} refreshed)`);
+      if (refreshed > done) lastProgress = Date.now();
+      done = refreshed;
+      if (Date.now() - lastProgress > 60_000) throw new Error(`no refresh for 60 s: ${done} of ${options.n} refreshed`);
+    }
+    const writes = await writeTimes(product);
+    const after = await endpoint.stats();
+    const cpu = refreshers.map((r, i) => r.cpuSeconds() - cpuBefore[i]);
+    const peakRss = refreshers.map((r) => r.peakRssBytes());
+    const lags = Float64Array.from(writes.map((w) => w.at - dueAt)).sort();
+    const lastWrite = lags[lags.length - 1];
+    const wrong = await wrongGenerations(product, family, 1);
+    const notActive = writes.filter((w) => w.status !== 'active' || w.version !== 2).length;
+
+    await product.close();
+    product = undefined;
+    // The product's processes stop before the baseline, so they cannot slow it down.
+    await Promise.all(apps.splice(0).map((app) => app.stop()));
+
+    const concurrency = options.concurrency * processes;
+    const bareMs = await bareRefreshes(endpoint.url, options.n, concurrency, `${db[0]}${processes}b`);
+    return {
+      db,
+      processes,
+      n: options.n,
+      concurrency,
+      rate: (options.n / lastWrite) * 1000,
+      bareRate: (options.n / bareMs) * 1000,
+      lagP50: percentile(lags, 50),
+      lagP99: percentile(lags, 99),
+      peakRss,
+      cpu,
+      accepted: after.accepted - before.accepted,
+      refused: after.refused - before.refused,
+      clientRejected: after.clientRejected - before.clientRejected,
+      sockets: after.connections - before.connections,
+      wrong,
+      notActive,
+    };
+  } catch (error) {
+    const tails = apps.map((app) => `--- ${app.app} (last lines) ---\n${app.output().split('\n').slice(-12).join('\n')}`).join('\n');
+    error.message += `\n${tails}`;
+    throw error;
+  } finally {
+    await product?.close().catch(() => undefined);
+    await Promise.all(apps.map((app) => app.stop().catch(() => undefined)));
+    await database.drop().catch(() => undefined);
+    await deleteRedisKeys(redisUrl, env.FLOW_QUEUE_PREFIX);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function table(results) {
+  const mb = (bytes) => `${Math.round(bytes / 1024 / 1024)} MB`;
+  const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
+  const header = ['db', 'refreshers', 'connectors', 'in flight', 'refreshes/s', 'bare client/s', 'ratio', 'lag p50', 'lag p99', 'peak RSS', 'CPU s', 'sockets', 'refused'];
+  const lines = results.map((r) => [
+    r.db,
+    String(r.processes),
+    r.n.toLocaleString('en-US'),
+    String(r.concurrency),
+    r.rate.toFixed(0),
+    r.bareRate.toFixed(0),
+    (r.rate / r.bareRate).toFixed(2),
+    s(r.lagP50),
+    s(r.lagP99),
+    r.peakRss.map(mb).join(' + '),
+    r.cpu.map((c) => c.toFixed(1)).join(' + '),
+    String(r.sockets),
+    String(r.refused),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const format = (cells) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [format(header), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(format)].join('\n');
+}
+
+async function run(argv) {
+  let options;
+  try {
+    options = parseArgs(argv);
+  } catch (error) {
+    console.error(`${error.message}\n${USAGE}`);
+    return 2;
+  }
+  if (!options) {
+    console.log(USAGE);
+    return 0;
+  }
+  const redisDown = await redisProblem(process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379');
+  if (redisDown) {
+    console.error(`bench refresh needs Redis: ${redisDown}. Set TEST_REDIS_URL.`);
+    return 1;
+  }
+  if (options.dbs.includes('postgres')) {
+    const pgDown = await postgresProblem(POSTGRES_URL);
+    if (pgDown) {
+      console.error(`bench refresh --db postgres needs PostgreSQL: ${pgDown}. Set TEST_POSTGRES_URL.`);
+      return 1;
+    }
+  }
+  const started = Date.now();
+  console.log(
+    `bench refresh: ${options.n.toLocaleString('en-US')} connectors due at once; token-refresher from dist (REFRESH_CONCURRENCY=${options.concurrency}), ` +
+      `${options.servers} flow-oauth-server; rotating-token endpoint (node:http) in a child process; baseline: bare node:http keep-alive client at the same concurrency.`,
+  );
+  const endpoint = await startTokenEndpoint();
+  const results = [];
+  try {
+    for (const db of options.dbs) {
+      for (const processes of options.processes) {
+        process.stdout.write(`  ${db}, ${processes} refresher process(es) ... `);
+        const result = await measure(options, db, processes, endpoint);
+        results.push(result);
+        console.log(`${result.rate.toFixed(0)} refreshes/s`);
+      }
+    }
+  } finally {
+    endpoint.stop();
+  }
+  console.log(`\n${table(results)}\n`);
+  let broken = false;
+  for (const r of results) {
+    const problems = [];
+    if (r.refused) problems.push(`${r.refused} refresh tokens refused by the endpoint (a lost or doubled refresh)`);
+    if (r.clientRejected) problems.push(`${r.clientRejected} requests with wrong client credentials`);
+    if (r.accepted !== r.n) problems.push(`${r.accepted} refreshes at the endpoint for ${r.n} connectors`);
+    if (r.wrong) problems.push(`${r.wrong} stored refresh tokens are not the latest`);
+    if (r.notActive) problems.push(`${r.notActive} connectors not active at token version 2`);
+    if (problems.length > 0) {
+      broken = true;
+      console.log(`${r.db}, ${r.processes} process(es): ${problems.join('; ')}`);
+    }
+  }
+  console.log(`bench refresh took ${Math.round((Date.now() - started) / 1000)} s.`);
+  for (const r of results) {
+    const ratio = r.rate / r.bareRate;
+    console.log(`ratio ${ratio.toFixed(2)} of the bare client (${r.db}, ${r.processes} refresher process(es), ${r.rate.toFixed(0)} vs ${r.bareRate.toFixed(0)} refreshes/s; target >= ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'MISSED'})`);
+  }
+  return broken ? 1 : 0;
+}
+
+module.exports = { run, bareRefreshes, startTokenEndpoint };
+
+if (require.main === module) {
+  run(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}
