@@ -64,7 +64,7 @@ describe.each(TEST_DATABASE_KINDS)('absurd expires_in from a provider on %s', (k
 
   /** Makes a connector due for refresh, so the token API refreshes it first. */
   async function makeDue(id: string): Promise<void> {
-    await flow.dataSource.getRepository(ConnectorEntity).update({ id }, {
+    await flow.updateConnector(id, {
       expiresAt: new Date(Date.now() + 10_000).toISOString(),
       updatedAt: new Date(Date.now() - 3590_000).toISOString(),
       nextRefreshAt: new Date(Date.now() - 1000).toISOString(),

@@ -1,11 +1,11 @@
 import { createServer } from 'node:net';
 import { createHttpApp } from '@flow-oauth/app-runtime';
 import type { FlowConfig } from '@flow-oauth/config';
-import { buildDataSourceOptions, prepareDatabase } from '@flow-oauth/persistence';
+import { buildDataSourceOptions, ConnectorEntity, prepareDatabase } from '@flow-oauth/persistence';
 import { ProviderConfigurationService } from '@flow-oauth/provider-config';
 import { SecretBox } from '@flow-oauth/secrets';
 import { UsersService } from '@flow-oauth/api-auth';
-import { ProviderRegistry } from '@flow-oauth/connectors';
+import { ConnectorsService, ProviderRegistry } from '@flow-oauth/connectors';
 import { type ApiAnswer, callApi, createTestDatabase, testConfig, testRedisPrefix, type TestDatabase, type TestDatabaseKind } from '@flow-oauth/testing';
 import type { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -21,6 +21,12 @@ export interface RunningFlowServer {
   loadProviders(doc: unknown): Promise<void>;
   /** Issues a user key. */
   createUser(name: string): Promise<string>;
+  /**
+   * Writes connector columns straight to the database, as a test does to move a token's clock (make
+   * it due or expired), and drops the token answer this instance holds for it: the answer's bounds
+   * were computed from the old values, and no event announces a test's write.
+   */
+  updateConnector(id: string, values: Partial<ConnectorEntity>): Promise<void>;
   call(method: string, path: string, body?: unknown, key?: string | null): Promise<ApiAnswer>;
   close(): Promise<void>;
 }
@@ -84,6 +90,10 @@ export async function startFlowServer(
     },
     async createUser(name) {
       return (await app.get(UsersService).create(name)).key;
+    },
+    async updateConnector(id, values) {
+      await dataSource.getRepository(ConnectorEntity).update({ id }, values);
+      app.get(ConnectorsService).forget(id);
     },
     call(method, path, body, key) {
       return callApi(url, method, path, { key: key === undefined ? config.adminKey : key, keyHeader: 'bearer', body });

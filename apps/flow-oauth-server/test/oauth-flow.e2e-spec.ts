@@ -147,7 +147,7 @@ describe.each(TEST_DATABASE_KINDS)('flow-oauth-server OAuth 2 flows against oidc
 
     // The token is about to expire: the token API refreshes it first (and the refresh token rotates).
     const before = await connectorByLabel(label);
-    await flow.dataSource.getRepository(ConnectorEntity).update({ id: connector.id }, { expiresAt: new Date(Date.now() + 10_000).toISOString(), nextRefreshAt: new Date().toISOString() });
+    await flow.updateConnector(connector.id, { expiresAt: new Date(Date.now() + 10_000).toISOString(), nextRefreshAt: new Date().toISOString() });
     const refreshed = await flow.call('GET', `/api/connectors/${connector.id}/token`, undefined, userKey);
     expect(refreshed.status).toBe(200);
     expect(refreshed.json.access_token).not.toBe(token.json.access_token);
@@ -194,7 +194,7 @@ describe.each(TEST_DATABASE_KINDS)('flow-oauth-server OAuth 2 flows against oidc
     const connector = await connectorByLabel('Simple_1');
     expect((await flow.call('POST', `/api/connectors/${connector.id}/validate`, undefined, userKey)).json).toMatchObject({ valid: true });
     const first = await flow.call('GET', `/api/connectors/${connector.id}/token`, undefined, flow.config.serviceKey);
-    await flow.dataSource.getRepository(ConnectorEntity).update({ id: connector.id }, { expiresAt: new Date(Date.now() + 10_000).toISOString(), nextRefreshAt: new Date().toISOString() });
+    await flow.updateConnector(connector.id, { expiresAt: new Date(Date.now() + 10_000).toISOString(), nextRefreshAt: new Date().toISOString() });
     const second = await flow.call('GET', `/api/connectors/${connector.id}/token`, undefined, flow.config.serviceKey);
     expect(second.status).toBe(200);
     expect(second.json.access_token).not.toBe(first.json.access_token);
@@ -207,7 +207,7 @@ describe.each(TEST_DATABASE_KINDS)('flow-oauth-server OAuth 2 flows against oidc
     const grantsBefore = await refreshGrants();
     const old = (await flow.call('GET', `/api/connectors/${connector.id}/token`, undefined, userKey)).json.access_token;
     // Due, but still valid for 10 s: requests that find the refresh running do not wait for it.
-    await flow.dataSource.getRepository(ConnectorEntity).update({ id: connector.id }, { expiresAt: new Date(Date.now() + 10_000).toISOString(), nextRefreshAt: new Date().toISOString() });
+    await flow.updateConnector(connector.id, { expiresAt: new Date(Date.now() + 10_000).toISOString(), nextRefreshAt: new Date().toISOString() });
     const answers = await Promise.all(Array.from({ length: 8 }, () => flow.call('GET', `/api/connectors/${connector.id}/token`, undefined, userKey)));
     expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
     const after = await connectorByLabel('Concurrent_1');
@@ -430,7 +430,7 @@ describe.each(TEST_DATABASE_KINDS)('flow-oauth-server OAuth 2 flows against oidc
     const connector = await connectorByLabel('Concurrent_2');
     const refreshGrants = async () => (await oidc.tokenRequests()).filter((r) => r.clientId === 'client-basic-pkce' && r.grantType === 'refresh_token').length;
     const grantsBefore = await refreshGrants();
-    await flow.dataSource.getRepository(ConnectorEntity).update({ id: connector.id }, { expiresAt: new Date(Date.now() - 1000).toISOString(), nextRefreshAt: new Date(Date.now() - 60_000).toISOString() });
+    await flow.updateConnector(connector.id, { expiresAt: new Date(Date.now() - 1000).toISOString(), nextRefreshAt: new Date(Date.now() - 60_000).toISOString() });
     const answers = await Promise.all(Array.from({ length: 8 }, () => flow.call('GET', `/api/connectors/${connector.id}/token`, undefined, userKey)));
     expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
     expect(new Set(answers.map((a) => a.json.access_token)).size).toBe(1);

@@ -50,7 +50,7 @@ describe.each(TEST_DATABASE_KINDS)('token API under refresh faults on %s', (kind
   }
   const token = (id: string) => flow.call('GET', `/api/connectors/${id}/token`, undefined, userKey);
   const setExpiry = (id: string, expiresInMs: number) =>
-    flow.dataSource.getRepository(ConnectorEntity).update({ id }, { expiresAt: new Date(Date.now() + expiresInMs).toISOString(), nextRefreshAt: new Date(Date.now() - 1000).toISOString() });
+    flow.updateConnector(id, { expiresAt: new Date(Date.now() + expiresInMs).toISOString(), nextRefreshAt: new Date(Date.now() - 1000).toISOString() });
   const refreshes = async () => (await oidc.tokenRequests()).filter((r) => r.clientId === 'tf-client' && r.grantType === 'refresh_token');
 
   it('serves a still-valid token at once while a dead refresher holds the lock; an expired one is refreshed once that lock frees', async () => {

@@ -1,9 +1,16 @@
 import { Controller, Logger } from '@nestjs/common';
+import { UsersService } from '@flow-oauth/api-auth';
 import { ConnectorsService, ProviderRegistry } from '@flow-oauth/connectors';
-import { FlowEvent, type ConnectorNeedsReauthEvent, type ProvidersChangedEvent } from '@flow-oauth/queue-contracts';
+import {
+  type ConnectorDeletedEvent,
+  type ConnectorNeedsReauthEvent,
+  FlowEvent,
+  type ProvidersChangedEvent,
+  type UserDeletedEvent,
+} from '@flow-oauth/queue-contracts';
 import { EventPattern, Payload } from '@nestjs/microservices';
 
-/** Events from the other services. */
+/** Events from the other services (and from the other flow-oauth-server instances). */
 @Controller()
 export class FlowEventsController {
   private readonly logger = new Logger('FlowEvents');
@@ -11,6 +18,7 @@ export class FlowEventsController {
   constructor(
     private readonly registry: ProviderRegistry,
     private readonly connectors: ConnectorsService,
+    private readonly users: UsersService,
   ) {}
 
   @EventPattern(FlowEvent.ProvidersChanged)
@@ -23,5 +31,16 @@ export class FlowEventsController {
   needsReauth(@Payload() event: ConnectorNeedsReauthEvent): void {
     this.connectors.forget(event.connectorId);
     this.logger.warn(`connector ${event.connectorId} needs re-authorization (${event.reason})`);
+  }
+
+  @EventPattern(FlowEvent.ConnectorDeleted)
+  connectorDeleted(@Payload() event: ConnectorDeletedEvent): void {
+    this.connectors.forget(event.connectorId);
+  }
+
+  @EventPattern(FlowEvent.UserDeleted)
+  userDeleted(@Payload() event: UserDeletedEvent): void {
+    this.users.forgetKeys();
+    this.logger.log(`user ${event.name} deleted; its key is no longer accepted`);
   }
 }

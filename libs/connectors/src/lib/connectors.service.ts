@@ -1,12 +1,17 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ActivityRecorder } from '@flow-oauth/activity';
 import type { Principal } from '@flow-oauth/api-auth';
 import { actorOf } from '@flow-oauth/audit';
+import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { ApiError } from '@flow-oauth/http-common';
+import { LocalCache } from '@flow-oauth/local-cache';
+import { emitEvent, FLOW_EVENTS_CLIENT } from '@flow-oauth/messaging';
 import { OAuthClient, OAuthProtocolError } from '@flow-oauth/oauth-client';
 import { RefreshMetrics } from '@flow-oauth/observability';
-import { ConnectorEntity } from '@flow-oauth/persistence';
+import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
+import { FlowEvent } from '@flow-oauth/queue-contracts';
 import {
+  connectorDueAt,
   ConnectorLock,
   ConnectorTokenStore,
   LockTimeoutError,
@@ -21,26 +26,43 @@ import {
   StaleTokenWriteError,
   TokenRefreshService,
 } from '@flow-oauth/token-refresh';
+import type { ClientProxy } from '@nestjs/microservices';
 import { DataSource } from 'typeorm';
 import { providerFailure } from './connector-authorization.service';
 import { toConnectorView, type ConnectorView } from './connector-view';
 import { ProviderRegistry } from './provider-registry';
-import { TokenAnswerCache, type TokenRow, TokenRowReader } from './token-snapshot';
+import { type TokenRow, TokenRowReader } from './token-snapshot';
 
 /** A stored token this much before its expiry is still handed out instead of waiting for a refresh. */
 const STILL_VALID_MS = 5000;
 /** How long a request for an expired token waits for another process's refresh of it (that lock frees within 10 s if its holder died). */
 const EXPIRED_TOKEN_LOCK_WAIT_MS = 15_000;
+/** Token answers held at most per process (the least recently stored are dropped first). */
+const TOKEN_ANSWER_CACHE_ENTRIES = 10_000;
 
 /** The token answer: `{ access_token, token_type, expires_at, ...kept metadata }`. */
 export type TokenAnswer = Record<string, unknown> & { access_token: string; token_type: string; expires_at: string | null };
+
+/** An opened token answer held in memory, with the owner it may be served to. */
+interface HeldAnswer {
+  owner: string;
+  answer: TokenAnswer;
+}
 
 /** Connector reads, the on-demand token API, validation and deletion. */
 @Injectable()
 export class ConnectorsService {
   private readonly logger = new Logger('Connectors');
   private readonly rows: TokenRowReader;
-  private readonly answers = new TokenAnswerCache<TokenAnswer>();
+  /** By connector id: the opened answer, served without a database read until its refresh time (or FLOW_CACHE_SECONDS). */
+  private readonly answers = new LocalCache<string, HeldAnswer>(TOKEN_ANSWER_CACHE_ENTRIES);
+  private readonly marginSeconds: number;
+  /**
+   * How long an answer is held at most (FLOW_CACHE_SECONDS). A delete, a purge or needs_reauth
+   * reaches every instance as an event within milliseconds and drops it; this bounds how long an
+   * instance that missed such an event (Redis down at that moment) keeps serving it.
+   */
+  private readonly holdMs: number;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -53,8 +75,12 @@ export class ConnectorsService {
     private readonly metrics: RefreshMetrics,
     private readonly history: RefreshHistory,
     private readonly activity: ActivityRecorder,
+    @Inject(FLOW_EVENTS_CLIENT) private readonly events: ClientProxy,
+    @Inject(FLOW_CONFIG) config: FlowConfig,
   ) {
     this.rows = new TokenRowReader(dataSource);
+    this.marginSeconds = config.refreshMarginSeconds;
+    this.holdMs = config.cacheSeconds * 1000;
   }
 
   /** Connectors the principal may see: its own, or all for admin and service keys. */
@@ -69,19 +95,40 @@ export class ConnectorsService {
     return toConnectorView(await this.visible(principal, id));
   }
 
-  /** A valid access token, refreshed first (under the connector's lock) when it expires within the margin. */
+  /**
+   * A valid access token, refreshed first (under the connector's lock) when it expires within the
+   * margin. The opened answer is then held in memory and served without reading the connector until
+   * its refresh time (never past its expiry) or for FLOW_CACHE_SECONDS, whichever comes first; a
+   * delete, purge or needs_reauth drops it on every instance (`forget`, by event).
+   */
   async token(principal: Principal, id: string): Promise<TokenAnswer> {
+    const held = this.answers.get(id);
+    if (held) {
+      if (principal.kind === 'user' && held.owner !== principal.name) throw notFound(id);
+      return held.answer;
+    }
+    const read = this.answers.begin();
     let row = /^[0-9a-f-]{36}$/.test(id) ? await this.rows.read(id) : undefined;
-    if (!row || (principal.kind === 'user' && row.owner !== principal.name)) throw new ApiError(404, 'not_found', `Connector ${id.slice(0, 64)} not found.`);
+    if (!row || (principal.kind === 'user' && row.owner !== principal.name)) throw notFound(id);
     if (row.status === 'needs_reauth' || !row.accessToken) {
       throw new ApiError(409, 'needs_reauth', `Connector "${row.label}" must be signed in again (${row.lastError ?? 'no token'}).`);
     }
     if (this.refresher.isDue(row)) row = await this.refreshForAnswer(row);
-    const cached = this.answers.get(row.id, row.tokenVersion);
-    if (cached) return cached;
     const answer = this.buildAnswer(row);
-    this.answers.set(row.id, row.tokenVersion, answer);
+    this.answers.set(row.id, { owner: row.owner, answer }, this.servableUntil(row), read);
     return answer;
+  }
+
+  /**
+   * Until when an answer built from `row` may be served without reading it again: not at or after its
+   * refresh time (the token API then refreshes it, or says why not, exactly as without the cache),
+   * never within STILL_VALID_MS of its expiry, and not beyond FLOW_CACHE_SECONDS. A token already
+   * due (served still valid while its refresh fails or runs elsewhere) is not held at all.
+   */
+  private servableUntil(row: TokenRow | ConnectorEntity, now = Date.now()): number {
+    let until = Math.min(now + this.holdMs, connectorDueAt(row, this.marginSeconds));
+    if (row.expiresAt !== null) until = Math.min(until, Date.parse(row.expiresAt) - STILL_VALID_MS);
+    return until; // NaN (an unreadable expiry) is never stored
   }
 
   /**
@@ -151,9 +198,9 @@ export class ConnectorsService {
     return answer;
   }
 
-  /** Drops a connector's cached token answer (its tokens changed elsewhere). */
+  /** Drops a connector's held token answer (an event said it was deleted, purged or needs re-authorization). */
   forget(id: string): void {
-    this.answers.delete(id);
+    this.answers.forget(id);
   }
 
   /** Tests the connector's token against the provider's validation endpoint. */
@@ -202,7 +249,13 @@ export class ConnectorsService {
       }
     }
     await this.dataSource.getRepository(ConnectorEntity).delete({ id: connector.id });
-    this.answers.delete(connector.id);
+    this.answers.forget(connector.id);
+    try {
+      await emitEvent(this.events, FlowEvent.ConnectorDeleted, { connectorId: connector.id, at: nowIso() });
+    } catch (error) {
+      // Deleted; other instances stop serving its token within FLOW_CACHE_SECONDS anyway.
+      this.logger.error(`${FlowEvent.ConnectorDeleted} could not be sent: ${(error as Error).message}`);
+    }
     await this.producer.cancel(connector).catch(() => undefined);
     this.logger.log(`connector ${connector.id} deleted (revoked: ${revocation.revoked})`);
     await this.activity.record({ kind: 'connector', type: 'connector.deleted', actor: actorOf(principal), connector, data: { revoked: revocation.revoked } });
@@ -211,11 +264,13 @@ export class ConnectorsService {
 
   private async visible(principal: Principal, id: string): Promise<ConnectorEntity> {
     const connector = /^[0-9a-f-]{36}$/.test(id) ? await this.dataSource.getRepository(ConnectorEntity).findOneBy({ id }) : null;
-    if (!connector || (principal.kind === 'user' && connector.owner !== principal.name)) {
-      throw new ApiError(404, 'not_found', `Connector ${id.slice(0, 64)} not found.`);
-    }
+    if (!connector || (principal.kind === 'user' && connector.owner !== principal.name)) throw notFound(id);
     return connector;
   }
+}
+
+function notFound(id: string): ApiError {
+  return new ApiError(404, 'not_found', `Connector ${id.slice(0, 64)} not found.`);
 }
 
 /** 503 for an expired token whose provider refuses Flow's client credentials: the operator must fix the provider. */

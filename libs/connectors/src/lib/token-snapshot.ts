@@ -39,33 +39,3 @@ export class TokenRowReader {
     return row;
   }
 }
-
-/**
- * Opened token answers by connector id, valid only for the token version they were built from:
- * every token write bumps the version, so a stale entry is never served, across instances too.
- */
-export class TokenAnswerCache<T> {
-  private readonly entries = new Map<string, { version: number; answer: T }>();
-
-  constructor(private readonly max = 10_000) {}
-
-  /** The cached answer for this exact version. */
-  get(id: string, version: number): T | undefined {
-    const entry = this.entries.get(id);
-    return entry && entry.version === version ? entry.answer : undefined;
-  }
-
-  /** Remembers an answer (oldest entry evicted when full). */
-  set(id: string, version: number, answer: T): void {
-    if (this.entries.size >= this.max && !this.entries.has(id)) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
-    this.entries.set(id, { version, answer });
-  }
-
-  /** Forgets a connector. */
-  delete(id: string): void {
-    this.entries.delete(id);
-  }
-}

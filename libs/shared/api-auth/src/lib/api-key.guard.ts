@@ -13,6 +13,9 @@ import type { Principal, Role } from './principal';
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
+  /** Each route's access rule, read from its decorators once: reflecting on every request costs the token API's hot path. */
+  private readonly rules = new WeakMap<object, WeakMap<object, AccessRule>>();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly keys: KeyIdentifier,
@@ -22,9 +25,8 @@ export class ApiKeyGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     // Events between services arrive over the BullMQ transport, not HTTP; keys are an HTTP concern.
     if (context.getType() !== 'http') return true;
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE_KEY, targets)) return true;
-    const roles = this.reflector.getAllAndOverride<Role[]>(ROLES_KEY, targets) ?? ['admin'];
+    const { isPublic, roles } = this.ruleOf(context);
+    if (isPublic) return true;
     const req = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
     const key = extractKey(req);
     // No key is not a guess (a browser, a probe, a forgotten header): answered, never counted.
@@ -47,6 +49,28 @@ export class ApiKeyGuard implements CanActivate {
     return true;
   }
 
+  private ruleOf(context: ExecutionContext): AccessRule {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    let byHandler = this.rules.get(controller);
+    if (!byHandler) this.rules.set(controller, (byHandler = new WeakMap()));
+    let rule = byHandler.get(handler);
+    if (!rule) {
+      const targets = [handler, controller];
+      rule = {
+        isPublic: this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE_KEY, targets) === true,
+        roles: this.reflector.getAllAndOverride<Role[]>(ROLES_KEY, targets) ?? ['admin'],
+      };
+      byHandler.set(handler, rule);
+    }
+    return rule;
+  }
+}
+
+/** Who may call a route: anyone (@Public()), or the roles of @Roles (admin only when not said). */
+interface AccessRule {
+  isPublic: boolean;
+  roles: Role[];
 }
 
 function tooManyFailures(req: Request, seconds: number): ApiError {

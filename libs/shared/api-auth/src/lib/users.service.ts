@@ -1,26 +1,47 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { hash, randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ActivityRecorder } from '@flow-oauth/activity';
+import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { ApiError } from '@flow-oauth/http-common';
+import { LocalCache } from '@flow-oauth/local-cache';
+import { emitEvent, FLOW_EVENTS_CLIENT } from '@flow-oauth/messaging';
 import { ConnectorEntity, nowIso, UserEntity } from '@flow-oauth/persistence';
+import { FlowEvent } from '@flow-oauth/queue-contracts';
+import type { ClientProxy } from '@nestjs/microservices';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type Repository } from 'typeorm';
 
+/** Keys remembered at most (each entry is a hash and a name). */
+const USER_KEY_CACHE_ENTRIES = 10_000;
+
 /** Hash of an API key as stored; keys are 192-bit random, so a plain SHA-256 is enough. */
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  // One-shot hash (Node 20.12+): every user-key request hashes its key; a Hash object costs 3x as much.
+  return hash('sha256', key, 'hex');
 }
 
 /** User keys for the connector API: issued once, stored hashed. */
 @Injectable()
 export class UsersService {
+  private readonly logger = new Logger('Users');
   private readonly byKeySql: string;
+  /** Owner name by key hash; valid keys only, so wrong keys cannot fill it. */
+  private readonly keys = new LocalCache<string, string>(USER_KEY_CACHE_ENTRIES);
+  /**
+   * How long a key is taken from memory (FLOW_CACHE_SECONDS). A deleted user's key stops working on
+   * every instance when `user.deleted` reaches it (milliseconds); this bounds it should that event be
+   * lost (Redis down while the user was deleted).
+   */
+  private readonly holdMs: number;
 
   constructor(
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
     dataSource: DataSource,
     private readonly activity: ActivityRecorder,
+    @Inject(FLOW_EVENTS_CLIENT) private readonly events: ClientProxy,
+    @Inject(FLOW_CONFIG) config: FlowConfig,
   ) {
+    this.holdMs = config.cacheSeconds * 1000;
     // Every user-key request runs this: one narrow statement, no query building.
     this.byKeySql = `SELECT name FROM users WHERE key_hash = ${dataSource.options.type === 'postgres' ? '$1' : '?'}`;
   }
@@ -43,8 +64,9 @@ export class UsersService {
   }
 
   /**
-   * Deletes a user (its key stops working at once); 404 when unknown. Refused (409) while the user
-   * owns connectors: ownership is by name, so a later user of the same name would inherit them.
+   * Deletes a user (its key stops working here at once, and on every flow-oauth-server instance when
+   * `user.deleted` reaches it); 404 when unknown. Refused (409) while the user owns connectors:
+   * ownership is by name, so a later user of the same name would inherit them.
    */
   async delete(name: string): Promise<void> {
     const owned = await this.users.manager.find(ConnectorEntity, { where: { owner: name }, select: { label: true }, order: { label: 'ASC' } });
@@ -54,7 +76,14 @@ export class UsersService {
     }
     const result = await this.users.delete({ name });
     if (!result.affected) throw new ApiError(404, 'not_found', `User "${name}" does not exist.`);
+    this.forgetKeys();
     await this.activity.record({ kind: 'admin', type: 'user.key_revoked', actor: 'admin', subject: `user:${name}`, outcome: 'ok', detail: { name } });
+    try {
+      await emitEvent(this.events, FlowEvent.UserDeleted, { name, at: nowIso() });
+    } catch (error) {
+      // The user is deleted; other instances stop taking its key within FLOW_CACHE_SECONDS anyway.
+      this.logger.error(`${FlowEvent.UserDeleted} could not be sent: ${(error as Error).message}`);
+    }
   }
 
   /** The stored hash of a user's key; undefined when there is no such user (its key was revoked). */
@@ -62,9 +91,20 @@ export class UsersService {
     return (await this.users.findOne({ where: { name }, select: { keyHash: true } }))?.keyHash;
   }
 
-  /** The user a key belongs to, if any. */
+  /** The user a key belongs to, if any; remembered for a few seconds (every user-key request asks). */
   async findByKey(key: string): Promise<string | undefined> {
-    const rows = (await this.users.manager.query(this.byKeySql, [hashApiKey(key)])) as Array<{ name: string }>;
-    return rows[0]?.name;
+    const hash = hashApiKey(key);
+    const known = this.keys.get(hash);
+    if (known !== undefined) return known;
+    const read = this.keys.begin();
+    const rows = (await this.users.manager.query(this.byKeySql, [hash])) as Array<{ name: string }>;
+    const name = rows[0]?.name;
+    if (name !== undefined) this.keys.set(hash, name, Date.now() + this.holdMs, read);
+    return name;
+  }
+
+  /** Forgets every remembered key: a user was deleted (here or, by `user.deleted`, on another instance). */
+  forgetKeys(): void {
+    this.keys.clear();
   }
 }

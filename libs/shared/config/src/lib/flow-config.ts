@@ -49,6 +49,11 @@ export interface FlowConfig {
   refreshConcurrency: number;
   /** How often the safety sweep runs across all token-refresher processes (REFRESH_SWEEP_SECONDS). */
   refreshSweepSeconds: number;
+  /**
+   * FLOW_CACHE_SECONDS: how long flow-oauth-server serves a token answer, and takes a user key, from
+   * memory without reading the database (events end it sooner on every instance); 0 = never.
+   */
+  cacheSeconds: number;
   allowedRedirectOrigins: string[];
   maxConfigBytes: number;
   dataDir: string;

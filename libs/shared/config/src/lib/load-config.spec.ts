@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       refreshMarginSeconds: 300,
       refreshConcurrency: 16,
       refreshSweepSeconds: 60,
+      cacheSeconds: 10,
       allowedRedirectOrigins: [],
       maxConfigBytes: 5 * 1024 * 1024,
       instance: 0,
@@ -56,6 +57,7 @@ describe('loadConfig', () => {
           REFRESH_MARGIN_SECONDS: '-1',
           REFRESH_CONCURRENCY: '0',
           REFRESH_SWEEP_SECONDS: '1.5',
+          FLOW_CACHE_SECONDS: '301',
           FLOW_ALLOWED_REDIRECT_ORIGINS: 'https://a.example.com/path',
           FLOW_MAX_CONFIG_BYTES: 'lots',
           FLOW_ENCRYPTION_KEY: secretish,
@@ -68,7 +70,7 @@ describe('loadConfig', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as ConfigError).message;
-    for (const name of ['DATABASE_URL', 'REDIS_URL', 'FLOW_OAUTH_PORT', 'FLOW_PUBLIC_URL', 'FLOW_ENV', 'REFRESH_MARGIN_SECONDS', 'REFRESH_CONCURRENCY', 'REFRESH_SWEEP_SECONDS', 'FLOW_ALLOWED_REDIRECT_ORIGINS', 'FLOW_MAX_CONFIG_BYTES', 'FLOW_ENCRYPTION_KEY', 'FLOW_ADMIN_KEY']) {
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'FLOW_OAUTH_PORT', 'FLOW_PUBLIC_URL', 'FLOW_ENV', 'REFRESH_MARGIN_SECONDS', 'REFRESH_CONCURRENCY', 'REFRESH_SWEEP_SECONDS', 'FLOW_CACHE_SECONDS', 'FLOW_ALLOWED_REDIRECT_ORIGINS', 'FLOW_MAX_CONFIG_BYTES', 'FLOW_ENCRYPTION_KEY', 'FLOW_ADMIN_KEY']) {
       expect(message).toContain(name);
     }
     expect(message).not.toContain(secretish);

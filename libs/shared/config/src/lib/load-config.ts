@@ -65,6 +65,7 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
   // flight; the refresh benchmark (bench/refresh) sets the final figure.
   const refreshConcurrency = integer('REFRESH_CONCURRENCY', DEFAULT_REFRESH_CONCURRENCY, 1, 1000);
   const refreshSweepSeconds = integer('REFRESH_SWEEP_SECONDS', 60, 1, 3600);
+  const cacheSeconds = integer('FLOW_CACHE_SECONDS', 10, 0, 300);
   const maxConfigBytes = integer('FLOW_MAX_CONFIG_BYTES', 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
   const allowedRedirectOrigins = (get('FLOW_ALLOWED_REDIRECT_ORIGINS') ?? '')
     .split(',')
@@ -160,6 +161,7 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
     refreshMarginSeconds,
     refreshConcurrency,
     refreshSweepSeconds,
+    cacheSeconds,
     allowedRedirectOrigins,
     maxConfigBytes,
     dataDir,

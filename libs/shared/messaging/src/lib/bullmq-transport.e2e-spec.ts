@@ -14,6 +14,7 @@ import {
   ConnectorNeedsReauthEvent,
   FlowAppName,
   FlowEvent,
+  ProviderCredentialsRestoredEvent,
   ProvidersChangedEvent,
 } from '@flow-oauth/queue-contracts';
 import { Queue } from 'bullmq';
@@ -85,6 +86,11 @@ class TokenRefresherEvents {
   @EventPattern(FlowEvent.ProvidersChanged)
   providersChanged(@Payload() payload: ProvidersChangedEvent, @Ctx() ctx: BullMqContext): void {
     this.recorder.record(FlowEvent.ProvidersChanged, payload, ctx);
+  }
+
+  @EventPattern(FlowEvent.ProviderCredentialsRestored)
+  credentialsRestored(@Payload() payload: ProviderCredentialsRestoredEvent, @Ctx() ctx: BullMqContext): void {
+    this.recorder.record(FlowEvent.ProviderCredentialsRestored, payload, ctx);
   }
 }
 
@@ -223,6 +229,10 @@ describe('BullMQ event transport (real Redis, real Nest apps)', () => {
     return { connectorId, reason, at: new Date().toISOString() };
   }
 
+  function credentialsRestored(providerId: string): ProviderCredentialsRestoredEvent {
+    return { providerId, type: 'slack', provider: 'Slack-1', at: new Date().toISOString() };
+  }
+
   beforeAll(() => {
     redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   });
@@ -268,37 +278,37 @@ describe('BullMQ event transport (real Redis, real Nest apps)', () => {
     expect(new Set(jobIds).size).toBe(3);
   });
 
-  it('delivers each connector.needs_reauth to exactly one of two running instances', async () => {
-    const serverA = await startConsumer('flow-oauth-server');
-    const serverB = await startConsumer('flow-oauth-server');
+  it('delivers each provider.credentials_restored to exactly one of two running instances', async () => {
+    const refresherA = await startConsumer('token-refresher');
+    const refresherB = await startConsumer('token-refresher');
     const { client } = await startEmitter();
-    const connectorIds = Array.from({ length: 10 }, (_, index) => `connector-${index}`);
+    const providerIds = Array.from({ length: 10 }, (_, index) => `provider-${index}`);
 
-    for (const connectorId of connectorIds) {
-      await emitEvent(client, FlowEvent.ConnectorNeedsReauth, needsReauth(connectorId));
+    for (const providerId of providerIds) {
+      await emitEvent(client, FlowEvent.ProviderCredentialsRestored, credentialsRestored(providerId));
     }
 
-    const received = (): Delivery[] => [...serverA.recorder.deliveries, ...serverB.recorder.deliveries];
+    const received = (): Delivery[] => [...refresherA.recorder.deliveries, ...refresherB.recorder.deliveries];
     await waitFor('all ten events to be handled', async () => {
-      const counts = await jobCounts(sharedEventQueue('flow-oauth-server'));
+      const counts = await jobCounts(sharedEventQueue('token-refresher'));
       return counts['completed'] === 10;
     });
-    const counts = await jobCounts(sharedEventQueue('flow-oauth-server'));
+    const counts = await jobCounts(sharedEventQueue('token-refresher'));
     expect(counts).toEqual({ waiting: 0, active: 0, delayed: 0, completed: 10, failed: 0 });
-    const handledIds = received().map((delivery) => (delivery.payload as ConnectorNeedsReauthEvent).connectorId);
-    expect(handledIds.sort()).toEqual([...connectorIds].sort());
+    const handledIds = received().map((delivery) => (delivery.payload as ProviderCredentialsRestoredEvent).providerId);
+    expect(handledIds.sort()).toEqual([...providerIds].sort());
   });
 
-  it('keeps connector.needs_reauth while no instance runs and delivers it to the first one that starts', async () => {
+  it('keeps provider.credentials_restored while no instance runs and delivers it to the first one that starts', async () => {
     const { client } = await startEmitter();
-    const payload = needsReauth('connector-offline');
+    const payload = credentialsRestored('provider-offline');
 
-    await emitEvent(client, FlowEvent.ConnectorNeedsReauth, payload);
-    expect((await jobCounts(sharedEventQueue('flow-oauth-server')))['waiting']).toBe(1);
+    await emitEvent(client, FlowEvent.ProviderCredentialsRestored, payload);
+    expect((await jobCounts(sharedEventQueue('token-refresher')))['waiting']).toBe(1);
 
-    const server = await startConsumer('flow-oauth-server');
-    await waitFor('the stored event to be handled', () => server.recorder.deliveries.length > 0);
-    expect(server.recorder.of(FlowEvent.ConnectorNeedsReauth).map((delivery) => delivery.payload)).toEqual([payload]);
+    const refresher = await startConsumer('token-refresher');
+    await waitFor('the stored event to be handled', () => refresher.recorder.deliveries.length > 0);
+    expect(refresher.recorder.of(FlowEvent.ProviderCredentialsRestored).map((delivery) => delivery.payload)).toEqual([payload]);
   });
 
   it('drops a broadcast event that has no live subscriber instead of storing it', async () => {
@@ -432,9 +442,9 @@ describe('BullMQ event transport (real Redis, real Nest apps)', () => {
     );
     openApps.push(app);
 
-    await emitEvent(app.get<ClientProxy>(FLOW_EVENTS_CLIENT), FlowEvent.ConnectorNeedsReauth, needsReauth('async'));
+    await emitEvent(app.get<ClientProxy>(FLOW_EVENTS_CLIENT), FlowEvent.ProviderCredentialsRestored, credentialsRestored('async'));
 
-    expect((await jobCounts(sharedEventQueue('flow-oauth-server')))['waiting']).toBe(1);
+    expect((await jobCounts(sharedEventQueue('token-refresher')))['waiting']).toBe(1);
   });
 
   it('logs event names and job ids but never payloads', async () => {

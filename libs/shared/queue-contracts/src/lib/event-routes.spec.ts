@@ -18,8 +18,13 @@ describe('event routing table', () => {
     ]);
   });
 
-  it('gives connector.needs_reauth to one flow-oauth-server and provider.credentials_restored to one token-refresher', () => {
-    expect(routesOf('connector.needs_reauth')).toEqual([{ group: 'flow-oauth-server', delivery: 'one' }]);
+  it('broadcasts what ends a cached token answer or user key to every flow-oauth-server instance', () => {
+    for (const name of ['connector.needs_reauth', 'connector.deleted', 'user.deleted']) {
+      expect(routesOf(name)).toEqual([{ group: 'flow-oauth-server', delivery: 'broadcast' }]);
+    }
+  });
+
+  it('gives provider.credentials_restored to one token-refresher', () => {
     expect(routesOf('provider.credentials_restored')).toEqual([{ group: 'token-refresher', delivery: 'one' }]);
   });
 

@@ -31,9 +31,13 @@ export const FLOW_EVENT_ROUTES: Readonly<Record<FlowEventName, readonly EventRou
     { group: FlowApp.FlowOAuthServer, delivery: 'broadcast' },
     { group: FlowApp.TokenRefresher, delivery: 'broadcast' },
   ],
-  // No connector.refreshed: cached token answers are keyed by token version, so a refresh needs no
-  // message to every server (which would cost one job per refresh per instance).
-  [FlowEvent.ConnectorNeedsReauth]: [{ group: FlowApp.FlowOAuthServer, delivery: 'one' }],
+  // Every flow-oauth-server instance serves token answers and user keys from memory (within their
+  // expiry and a few seconds), so each must hear when one stops being valid. No connector.refreshed:
+  // a cached answer is never served past its refresh time, so a refresh needs no message to every
+  // server (which would cost one job per refresh per instance).
+  [FlowEvent.ConnectorNeedsReauth]: [{ group: FlowApp.FlowOAuthServer, delivery: 'broadcast' }],
+  [FlowEvent.ConnectorDeleted]: [{ group: FlowApp.FlowOAuthServer, delivery: 'broadcast' }],
+  [FlowEvent.UserDeleted]: [{ group: FlowApp.FlowOAuthServer, delivery: 'broadcast' }],
   // One token-refresher re-queues the provider's paused refreshes; kept in Redis while none runs.
   [FlowEvent.ProviderCredentialsRestored]: [{ group: FlowApp.TokenRefresher, delivery: 'one' }],
 };

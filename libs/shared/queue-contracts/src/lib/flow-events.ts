@@ -2,6 +2,8 @@
 export const FlowEvent = {
   ProvidersChanged: 'providers.changed',
   ConnectorNeedsReauth: 'connector.needs_reauth',
+  ConnectorDeleted: 'connector.deleted',
+  UserDeleted: 'user.deleted',
   ProviderCredentialsRestored: 'provider.credentials_restored',
 } as const;
 
@@ -33,6 +35,18 @@ export interface ConnectorNeedsReauthEvent {
   at: string;
 }
 
+/** Sent by the flow-oauth-server instance that deleted a connector; the others drop its cached token answer. */
+export interface ConnectorDeletedEvent {
+  connectorId: string;
+  at: string;
+}
+
+/** Sent by config-loader after a user (and so its key) was deleted; flow-oauth-server instances drop the keys they remember. */
+export interface UserDeletedEvent {
+  name: string;
+  at: string;
+}
+
 /**
  * Sent by config-loader after a load changed a provider whose credentials the provider had
  * rejected: it is `ok` again, and its connectors' paused refreshes resume at once.
@@ -48,5 +62,7 @@ export interface ProviderCredentialsRestoredEvent {
 export interface FlowEventPayloads {
   [FlowEvent.ProvidersChanged]: ProvidersChangedEvent;
   [FlowEvent.ConnectorNeedsReauth]: ConnectorNeedsReauthEvent;
+  [FlowEvent.ConnectorDeleted]: ConnectorDeletedEvent;
+  [FlowEvent.UserDeleted]: UserDeletedEvent;
   [FlowEvent.ProviderCredentialsRestored]: ProviderCredentialsRestoredEvent;
 }
