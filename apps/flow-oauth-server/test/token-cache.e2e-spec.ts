@@ -118,6 +118,26 @@ describe.each(TEST_DATABASE_KINDS)('token answers and user keys held in memory, 
     expect(refused.json.error).toBe('needs_reauth');
   });
 
+  it('a reconnect on one instance stops another from serving the old token', async () => {
+    const connector = await connect(`Cache_Reconnect_${kind}`, aliceKey);
+    const old = await expectHeld(b, connector.id);
+
+    const start = await a.call('POST', `/api/connectors/${connector.id}/reauthorize`, {}, aliceKey);
+    expect(start.status).toBe(201);
+    const browser = new HttpSession();
+    const { providerUrl } = await openStartLink(browser, start.json.authorizeUrl);
+    expect((await browser.request('GET', await oidc.completeAuthorization(providerUrl))).status).toBe(200);
+
+    const started = Date.now();
+    for (;;) {
+      const answer = await token(b, connector.id);
+      expect(answer.status).toBe(200);
+      if (answer.json.access_token !== old) break;
+      if (Date.now() - started > WAIT_LIMIT_MS) throw new Error(`instance b still serves the old token after ${WAIT_LIMIT_MS} ms`);
+      await sleep(10);
+    }
+  });
+
   it('a connector that turns needs_reauth at a refresh on one instance is no longer served by another', async () => {
     const connector = await connect(`Cache_Reauth_${kind}`, aliceKey);
     await expectHeld(b, connector.id);

@@ -4,6 +4,7 @@ import { ConnectorsService, ProviderRegistry } from '@flow-oauth/connectors';
 import {
   type ConnectorDeletedEvent,
   type ConnectorNeedsReauthEvent,
+  type ConnectorTokensReplacedEvent,
   FlowEvent,
   type ProvidersChangedEvent,
   type UserDeletedEvent,
@@ -35,6 +36,11 @@ export class FlowEventsController {
 
   @EventPattern(FlowEvent.ConnectorDeleted)
   connectorDeleted(@Payload() event: ConnectorDeletedEvent): void {
+    this.connectors.forget(event.connectorId);
+  }
+
+  @EventPattern(FlowEvent.ConnectorTokensReplaced)
+  tokensReplaced(@Payload() event: ConnectorTokensReplacedEvent): void {
     this.connectors.forget(event.connectorId);
   }
 

@@ -5,7 +5,10 @@ import { ownerName, type Principal } from '@flow-oauth/api-auth';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { ApiError, invalidRequest, isDependencyError } from '@flow-oauth/http-common';
 import { OAuthClient, OAuthProtocolError, validateConnectionParams } from '@flow-oauth/oauth-client';
+import { emitEvent, FLOW_EVENTS_CLIENT } from '@flow-oauth/messaging';
 import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
+import { FlowEvent } from '@flow-oauth/queue-contracts';
+import type { ClientProxy } from '@nestjs/microservices';
 import { actorOfOwner } from '@flow-oauth/audit';
 import { definitionRefreshes, type LoadedProvider } from '@flow-oauth/provider-config';
 import { ConnectorTokenStore, reauthDue, RefreshProducer } from '@flow-oauth/token-refresh';
@@ -16,6 +19,7 @@ import { AuthorizationStateStore, type PendingAuthorization } from './authorizat
 import { insertConnectorIfProviderUnchanged } from './connector-insert';
 import { replaceConnectorTokensIfUnchanged } from './connector-reauthorize';
 import { toConnectorView, type ConnectorView } from './connector-view';
+import { ConnectorsService } from './connectors.service';
 import { ProviderRegistry } from './provider-registry';
 import { renderReturnPage } from './return-page';
 import { sha256Hex, SignInBindingStore } from './sign-in-binding.store';
@@ -61,6 +65,8 @@ export class ConnectorAuthorizationService {
     private readonly signInCookies: SignInCookies,
     @Inject(FLOW_CONFIG) private readonly config: FlowConfig,
     private readonly activity: ActivityRecorder,
+    private readonly connectors: ConnectorsService,
+    @Inject(FLOW_EVENTS_CLIENT) private readonly events: ClientProxy,
   ) {}
 
   /**
@@ -308,6 +314,11 @@ export class ConnectorAuthorizationService {
       return failure(409, 'provider_changed', 'The OAuth provider was changed or removed during the sign-in; sign in again.', redirectUrl);
     }
     this.logger.log(`connector ${stored.id} (${stored.type}/${stored.providerName}) signed in again for ${stored.owner}: new tokens, token version ${stored.tokenVersion}`);
+    // The old token answer (maybe of other scopes) must not be served again, here or on another instance.
+    this.connectors.forget(stored.id);
+    await emitEvent(this.events, FlowEvent.ConnectorTokensReplaced, { connectorId: stored.id, at: nowIso() }).catch((e: Error) =>
+      this.logger.error(`${FlowEvent.ConnectorTokensReplaced} could not be sent (other instances serve the old answer for at most FLOW_CACHE_SECONDS): ${e.message}`),
+    );
     await this.producer.schedule(stored, 'reauthorized').catch((e: Error) => this.logger.error(`refresh job for ${stored.id} not scheduled (the sweep will): ${e.message}`));
     if (before && before.status !== 'active') {
       await this.activity.record({ kind: 'connector', type: 'connector.recovered', actor: actorOfOwner(stored.owner), connector: stored, data: { previousStatus: before.status, reconnected: true } });

@@ -37,6 +37,8 @@ export const FLOW_EVENT_ROUTES: Readonly<Record<FlowEventName, readonly EventRou
   // server (which would cost one job per refresh per instance).
   [FlowEvent.ConnectorNeedsReauth]: [{ group: FlowApp.FlowOAuthServer, delivery: 'broadcast' }],
   [FlowEvent.ConnectorDeleted]: [{ group: FlowApp.FlowOAuthServer, delivery: 'broadcast' }],
+  // A reconnect (possibly with other scopes) replaced the tokens: no instance may serve the old answer.
+  [FlowEvent.ConnectorTokensReplaced]: [{ group: FlowApp.FlowOAuthServer, delivery: 'broadcast' }],
   [FlowEvent.UserDeleted]: [{ group: FlowApp.FlowOAuthServer, delivery: 'broadcast' }],
   // One token-refresher re-queues the provider's paused refreshes; kept in Redis while none runs.
   [FlowEvent.ProviderCredentialsRestored]: [{ group: FlowApp.TokenRefresher, delivery: 'one' }],

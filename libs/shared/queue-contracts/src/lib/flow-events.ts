@@ -3,6 +3,7 @@ export const FlowEvent = {
   ProvidersChanged: 'providers.changed',
   ConnectorNeedsReauth: 'connector.needs_reauth',
   ConnectorDeleted: 'connector.deleted',
+  ConnectorTokensReplaced: 'connector.tokens_replaced',
   UserDeleted: 'user.deleted',
   ProviderCredentialsRestored: 'provider.credentials_restored',
 } as const;
@@ -41,6 +42,12 @@ export interface ConnectorDeletedEvent {
   at: string;
 }
 
+/** Sent by the flow-oauth-server instance where a reconnect stored new tokens; every instance drops its held token answer. */
+export interface ConnectorTokensReplacedEvent {
+  connectorId: string;
+  at: string;
+}
+
 /** Sent by config-loader after a user (and so its key) was deleted; flow-oauth-server instances drop the keys they remember. */
 export interface UserDeletedEvent {
   name: string;
@@ -63,6 +70,7 @@ export interface FlowEventPayloads {
   [FlowEvent.ProvidersChanged]: ProvidersChangedEvent;
   [FlowEvent.ConnectorNeedsReauth]: ConnectorNeedsReauthEvent;
   [FlowEvent.ConnectorDeleted]: ConnectorDeletedEvent;
+  [FlowEvent.ConnectorTokensReplaced]: ConnectorTokensReplacedEvent;
   [FlowEvent.UserDeleted]: UserDeletedEvent;
   [FlowEvent.ProviderCredentialsRestored]: ProviderCredentialsRestoredEvent;
 }
