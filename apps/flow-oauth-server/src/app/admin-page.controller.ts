@@ -27,6 +27,13 @@ export class AdminPageController {
     sendPage(res, this.page.template());
   }
 
+  /** A connector type's setup guide (`?type=`), from config-loader. */
+  @Get('setup')
+  @UseGuards(AdminBrowserSession)
+  async setupGuide(@CurrentPageSession() session: PageSession, @Req() req: Request, @Res() res: Response): Promise<void> {
+    sendPage(res, await this.page.setupGuide(session, req));
+  }
+
   /** The load form: pasted text or an uploaded file (multipart; the guard runs before anything is read). */
   @Post('configuration')
   @UseGuards(AdminBrowserSession)
