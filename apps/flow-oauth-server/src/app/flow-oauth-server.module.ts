@@ -8,6 +8,7 @@ import { ConnectorsPageModule } from '@flow-oauth/connectors-page';
 import { BullMqServer } from '@flow-oauth/messaging';
 import { RefreshMetricsModule } from '@flow-oauth/observability';
 import { FlowApp } from '@flow-oauth/queue-contracts';
+import { mountQueueDashboard } from '@flow-oauth/queue-dashboard';
 import cookieParser from 'cookie-parser';
 import { AdminPageController } from './admin-page.controller';
 import { AssetsController } from './assets.controller';
@@ -49,10 +50,11 @@ export class FlowOAuthServerModule {
   }
 }
 
-/** Parses cookies where the sign-in pages read them, and connects the BullMQ event transport so every instance hears providers.changed. */
+/** Parses cookies where the sign-in pages read them, mounts the queue dashboard (/admin/queues), and connects the BullMQ event transport so every instance hears providers.changed. */
 export async function configureFlowOAuthServer(app: INestApplication, config: FlowConfig): Promise<void> {
   // Only the sign-in pages read cookies; the token API is not slowed by parsing them.
   app.use('/Thingworx/Oauths/oauth', cookieParser());
+  mountQueueDashboard(app, config);
   app.connectMicroservice({ strategy: new BullMqServer({ connection: { url: config.redisUrl }, prefix: config.queuePrefix, group: FlowApp.FlowOAuthServer }) });
   await app.startAllMicroservices();
 }
