@@ -3,6 +3,7 @@ import { AdminPage } from '@flow-oauth/admin-page';
 import { AdminBrowserSession, CurrentPageSession, type PageSession } from '@flow-oauth/api-auth';
 import { Public } from '@flow-oauth/http-common';
 import { PageErrorFilter, sendPage } from '@flow-oauth/web-pages';
+import { ApiTags } from '@nestjs/swagger';
 import { FileInterceptor } from '@nestjs/platform-express';
 import type { Request, Response } from 'express';
 
@@ -10,6 +11,7 @@ import type { Request, Response } from 'express';
  * The admin page: `/admin` (its sign-in form without an admin session) and its forms, each behind
  * the administrator's browser session (AdminBrowserSession) instead of an API key.
  */
+@ApiTags('pages')
 @Controller('admin')
 @Public()
 @UseFilters(PageErrorFilter)
