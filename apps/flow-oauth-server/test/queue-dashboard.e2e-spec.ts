@@ -50,6 +50,9 @@ describe('queue dashboard', () => {
     expect(page.headers['content-security-policy']).not.toMatch(/unsafe-inline|unsafe-eval|https:/);
     expect(page.headers['x-frame-options']).toBe('DENY');
     expect(page.body).toContain('<base href="/admin/queues/"');
+    // Its Google Fonts link and inline-styled placeholder are taken out of the page.
+    expect(page.body).not.toMatch(/fonts\.googleapis\.com|\sstyle=|<style/);
+    expect(page.body).toContain('<div id="root"></div>');
     const scripts = [...page.body.matchAll(/<script defer src="([^"]+)"/g)].map((m) => m[1]);
     expect(scripts.length).toBeGreaterThan(0);
     for (const src of scripts) {

@@ -51,6 +51,14 @@ export function setupGuideSection(basePath: string): string {
   );
 }
 
+/** Notes joined into one sentence-like line (each without its own final full stop). */
+function notes(parts: Array<string | undefined | false>): string {
+  return parts
+    .filter((p): p is string => typeof p === 'string' && p !== '')
+    .map((p) => p.replace(/\.$/, ''))
+    .join('; ');
+}
+
 function row(cells: string[]): string {
   return `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
 }
@@ -71,10 +79,10 @@ export function renderSetupGuide(guide: ConnectorSetupGuide, basePath: string): 
   const endpoints = Object.entries(guide.endpoints).map(([name, url]) => row([e(name), `<code>${e(url)}</code>`]));
   const scopes = guide.scopes.map((s) => row([`<code>${e(s.scope)}</code>`, e(s.title)]));
   const parameters = guide.parameters.map((p) =>
-    row([`<code>${e(p.name)}</code>`, p.required ? 'required' : 'optional', p.secret ? 'secret (encrypted, never shown)' : '', e([p.description ?? '', p.values ? `one of ${p.values.join(', ')}` : '', p.aliases ? `also spelt ${p.aliases.join(', ')}` : ''].filter(Boolean).join('; '))]),
+    row([`<code>${e(p.name)}</code>`, p.required ? 'required' : 'optional', p.secret ? 'secret (encrypted, never shown)' : '', e(notes([p.description, p.values && `one of ${p.values.join(', ')}`, p.aliases && `also spelt ${p.aliases.join(', ')}`]))]),
   );
   const connection = guide.connectionParameters.map((p) =>
-    row([`<code>${e(p.id)}</code>`, e(p.title), p.required ? 'required' : 'optional', e([p.description ?? '', p.default !== undefined ? `default ${p.default}` : '', p.providerDefault ? `file default: ${p.providerDefault}` : ''].filter(Boolean).join('; '))]),
+    row([`<code>${e(p.id)}</code>`, e(p.title), p.required ? 'required' : 'optional', e(notes([p.description, p.default !== undefined && `default ${p.default}`, p.providerDefault && `the file's ${p.providerDefault} sets a default`]))]),
   );
   const loaded = guide.loadedProviders.map((p) => row([e(p.provider), `<span class="badge state-${e(p.state)}">${e(p.state)}</span>`, `<code>${e(p.clientId ?? '')}</code>`, `<code>${e(p.scopes.join(guide.scopeSeparator))}</code>`]));
   return (
@@ -85,7 +93,7 @@ export function renderSetupGuide(guide: ConnectorSetupGuide, basePath: string): 
     `<p id="guide-grant">Grant: ${grant}. Refresh tokens ${e(rotation)}.</p>` +
     `<h3>2. Scopes to enable</h3>` +
     table('guide-scopes', ['Scope', 'What it allows'], scopes, 'This type asks for no scope.') +
-    (guide.scopes.length > 1 ? `<p class="note">Separated by "${e(guide.scopeSeparator)}"; a provider's SCOPES parameter replaces them.</p>` : '') +
+    (guide.scopes.length > 1 ? `<p class="note">Requested together, separated by ${guide.scopeSeparator === ' ' ? 'spaces' : `"${e(guide.scopeSeparator)}"`}; a provider's SCOPES parameter replaces them.</p>` : '') +
     `<h3>3. Known quirks</h3><ul id="guide-quirks">${guide.quirks.map((q) => `<li>${e(q.text)} <span class="hint">(${e(q.source)})</span></li>`).join('')}</ul>` +
     `<h3>4. The configuration file</h3>` +
     table('guide-parameters', ['Parameter', '', '', 'Meaning'], parameters, 'No parameter.') +

@@ -21,15 +21,21 @@ export const DASHBOARD_QUEUES: readonly QueueName[] = [QueueName.TokenRefresh, Q
  * bull-board's UI is a React bundle served from its own package (`@bull-board/ui/dist/static`, this
  * origin; no CDN): it needs `script-src 'self'` (the strict policy allows no script at all),
  * `connect-src 'self'` for its JSON API, `img-src 'self' data:` for its icons, and `base-uri 'self'`
- * for the `<base href>` its page resolves its assets against. Its stylesheet is a file too; the
- * inline `style` of its loading placeholder is left blocked (the placeholder shows unstyled for a
- * moment). Its page links a Google Fonts stylesheet: not allowed, so nothing is fetched from the
- * internet and the system font is used. Still no framing, and forms only to this origin.
+ * for the `<base href>` its page resolves its assets against. Its stylesheet is a file too, plus one
+ * inline <style> allowed by its hash (below). Its page's Google Fonts link and inline-styled placeholder
+ * are taken out of the page (withoutInternetAssets). Still no framing, and forms only to this origin.
  */
+/**
+ * The one inline <style> bull-board's UI draws: the colours of the Redis logo in its page (an SVG with
+ * its own <style>, fill colours only). Allowed by its hash (of @bull-board/ui 9.10.1, pinned), not by
+ * 'unsafe-inline': the browser suite fails on any other inline style.
+ */
+const REDIS_LOGO_STYLE_HASH = 'sha256-r2N1TB/gHbBtBZFKg7ejmq1acVSREzucTAEw6ga4hoU=';
+
 export const QUEUE_DASHBOARD_CSP = [
   "default-src 'none'",
   "script-src 'self'",
-  "style-src 'self'",
+  `style-src 'self' '${REDIS_LOGO_STYLE_HASH}'`,
   "img-src 'self' data:",
   "font-src 'self'",
   "connect-src 'self'",
@@ -49,10 +55,37 @@ export function mountQueueDashboard(app: INestApplication, config: FlowConfig): 
   serverAdapter.setBasePath(`${publicBasePath(config.publicUrl)}${QUEUE_DASHBOARD_PATH}`);
   const queues = DASHBOARD_QUEUES.map((name) => new BullMQAdapter(app.get<Queue>(getQueueToken(name), { strict: false }), { displayName: name }));
   createBullBoard({ queues, serverAdapter, options: { uiConfig: { boardTitle: 'Flow OAuth queues' } } });
+  const router = serverAdapter.getRouter() as RenderingApp;
+  withoutInternetAssets(router);
   const policy = (_req: Request, res: Response, next: NextFunction) => {
     res.setHeader('content-security-policy', QUEUE_DASHBOARD_CSP);
     res.setHeader('cache-control', 'no-store');
     next();
   };
-  app.use(QUEUE_DASHBOARD_PATH, policy, app.get(AdminBrowserSession).middleware(), serverAdapter.getRouter());
+  app.use(QUEUE_DASHBOARD_PATH, policy, app.get(AdminBrowserSession).middleware(), router);
+}
+
+type RenderCallback = (error: Error | null, html?: string) => void;
+type RenderEngine = (file: string, options: object, callback: RenderCallback) => void;
+/** The Express sub-app bull-board's adapter renders its page with (its `ejs` view engine). */
+interface RenderingApp {
+  engines: Record<string, RenderEngine | undefined>;
+  engine(ext: string, engine: RenderEngine): unknown;
+}
+
+/** A stylesheet link to a web font service in bull-board's page. */
+const INTERNET_STYLESHEET = /<link href="https:\/\/fonts\.googleapis\.com\/[^"]*" rel="stylesheet">/g;
+/** The "Loading" placeholder of bull-board's page: inline styles only (the CSP refuses them), replaced by the app at once. */
+const INLINE_STYLED_PLACEHOLDER = /<div id="root">[\s\S]*?<\/style>\s*<\/div>/;
+
+/**
+ * bull-board's page links Google Fonts and holds an inline-styled placeholder, and it has no option to
+ * leave them out: its page is rendered through the engine it registered, wrapped here to drop both
+ * (the CSP would block them anyway, but the browser would still try the internet on every visit, and
+ * report each refusal). The system font is used instead.
+ */
+function withoutInternetAssets(router: RenderingApp): void {
+  const render = router.engines['.ejs'];
+  if (!render) throw new Error('bull-board no longer renders its page with ejs: check withoutInternetAssets');
+  router.engine('ejs', (file, options, callback) => render(file, options, (error, html) => callback(error, error ? undefined : html?.replace(INTERNET_STYLESHEET, '').replace(INLINE_STYLED_PLACEHOLDER, '<div id="root"></div>'))));
 }
