@@ -62,6 +62,26 @@ describe('queue dashboard', () => {
     }
   });
 
+  it('takes a change (pause a queue) only from its own origin: another origin, or none, is 403 and nothing happens', async () => {
+    const admin = await signedIn(flow.config.adminKey, '/admin');
+    const cookie = admin
+      .cookiesFor(at('/'))
+      .map((c) => `${c.name}=${c.value}`)
+      .join('; ');
+    const pause = (origin: string | undefined) =>
+      fetch(at('/admin/queues/api/queues/webhook-delivery/pause'), { method: 'PUT', headers: { cookie, ...(origin ? { origin } : {}) } });
+    for (const origin of [undefined, 'http://localhost:1', 'https://evil.example']) {
+      const refused = await pause(origin);
+      expect({ origin, status: refused.status, error: ((await refused.json()) as { error: string }).error }).toEqual({ origin, status: 403, error: 'cross_origin_request' });
+    }
+    const queues = async () => (JSON.parse((await admin.request('GET', at('/admin/queues/api/queues'))).body) as { queues: Array<{ name: string; isPaused: boolean }> }).queues;
+    expect((await queues()).find((q) => q.name === 'webhook-delivery')?.isPaused).toBe(false);
+    const accepted = await pause(new URL(flow.config.publicUrl).origin);
+    expect(accepted.status).toBeLessThan(300);
+    expect((await queues()).find((q) => q.name === 'webhook-delivery')?.isPaused).toBe(true);
+    expect((await fetch(at('/admin/queues/api/queues/webhook-delivery/resume'), { method: 'PUT', headers: { cookie, origin: new URL(flow.config.publicUrl).origin } })).status).toBeLessThan(300);
+  });
+
   it('lists the token-refresh and webhook-delivery queues of this deployment', async () => {
     const admin = await signedIn(flow.config.adminKey, '/admin');
     const answer = await admin.request('GET', at('/admin/queues/api/queues'));

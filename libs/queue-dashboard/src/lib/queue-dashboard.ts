@@ -4,6 +4,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { AdminBrowserSession } from '@flow-oauth/api-auth';
 import type { FlowConfig } from '@flow-oauth/config';
+import { ApiError } from '@flow-oauth/http-common';
 import { QueueName } from '@flow-oauth/queue-contracts';
 import { publicBasePath } from '@flow-oauth/web-pages';
 import { getQueueToken } from '@nestjs/bullmq';
@@ -62,7 +63,21 @@ export function mountQueueDashboard(app: INestApplication, config: FlowConfig): 
     res.setHeader('cache-control', 'no-store');
     next();
   };
-  app.use(QUEUE_DASHBOARD_PATH, policy, app.get(AdminBrowserSession).middleware(), router);
+  app.use(QUEUE_DASHBOARD_PATH, policy, app.get(AdminBrowserSession).middleware(), sameOriginChanges(new URL(config.publicUrl).origin), router);
+}
+
+/**
+ * bull-board's changes (retry, clean, pause, add a job...) are PUT, PATCH and POST calls of its own
+ * script, which browsers send with an Origin header. The session cookie is SameSite=Lax, which keeps
+ * other sites' forms out but not another port of the same host (same site): a change must come from
+ * Flow's own origin, else 403 and nothing happens. Reads (GET, HEAD) are unaffected.
+ */
+function sameOriginChanges(origin: string) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || req.headers.origin === origin) return next();
+    const error = new ApiError(403, 'cross_origin_request', `Changes on the queue dashboard are accepted from its own page (${origin}) only; nothing was done.`);
+    res.status(403).json(error.getResponse());
+  };
 }
 
 type RenderCallback = (error: Error | null, html?: string) => void;
