@@ -45,7 +45,7 @@ function freePort(): Promise<number> {
  * tells pm2. FLOW_PUBLIC_URL names `localhost`: the OAuth test server runs on 127.0.0.1, another
  * site, so the browser's SameSite rules apply as between Flow and a real provider.
  */
-export async function startDeployment(apps: AppName[] = ['config-loader', 'flow-oauth-server']): Promise<Deployment> {
+export async function startDeployment(apps: AppName[] = ['config-loader', 'flow-oauth-server'], extraEnv: Record<string, string> = {}): Promise<Deployment> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'flow-pages-'));
   const db: TestDatabase = await createTestDatabase('sqlite');
   const ports = { 'config-loader': await freePort(), 'flow-oauth-server': await freePort(), 'token-refresher': await freePort() };
@@ -71,6 +71,7 @@ export async function startDeployment(apps: AppName[] = ['config-loader', 'flow-
     FLOW_SERVICE_KEY: serviceKey,
     FLOW_ENCRYPTION_KEY: encryptionKey.toString('base64'),
     FLOW_LOG_LEVEL: 'info',
+    ...extraEnv,
   };
   let output = '';
   const children: ChildProcess[] = [];

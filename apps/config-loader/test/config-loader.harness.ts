@@ -3,7 +3,7 @@ import type { FlowConfig } from '@flow-oauth/config';
 import { type ApiAnswer, callApi, createTestDatabase, testConfig, testRedisPrefix, type TestDatabase, type TestDatabaseKind } from '@flow-oauth/testing';
 import type { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ConfigLoaderModule } from '../src/app/config-loader.module';
+import { ConfigLoaderModule, configureConfigLoader } from '../src/app/config-loader.module';
 
 export interface RunningConfigLoader {
   app: INestApplication;
@@ -27,7 +27,7 @@ export interface RunningConfigLoader {
 export async function startConfigLoader(kind: TestDatabaseKind, env: Record<string, string> = {}, options: { database?: TestDatabase } = {}): Promise<RunningConfigLoader> {
   const db = options.database ?? (await createTestDatabase(kind));
   const config = testConfig({ DATABASE_URL: db.url, FLOW_QUEUE_PREFIX: testRedisPrefix('cl'), ...env });
-  const app = await createHttpApp({ name: 'config-loader', module: ConfigLoaderModule.forRoot, port: () => 0 }, config);
+  const app = await createHttpApp({ name: 'config-loader', module: ConfigLoaderModule.forRoot, port: () => 0, configure: configureConfigLoader }, config);
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   const dataSource = app.get(DataSource);

@@ -1,9 +1,11 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { Public } from '@flow-oauth/http-common';
+import { ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 
 /** The admin page is served by flow-oauth-server (the public one); someone opening config-loader's /admin is sent there. */
+@ApiTags('pages')
 @Controller('admin')
 export class AdminPageRedirectController {
   private readonly adminPage: string;

@@ -1,4 +1,5 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, type INestApplication, Module } from '@nestjs/common';
+import { mountApiDocs } from '@flow-oauth/api-docs';
 import { ApiAuthModule } from '@flow-oauth/api-auth';
 import { FlowRuntimeModule } from '@flow-oauth/app-runtime';
 import type { FlowConfig } from '@flow-oauth/config';
@@ -40,4 +41,19 @@ export class ConfigLoaderModule {
       ],
     };
   }
+}
+
+/** Serves config-loader's OpenAPI document and its swagger-ui page (/api/docs, /api/docs-json). */
+export function configureConfigLoader(app: INestApplication): void {
+  mountApiDocs(app, {
+    title: 'Flow OAuth config-loader API',
+    description: 'Loading OAuth provider settings (validate, plan, apply), providers, token purges, user keys, the connector-type catalog and setup guides, the audit trail and webhook deliveries. Admin key in `appKey` or `Authorization: Bearer`.',
+    version: '1',
+    // config-loader listens on loopback and is not behind FLOW_PUBLIC_URL: its pages are at the root.
+    basePath: '',
+    extraRoutes: [
+      { method: 'get', path: '/api/docs', summary: 'This API\'s swagger-ui page', produces: 'text/html', access: 'public' },
+      { method: 'get', path: '/api/docs-json', summary: 'This OpenAPI document', produces: 'application/json', access: 'public' },
+    ],
+  });
 }

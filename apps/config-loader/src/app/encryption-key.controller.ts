@@ -1,12 +1,15 @@
 import { Controller, HttpCode, Post } from '@nestjs/common';
 import { ActivityRecorder } from '@flow-oauth/activity';
 import { Roles } from '@flow-oauth/api-auth';
+import { ApiErrorAnswer } from '@flow-oauth/api-docs';
 import { ApiError } from '@flow-oauth/http-common';
 import { rotateSealedValues, UnreadableSealedValuesError } from '@flow-oauth/persistence';
 import { SecretBox } from '@flow-oauth/secrets';
+import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 
 /** Key rotation (`npm run flow-oauth -- rotate-key`): re-seals everything at rest with FLOW_ENCRYPTION_KEY. */
+@ApiTags('encryption key')
 @Controller('api/encryption-key')
 @Roles('admin')
 export class EncryptionKeyController {
@@ -19,6 +22,8 @@ export class EncryptionKeyController {
   /** 200 `{ keyId, resealed: { providers, tokens, canary }, before, after }` (counts by key id); 409 when a value does not open. */
   @Post('rotation')
   @HttpCode(200)
+  @ApiResponse({ status: 200, description: '`{ keyId, resealed: { providers, tokens, canary }, before, after }`' })
+  @ApiErrorAnswer(409, 'ApiError', 'A sealed value opens with no configured key (`sealed_values_unreadable`, with `keyIds`); nothing changed')
   async rotate() {
     const entry = { kind: 'admin', type: 'encryption_key.rotation', actor: 'admin', subject: 'encryption_key' } as const;
     try {

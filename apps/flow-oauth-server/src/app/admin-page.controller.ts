@@ -3,6 +3,7 @@ import { AdminPage } from '@flow-oauth/admin-page';
 import { AdminBrowserSession, CurrentPageSession, type PageSession } from '@flow-oauth/api-auth';
 import { Public } from '@flow-oauth/http-common';
 import { PageErrorFilter, sendPage } from '@flow-oauth/web-pages';
+import { ApiTags } from '@nestjs/swagger';
 import { FileInterceptor } from '@nestjs/platform-express';
 import type { Request, Response } from 'express';
 
@@ -10,6 +11,7 @@ import type { Request, Response } from 'express';
  * The admin page: `/admin` (its sign-in form without an admin session) and its forms, each behind
  * the administrator's browser session (AdminBrowserSession) instead of an API key.
  */
+@ApiTags('pages')
 @Controller('admin')
 @Public()
 @UseFilters(PageErrorFilter)
@@ -25,6 +27,13 @@ export class AdminPageController {
   @UseGuards(AdminBrowserSession)
   template(@Res() res: Response): void {
     sendPage(res, this.page.template());
+  }
+
+  /** A connector type's setup guide (`?type=`), from config-loader. */
+  @Get('setup')
+  @UseGuards(AdminBrowserSession)
+  async setupGuide(@CurrentPageSession() session: PageSession, @Req() req: Request, @Res() res: Response): Promise<void> {
+    sendPage(res, await this.page.setupGuide(session, req));
   }
 
   /** The load form: pasted text or an uploaded file (multipart; the guard runs before anything is read). */

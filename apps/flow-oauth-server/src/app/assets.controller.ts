@@ -1,9 +1,11 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { Public } from '@flow-oauth/http-common';
 import { FLOW_STYLESHEET, STYLESHEET_PATH } from '@flow-oauth/web-pages';
+import { ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 
 /** The pages' one stylesheet: their CSP allows styles from this origin only, never inline. */
+@ApiTags('pages')
 @Controller()
 export class AssetsController {
   @Public()

@@ -2,9 +2,11 @@ import { Controller, Get, Param, Post, Req, Res, UseFilters } from '@nestjs/comm
 import { ConnectorsPage } from '@flow-oauth/connectors-page';
 import { Public } from '@flow-oauth/http-common';
 import { PageErrorFilter, sendPage } from '@flow-oauth/web-pages';
+import { ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 
 /** The connectors page: `/` and its forms. Public routes: the page's own browser session decides (no API key). */
+@ApiTags('pages')
 @Controller()
 @Public()
 @UseFilters(PageErrorFilter)

@@ -1,5 +1,6 @@
 import { type DynamicModule, type INestApplication, Module } from '@nestjs/common';
 import { AdminPageModule } from '@flow-oauth/admin-page';
+import { mountApiDocs } from '@flow-oauth/api-docs';
 import { ApiAuthModule } from '@flow-oauth/api-auth';
 import { FlowRuntimeModule } from '@flow-oauth/app-runtime';
 import type { FlowConfig } from '@flow-oauth/config';
@@ -8,6 +9,8 @@ import { ConnectorsPageModule } from '@flow-oauth/connectors-page';
 import { BullMqServer } from '@flow-oauth/messaging';
 import { RefreshMetricsModule } from '@flow-oauth/observability';
 import { FlowApp } from '@flow-oauth/queue-contracts';
+import { mountQueueDashboard } from '@flow-oauth/queue-dashboard';
+import { publicBasePath } from '@flow-oauth/web-pages';
 import cookieParser from 'cookie-parser';
 import { AdminPageController } from './admin-page.controller';
 import { AssetsController } from './assets.controller';
@@ -49,10 +52,23 @@ export class FlowOAuthServerModule {
   }
 }
 
-/** Parses cookies where the sign-in pages read them, and connects the BullMQ event transport so every instance hears providers.changed. */
+/** Parses cookies where the sign-in pages read them, mounts the queue dashboard (/admin/queues), and connects the BullMQ event transport so every instance hears providers.changed. */
 export async function configureFlowOAuthServer(app: INestApplication, config: FlowConfig): Promise<void> {
   // Only the sign-in pages read cookies; the token API is not slowed by parsing them.
   app.use('/Thingworx/Oauths/oauth', cookieParser());
+  mountQueueDashboard(app, config);
+  mountApiDocs(app, {
+    title: 'Flow OAuth server API',
+    description:
+      'OAuth connectors: start a sign-in, the return page, connectors and their tokens, validate, delete; the providers a user may connect to; the pages. A user key, the service key or the admin key in `appKey` or `Authorization: Bearer`.',
+    version: '1',
+    basePath: publicBasePath(config.publicUrl),
+    extraRoutes: [
+      { method: 'get', path: '/admin/queues', summary: 'The queue dashboard (bull-board)', produces: 'text/html', access: 'admin-session' },
+      { method: 'get', path: '/api/docs', summary: 'This API\'s swagger-ui page', produces: 'text/html', access: 'public' },
+      { method: 'get', path: '/api/docs-json', summary: 'This OpenAPI document', produces: 'application/json', access: 'public' },
+    ],
+  });
   app.connectMicroservice({ strategy: new BullMqServer({ connection: { url: config.redisUrl }, prefix: config.queuePrefix, group: FlowApp.FlowOAuthServer }) });
   await app.startAllMicroservices();
 }

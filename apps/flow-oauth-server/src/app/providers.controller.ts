@@ -1,8 +1,10 @@
 import { Controller, Get } from '@nestjs/common';
 import { Roles } from '@flow-oauth/api-auth';
 import { ProviderRegistry } from '@flow-oauth/connectors';
+import { ApiTags } from '@nestjs/swagger';
 
 /** What a user may connect to; never secrets. */
+@ApiTags('providers')
 @Controller('api/providers')
 @Roles('admin', 'user', 'service')
 export class ProvidersController {

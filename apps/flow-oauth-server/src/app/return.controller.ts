@@ -2,12 +2,14 @@ import { Controller, Get, Req, Res } from '@nestjs/common';
 import { ConnectorAuthorizationService } from '@flow-oauth/connectors';
 import { Public } from '@flow-oauth/http-common';
 import { htmlPageHeaders, setBrowserCookies } from '@flow-oauth/web-pages';
+import { ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 
 /**
  * The redirect URI registered with every provider; bound to a single-use state and to the browser
  * that opened the start link (its cookie), so it needs no key.
  */
+@ApiTags('sign-in')
 @Controller('Thingworx/Oauths/oauth')
 export class ReturnController {
   constructor(private readonly authorizations: ConnectorAuthorizationService) {}

@@ -2,6 +2,7 @@ import { Controller, Get, Post, Req, Res } from '@nestjs/common';
 import { SignInStartService, type StartAnswer, type StartRequest } from '@flow-oauth/connectors';
 import { Public } from '@flow-oauth/http-common';
 import { htmlPageHeaders, setBrowserCookies } from '@flow-oauth/web-pages';
+import { ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 
 /**
@@ -9,6 +10,7 @@ import type { Response } from 'express';
  * browser that opens it. Public: it is a single-use capability, confirmed by the person (or their
  * Flow session), not an API call.
  */
+@ApiTags('sign-in')
 @Controller('Thingworx/Oauths/oauth/start')
 export class SignInStartController {
   constructor(private readonly starts: SignInStartService) {}

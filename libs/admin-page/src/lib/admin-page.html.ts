@@ -1,6 +1,7 @@
 import { escapeHtml as e } from '@flow-oauth/web-pages';
 import type { AdminOverviewData, ProviderOverview } from './admin-overview';
-import type { LoadPlan, RedactedProviders } from './config-loader.client';
+import { auditSection, deliveriesSection, type FilteredList, setupGuideSection } from './admin-views.html';
+import type { AuditEntryView, LoadPlan, RedactedProviders, WebhookDeliveryView } from './config-loader.client';
 import type { PlacedError } from './configuration-lines';
 import { renderRefreshChart } from './refresh-chart';
 
@@ -33,6 +34,9 @@ export interface AdminPageModel {
   configuration?: ConfigurationResult;
   /** A user key just issued: shown on this page only, once. */
   issuedKey?: { name: string; key: string };
+  /** Webhook deliveries and the audit trail, each with its filter form (left out when not asked for). */
+  deliveries?: FilteredList<WebhookDeliveryView>;
+  audit?: FilteredList<AuditEntryView>;
   /** Sections other features add to the page (trusted HTML), after the built-in ones. */
   extraSections?: string[];
 }
@@ -240,6 +244,9 @@ export function renderAdminPage(model: AdminPageModel): string {
     configurationSection(model) +
     providersSection(model) +
     usersSection(model) +
+    setupGuideSection(model.basePath) +
+    (model.deliveries ? deliveriesSection(model.basePath, model.deliveries) : '') +
+    (model.audit ? auditSection(model.basePath, model.audit) : '') +
     (model.extraSections ?? []).join('')
   );
 }
@@ -247,5 +254,14 @@ export function renderAdminPage(model: AdminPageModel): string {
 /** The admin page's section links (the page header). */
 export function adminSectionLinks(basePath: string): string {
   const a = (id: string, text: string) => `<a href="${e(`${basePath}/admin#${id}`)}">${text}</a>`;
-  return a('overview', 'Overview') + a('configuration', 'Load') + a('providers', 'Providers') + a('users', 'Users');
+  return (
+    a('overview', 'Overview') +
+    a('configuration', 'Load') +
+    a('providers', 'Providers') +
+    a('users', 'Users') +
+    a('setup-guide', 'Setup guide') +
+    a('deliveries', 'Webhooks') +
+    a('audit', 'Audit') +
+    `<a href="${e(`${basePath}/admin/queues`)}">Queues</a>`
+  );
 }

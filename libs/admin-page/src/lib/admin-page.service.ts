@@ -5,10 +5,19 @@ import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { sampleConfiguration } from '@flow-oauth/connector-definitions';
 import { ApiError, readFormFields } from '@flow-oauth/http-common';
 import { providerInUse } from '@flow-oauth/provider-config';
-import { type PageAnswer, publicBasePath, renderPage } from '@flow-oauth/web-pages';
+import { escapeHtml, type PageAnswer, publicBasePath, renderPage } from '@flow-oauth/web-pages';
 import type { Request } from 'express';
 import { AdminOverview } from './admin-overview';
 import { type AdminNotice, type AdminPageModel, adminSectionLinks, type ConfigurationResult, renderAdminPage } from './admin-page.html';
+import {
+  AUDIT_DEFAULT_SINCE,
+  AUDIT_FILTER_FIELDS,
+  AUDIT_PAGE_LIMIT,
+  DELIVERIES_PAGE_LIMIT,
+  DELIVERY_FILTER_FIELDS,
+  renderSetupGuide,
+  setupGuideSection,
+} from './admin-views.html';
 import { ConfigLoaderClient, type LoadPlan } from './config-loader.client';
 import { ConfigurationDrafts } from './configuration-drafts';
 import { placeErrors } from './configuration-lines';
@@ -58,7 +67,30 @@ export class AdminPage {
       const problem = session ? { error: 'forbidden', message: `This browser is signed in as ${session.principal.name}; the admin page needs the admin key.` } : undefined;
       return this.signInPages.form(req, 'admin', 200, problem);
     }
-    return this.page(session, { status: 200 });
+    return this.page(session, { status: 200 }, queryFields(req));
+  }
+
+  /** GET /admin/setup?type=: one connector type's setup guide, from config-loader (its 404 for an unknown type). */
+  async setupGuide(session: PageSession, req: Request): Promise<PageAnswer> {
+    const type = queryFields(req)['type'] ?? '';
+    let body: string;
+    let status = 200;
+    try {
+      if (type === '') throw new ApiError(400, 'invalid_request', 'Choose a connector type (type is required).');
+      body = renderSetupGuide(await this.configLoader.setupGuide(type), this.basePath);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      status = error.getStatus();
+      body = `<div class="box error" role="alert" id="notice"><p>${escapeHtml(error.message)}</p><p><code>${escapeHtml(error.code)}</code></p></div>${setupGuideSection(this.basePath)}`;
+    }
+    const html = renderPage({
+      title: type && status === 200 ? `Setup guide: ${type}` : 'Setup guide',
+      body,
+      header: this.signInPages.header(session, 'admin', adminSectionLinks(this.basePath)),
+      wide: true,
+      basePath: this.basePath,
+    });
+    return { kind: 'page', status, html, formAction: ["'self'"] };
   }
 
   /** GET /admin/template: the sample file of every connector type (placeholders, no secret). */
@@ -166,13 +198,29 @@ export class AdminPage {
     return { status: error.getStatus(), notice: noticeOf(error) };
   }
 
-  private async page(session: PageSession, outcome: ActionOutcome): Promise<PageAnswer> {
-    const [overview, providers, users] = await Promise.all([
+  private async page(session: PageSession, outcome: ActionOutcome, query: Record<string, string> = {}): Promise<PageAnswer> {
+    const deliveriesForm = pickFields(query, DELIVERY_FILTER_FIELDS);
+    const auditForm = { audit_since: query['audit_since'] ?? AUDIT_DEFAULT_SINCE, ...pickFields(query, AUDIT_FILTER_FIELDS) };
+    const [overview, providers, users, deliveries, audit] = await Promise.all([
       this.overview.read(),
       this.configLoader.providers().catch(reasonOf),
       this.configLoader.users().catch(reasonOf),
+      this.configLoader.webhookDeliveries({ ...apiFilter(deliveriesForm, DELIVERY_FILTER_FIELDS), limit: String(DELIVERIES_PAGE_LIMIT) }).catch(refusalOf),
+      this.configLoader.audit({ ...apiFilter(auditForm, AUDIT_FILTER_FIELDS), limit: String(AUDIT_PAGE_LIMIT) }).catch(refusalOf),
     ]);
-    const model: AdminPageModel = { csrfToken: session.csrfToken, basePath: this.basePath, overview, providers, users, ...outcome };
+    // A filter config-loader refused is the page's answer too (400, its message beside the form).
+    const refused = [deliveries, audit].find((rows) => !Array.isArray(rows) && rows.status === 400);
+    const status = outcome.status === 200 && refused ? 400 : outcome.status;
+    const model: AdminPageModel = {
+      csrfToken: session.csrfToken,
+      basePath: this.basePath,
+      overview,
+      providers,
+      users,
+      deliveries: { form: deliveriesForm, rows: deliveries },
+      audit: { form: auditForm, rows: audit },
+      ...outcome,
+    };
     const html = renderPage({
       title: 'Flow OAuth administration',
       body: renderAdminPage(model),
@@ -180,7 +228,7 @@ export class AdminPage {
       wide: true,
       basePath: this.basePath,
     });
-    return { kind: 'page', status: outcome.status, html, formAction: ["'self'"] };
+    return { kind: 'page', status, html, formAction: ["'self'"] };
   }
 }
 
@@ -198,6 +246,29 @@ function noticeOf(error: ApiError): AdminNotice {
   const conflicts = Array.isArray(error.extra['conflicts']) ? (error.extra['conflicts'] as AdminNotice['conflicts']) : undefined;
   const connectors = Array.isArray(error.extra['connectors']) ? (error.extra['connectors'] as string[]) : undefined;
   return { tone: 'error', message: error.message, error: error.code, conflicts, connectors };
+}
+
+/** The query string's single values (a parameter given twice is left out). */
+function queryFields(req: Request): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(req.query ?? {})) if (typeof value === 'string') out[key] = value;
+  return out;
+}
+
+/** The form fields of one filter form that the query holds. */
+function pickFields(query: Record<string, string>, fields: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.keys(fields).filter((name) => query[name] !== undefined).map((name) => [name, query[name]]));
+}
+
+/** A filter form's values as the API's query parameters. */
+function apiFilter(form: Record<string, string>, fields: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(form).map(([name, value]) => [fields[name], value]));
+}
+
+/** A list config-loader refused or could not give: its error, shown beside the list's form. */
+function refusalOf(error: unknown): { error: string; message: string; status: number } {
+  if (error instanceof ApiError) return { error: error.code, message: error.message, status: error.getStatus() };
+  throw error;
 }
 
 /** Why a part of the page from config-loader is missing. */

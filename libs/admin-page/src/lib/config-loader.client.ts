@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { ApiError } from '@flow-oauth/http-common';
+import type { ConnectorSetupGuide } from '@flow-oauth/setup-guide';
 
 const TIMEOUT_MS = 15_000;
 
@@ -13,6 +14,34 @@ export interface LoadPlan {
   updated: Array<{ type: string; provider: string }>;
   unchanged: Array<{ type: string; provider: string }>;
   conflicts: Array<{ type: string; provider: string; connectors: string[] }>;
+}
+
+/** A webhook delivery as `GET /api/webhooks/deliveries` answers it (its payload holds no token or secret). */
+export interface WebhookDeliveryView {
+  id: string;
+  event: string;
+  subject: string;
+  sequence: number;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  createdAt: string;
+  lastAttemptAt: string | null;
+  nextAttemptAt: string | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  deliveredAt: string | null;
+  payload: { connector?: { label: string; type: string; provider: string; owner: string }; provider?: { type: string; provider: string }; data?: Record<string, unknown> };
+}
+
+/** An audit entry as `GET /api/audit` answers it. */
+export interface AuditEntryView {
+  id: number;
+  at: string;
+  actor: string;
+  type: string;
+  subject: string;
+  outcome: string;
+  detail: Record<string, unknown>;
 }
 
 /**
@@ -83,6 +112,21 @@ export class ConfigLoaderClient {
     await this.call('DELETE', `/api/users/${encodeURIComponent(name)}`);
   }
 
+  /** A connector type's setup guide for this deployment (404 for an unknown type). */
+  setupGuide(type: string): Promise<ConnectorSetupGuide> {
+    return this.call('GET', `/api/connector-types/${encodeURIComponent(type)}/setup`);
+  }
+
+  /** Webhook deliveries, newest first; the filter's parameters are checked by config-loader (400 naming them). */
+  webhookDeliveries(filter: Record<string, string>): Promise<WebhookDeliveryView[]> {
+    return this.call('GET', `/api/webhooks/deliveries${queryString(filter)}`);
+  }
+
+  /** Audit entries, oldest first; the filter's parameters are checked by config-loader (400 naming them). */
+  audit(filter: Record<string, string>): Promise<AuditEntryView[]> {
+    return this.call('GET', `/api/audit${queryString(filter)}`);
+  }
+
   private async call<T>(method: string, path: string, body?: string): Promise<T> {
     let res: Response;
     try {
@@ -113,4 +157,11 @@ export class ConfigLoaderClient {
     const { error, message, ...extra } = answer;
     throw new ApiError(res.status, typeof error === 'string' ? error : 'config_loader_error', typeof message === 'string' ? message : `config-loader answered ${res.status}.`, extra);
   }
+}
+
+/** `?a=1&b=2` of the given values, or '' (empty values are left out). */
+function queryString(values: Record<string, string>): string {
+  const query = new URLSearchParams(Object.entries(values).filter(([, value]) => value !== ''));
+  const text = query.toString();
+  return text ? `?${text}` : '';
 }

@@ -56,6 +56,7 @@ tr.highlight td{background:#e8f6ee}
 .swatch-failed{color:#dc3545}
 ol.lines{font-family:ui-monospace,monospace;font-size:.85rem;padding-left:3.5rem}
 .errors td.line{font-family:ui-monospace,monospace;white-space:pre-wrap;word-break:break-all}
+td.detail code{white-space:pre-wrap;word-break:break-all}
 details{margin:.6rem 0}
 summary{cursor:pointer}
 .steps{color:#555}

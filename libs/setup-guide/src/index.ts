@@ -1,0 +1,2 @@
+export * from './lib/provider-quirks';
+export * from './lib/setup-guide';
