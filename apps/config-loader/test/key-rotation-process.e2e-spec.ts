@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildDataSourceOptions, ConnectorEntity } from '@flow-oauth/persistence';
-import { providerSecretsOf } from '@flow-oauth/provider-config';
+import { providerSecretsOf } from '@flow-oauth/provider-reader';
 import { SecretBox } from '@flow-oauth/secrets';
 import { createTestDatabase, TEST_DATABASE_KINDS, TEST_REDIS_URL, testRedisPrefix, type TestDatabase } from '@flow-oauth/testing';
 import { ConnectorTokenStore, type OpenedTokens } from '@flow-oauth/token-refresh';

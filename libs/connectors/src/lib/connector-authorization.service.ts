@@ -7,7 +7,7 @@ import { ApiError, invalidRequest, isDependencyError } from '@flow-oauth/http-co
 import { OAuthClient, OAuthProtocolError, validateConnectionParams } from '@flow-oauth/oauth-client';
 import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
 import { actorOfOwner } from '@flow-oauth/audit';
-import { definitionRefreshes, type LoadedProvider } from '@flow-oauth/provider-config';
+import { definitionRefreshes, type LoadedProvider } from '@flow-oauth/provider-reader';
 import { ConnectorTokenStore, reauthDue, RefreshProducer } from '@flow-oauth/token-refresh';
 import { DataSource } from 'typeorm';
 import type { BrowserCookie } from '@flow-oauth/web-pages';

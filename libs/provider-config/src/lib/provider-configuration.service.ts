@@ -16,7 +16,7 @@ import { emitEvent, FLOW_EVENTS_CLIENT } from '@flow-oauth/messaging';
 import { ConnectorEntity, nowIso, ProviderEntity, runInTransaction } from '@flow-oauth/persistence';
 import { FlowEvent, type ProvidersChangedEvent } from '@flow-oauth/queue-contracts';
 import { SecretBox } from '@flow-oauth/secrets';
-import { providerSecretsOf } from './provider-reader';
+import { providerSecretsOf } from '@flow-oauth/provider-reader';
 import type { ClientProxy } from '@nestjs/microservices';
 import { DataSource, type EntityManager, In } from 'typeorm';
 import { type LoadPlan, planLoad, type PlannedWrite, type ProviderConflict, type ProviderRef, providerKey, type StoredProvider } from './load-plan';
