@@ -78,12 +78,9 @@ export class BullMqClient
     }
   }
 
-  /** The BullMQ `FlowProducer` that adds the jobs. */
+  /** Required by Nest's `ClientProxy`; the producer is not handed out. */
   unwrap<T>(): T {
-    if (!this.connection) {
-      throw new Error('Not initialized. Call "connect" (or emit an event) before "unwrap".');
-    }
-    return this.connection.producer as T;
+    throw new Error('BullMqClient does not expose its BullMQ producer');
   }
 
   /** Request/response is not carried: answers every `send()` with an error. */

@@ -1,10 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { CustomTransportStrategy, Server } from '@nestjs/microservices';
+import { BaseRpcContext, CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { EventDelivery, FlowAppName, routesOf } from '@flow-oauth/queue-contracts';
 import { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
-import { BullMqContext } from './bullmq-context';
 import {
   assertKeySegment,
   defaultInstanceId,
@@ -23,8 +22,11 @@ import { HEARTBEAT_INTERVAL_MS, SubscriberRegistry } from './subscriber-registry
 /** Connection state reported by `status` of the BullMQ server and client. */
 export type BullMqStatus = 'connected' | 'disconnected';
 
-/** Transport id of the BullMQ transport, for `@EventPattern(name, BULLMQ_TRANSPORT)` in hybrid apps. */
-export const BULLMQ_TRANSPORT = Symbol('BULLMQ_TRANSPORT');
+/** Transport id of the BullMQ transport (Nest's processing hooks name the transport by it). */
+const BULLMQ_TRANSPORT = Symbol('BULLMQ_TRANSPORT');
+
+/** What Nest hands an `@EventPattern` handler as `@Ctx()`: the BullMQ job and the event name (no handler reads it). */
+type EventContext = BaseRpcContext<[job: Job, pattern: string]>;
 
 /** Events of the BullMQ server and client that `on()` can listen to. */
 export type BullMqTransportEvents = { error: (error: Error) => void };
@@ -100,12 +102,9 @@ export class BullMqServer
     }
   }
 
-  /** The running BullMQ workers (shared queue and/or instance queue). */
+  /** Required by Nest's `Server`; the workers are not handed out. */
   unwrap<T>(): T {
-    if (!this.redis) {
-      throw new Error('Not initialized. Call "listen" (or "startAllMicroservices") before "unwrap".');
-    }
-    return this.workers as T;
+    throw new Error('BullMqServer does not expose its BullMQ workers');
   }
 
   private async start(): Promise<void> {
@@ -166,7 +165,8 @@ export class BullMqServer
     const worker = new Worker<unknown, void, string>(queueName, (job) => this.handleJob(job), {
       connection: bullMqConnection(this.options.connection),
       prefix: this.prefix,
-      concurrency: this.options.concurrency ?? 1,
+      // One event at a time per queue, so an instance sees events in order.
+      concurrency: 1,
     });
     this.workers.push(worker);
     worker.on('error', (error: Error) => this.reportError(error));
@@ -189,7 +189,7 @@ export class BullMqServer
       // that has the handler (e.g. a newer version during a rolling restart).
       throw new Error(`No @EventPattern(${job.name}) handler in group ${this.group}`);
     }
-    const context = new BullMqContext([job, job.name]);
+    const context: EventContext = new BaseRpcContext([job, job.name]);
     this.logger.debug(`Handling event ${job.name} job ${job.id}`);
     await this.runInProcessingHooks(context, async () => {
       const result: unknown = await handler(packet.data, context);
@@ -198,14 +198,14 @@ export class BullMqServer
   }
 
   /** Runs `work` through Nest's processing hooks and settles with the outcome of `work`. */
-  private runInProcessingHooks(context: BullMqContext, work: () => Promise<void>): Promise<void> {
+  private runInProcessingHooks(context: EventContext, work: () => Promise<void>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.onProcessingStartHook(this.transportId, context, async () => {
         try {
           await work();
           resolve();
         } catch (error: unknown) {
-          reject(handlerError(error, context.getPattern()));
+          reject(handlerError(error, context.getArgByIndex(1)));
         } finally {
           this.onProcessingEndHook?.(this.transportId, context);
         }

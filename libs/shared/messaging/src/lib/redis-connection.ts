@@ -8,21 +8,7 @@ const DISCONNECT_TIMEOUT_MS = 200;
 
 /** Opens an ioredis connection fit for BullMQ (`maxRetriesPerRequest: null`). */
 export function createRedis(connection: MessagingConnection, connectionName: string): Redis {
-  if ('url' in connection && typeof connection.url === 'string') {
-    const { url, ...rest } = connection;
-    return new Redis(url, {
-      connectionName,
-      disconnectTimeout: DISCONNECT_TIMEOUT_MS,
-      ...rest,
-      maxRetriesPerRequest: null,
-    });
-  }
-  return new Redis({
-    connectionName,
-    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
-    ...connection,
-    maxRetriesPerRequest: null,
-  });
+  return new Redis(connection.url, { connectionName, disconnectTimeout: DISCONNECT_TIMEOUT_MS, maxRetriesPerRequest: null });
 }
 
 /** Connection options for a BullMQ class that opens (and closes) its own connections. */
