@@ -1,12 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildDataSourceOptions } from '@flow-oauth/persistence';
 import { SecretBox } from '@flow-oauth/secrets';
-import { type ApiAnswer, callApi, createTestDatabase, type TestDatabase, type TestDatabaseKind } from '@flow-oauth/testing';
+import { type ApiAnswer, callApi, createTestDatabase, freePort, type TestDatabase, type TestDatabaseKind } from '@flow-oauth/testing';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 
@@ -153,17 +152,6 @@ function stopChild(child: ChildProcess): Promise<void> {
       resolve();
     });
     child.kill('SIGTERM');
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
   });
 }
 

@@ -1,5 +1,4 @@
 import { ConnectorEntity } from '@flow-oauth/persistence';
-import { ProviderConfigurationService } from '@flow-oauth/provider-config';
 import { QueueName } from '@flow-oauth/queue-contracts';
 import { bullConnectionOptions } from '@flow-oauth/redis';
 import { RefreshProducer } from '@flow-oauth/token-refresh';
@@ -84,7 +83,7 @@ describe.each(TEST_DATABASE_KINDS)('reconnect a connector (same id and label) on
     const id = await create('Reauth_1');
     const before = await byId(id);
     const oldToken = (await token(id)).json.access_token;
-    await flow.app.get(ProviderConfigurationService).purgeTokens('odata', 'OIDC-Reauth');
+    await (await flow.providerSettings()).purgeTokens('odata', 'OIDC-Reauth');
     expect(await byId(id)).toMatchObject({ status: 'needs_reauth', accessToken: null, lastError: 'tokens purged by the administrator' });
     expect((await token(id)).status).toBe(409);
 
@@ -153,7 +152,7 @@ describe.each(TEST_DATABASE_KINDS)('reconnect a connector (same id and label) on
 
   it('the provider changed during the sign-in (beyond its secret): nothing is stored, the connector keeps its state', async () => {
     const id = await create('Reauth_5');
-    await flow.app.get(ProviderConfigurationService).purgeTokens('odata', 'OIDC-Reauth', 'alice');
+    await (await flow.providerSettings()).purgeTokens('odata', 'OIDC-Reauth', 'alice');
     const before = await byId(id);
     const start = await flow.call('POST', `/api/connectors/${id}/reauthorize`, {}, aliceKey);
     const browser = new HttpSession();

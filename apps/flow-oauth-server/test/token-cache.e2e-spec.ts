@@ -1,6 +1,5 @@
 import { hashApiKey, UsersService } from '@flow-oauth/api-auth';
 import { ConnectorEntity, ProviderEntity, UserEntity } from '@flow-oauth/persistence';
-import { ProviderConfigurationService } from '@flow-oauth/provider-config';
 import { type ApiAnswer, HttpSession, LogCapture, type OidcTestServer, openStartLink, startOidcTestServer, TEST_DATABASE_KINDS } from '@flow-oauth/testing';
 import { ConnectorTokenStore, TokenRefreshService } from '@flow-oauth/token-refresh';
 import { type RunningFlowServer, startFlowServer } from './flow-oauth-server.harness';
@@ -112,7 +111,7 @@ describe.each(TEST_DATABASE_KINDS)('token answers and user keys held in memory, 
     await expectHeld(b, connector.id, carolKey);
 
     // What config-loader's purge does (same use case): tokens gone, needs_reauth, event per connector.
-    expect((await a.app.get(ProviderConfigurationService).purgeTokens('odata', 'OIDC-Cache', 'carol')).purged).toBe(1);
+    expect((await (await a.providerSettings()).purgeTokens('odata', 'OIDC-Cache', 'carol')).purged).toBe(1);
 
     const refused = await untilAnswers(409, () => token(b, connector.id, carolKey));
     expect(refused.json.error).toBe('needs_reauth');

@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { createHttpApp } from '@flow-oauth/app-runtime';
+import { migrateDatabase, startAppInProcess, startFlowContext } from '@flow-oauth/app-runtime';
 import type { FlowConfig } from '@flow-oauth/config';
 import { OAuthClient } from '@flow-oauth/oauth-client';
-import { buildDataSourceOptions, ConnectorEntity, nowIso, prepareDatabase } from '@flow-oauth/persistence';
-import { ProviderConfigurationService } from '@flow-oauth/provider-config';
+import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
+import { ProviderConfigModule, ProviderConfigurationService } from '@flow-oauth/provider-config';
 import { ProviderReader } from '@flow-oauth/provider-reader';
-import { QueueName } from '@flow-oauth/queue-contracts';
+import { FlowApp, QueueName } from '@flow-oauth/queue-contracts';
 import { bullConnectionOptions } from '@flow-oauth/redis';
 import { SecretBox } from '@flow-oauth/secrets';
 import { createTestDatabase, type OidcTestServer, startOidcTestServer, startRecordingServer, testConfig, testRedisPrefix, type TestDatabase } from '@flow-oauth/testing';
 import { ConnectorTokenStore, RefreshProducer, RefreshSweep } from '@flow-oauth/token-refresh';
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { TokenRefresherModule } from '../src/app/token-refresher.module';
@@ -27,22 +27,22 @@ describe('token-refresher background refresh', () => {
   let config: FlowConfig;
   let oidc: OidcTestServer;
   let app: INestApplication;
+  let loader: INestApplicationContext;
   let queue: Queue;
 
   beforeAll(async () => {
     db = await createTestDatabase('sqlite');
     // Access tokens live 6 s: a refresh is due at half that life (the margin of 300 s is longer than the token lives).
     config = testConfig({ DATABASE_URL: db.url, FLOW_QUEUE_PREFIX: testRedisPrefix('tr'), FLOW_PUBLIC_URL: 'http://127.0.0.1:9' });
-    const migrator = await new DataSource(buildDataSourceOptions(config.database)).initialize();
-    await prepareDatabase(migrator, new SecretBox(config.encryptionKey), { runMigrations: true });
-    await migrator.destroy();
+    await migrateDatabase(config);
     oidc = await startOidcTestServer({
       clients: [{ clientId: 'bg-client', clientSecret: 'bg-secret-4242', redirectUris: [REDIRECT], tokenEndpointAuthMethod: 'client_secret_post', rotateRefreshToken: true }],
       accessTokenTtlSeconds: 6,
     });
-    app = await createHttpApp({ name: 'token-refresher', module: TokenRefresherModule.forRoot, port: () => 0 }, config);
-    await app.listen(0, '127.0.0.1');
-    await app.get(ProviderConfigurationService).load(
+    app = await startAppInProcess({ name: 'token-refresher', module: TokenRefresherModule.forRoot }, config);
+    // config-loader's part: the provider-settings use case (token-refresher has none).
+    loader = await startFlowContext(config, { app: FlowApp.ConfigLoader, runMigrations: false, workQueues: true }, [ProviderConfigModule]);
+    await loader.get(ProviderConfigurationService).load(
       {
         odata: {
           'OIDC-Background': {
@@ -64,6 +64,7 @@ describe('token-refresher background refresh', () => {
     await queue?.obliterate({ force: true }).catch(() => undefined);
     await queue?.close();
     await app?.close();
+    await loader?.close();
     await oidc?.stop();
     await db?.drop();
   });
@@ -146,7 +147,7 @@ describe('token-refresher background refresh', () => {
         : { body: { access_token: 'at-after-429', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt-after-429' } };
     });
     try {
-      await app.get(ProviderConfigurationService).load(
+      await loader.get(ProviderConfigurationService).load(
         { odata: { 'Rate-Limited': { CLIENT_ID: 'rl', CLIENT_SECRET: 'rl-secret', AUTH_URL: `${provider.url}/authorize`, TOKEN_URL: `${provider.url}/token` } } },
         { dryRun: false },
       );

@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { createHttpApp } from '@flow-oauth/app-runtime';
+import { migrateDatabase, startAppInProcess, startFlowContext } from '@flow-oauth/app-runtime';
 import type { FlowConfig } from '@flow-oauth/config';
 import { OAuthClient } from '@flow-oauth/oauth-client';
-import { buildDataSourceOptions, ConnectorEntity, nowIso, prepareDatabase } from '@flow-oauth/persistence';
-import { ProviderConfigurationService } from '@flow-oauth/provider-config';
+import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
+import { ProviderConfigModule, ProviderConfigurationService } from '@flow-oauth/provider-config';
 import { ProviderReader } from '@flow-oauth/provider-reader';
-import { QueueName } from '@flow-oauth/queue-contracts';
+import { FlowApp, QueueName } from '@flow-oauth/queue-contracts';
 import { bullConnectionOptions } from '@flow-oauth/redis';
-import { SecretBox } from '@flow-oauth/secrets';
 import { createTestDatabase, type OidcTestServer, parsePrometheusText, startOidcTestServer, startRecordingServer, testConfig, testRedisPrefix, type TestDatabase } from '@flow-oauth/testing';
 import { ConnectorTokenStore, RefreshProducer } from '@flow-oauth/token-refresh';
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { TokenRefresherModule } from '../src/app/token-refresher.module';
@@ -27,23 +26,23 @@ describe('token-refresher /metrics', () => {
   let config: FlowConfig;
   let oidc: OidcTestServer;
   let app: INestApplication;
+  let loader: INestApplicationContext;
   let url: string;
   let queue: Queue;
 
   beforeAll(async () => {
     db = await createTestDatabase('sqlite');
     config = testConfig({ DATABASE_URL: db.url, FLOW_QUEUE_PREFIX: testRedisPrefix('trm'), FLOW_PUBLIC_URL: 'http://127.0.0.1:9' });
-    const migrator = await new DataSource(buildDataSourceOptions(config.database)).initialize();
-    await prepareDatabase(migrator, new SecretBox(config.encryptionKey), { runMigrations: true });
-    await migrator.destroy();
+    await migrateDatabase(config);
     oidc = await startOidcTestServer({
       clients: [{ clientId: 'm-client', clientSecret: 'm-secret-5151', redirectUris: [REDIRECT], tokenEndpointAuthMethod: 'client_secret_post', rotateRefreshToken: true }],
       accessTokenTtlSeconds: 6,
     });
-    app = await createHttpApp({ name: 'token-refresher', module: TokenRefresherModule.forRoot, port: () => 0 }, config);
-    await app.listen(0, '127.0.0.1');
+    app = await startAppInProcess({ name: 'token-refresher', module: TokenRefresherModule.forRoot }, config);
+    // config-loader's part: the provider-settings use case (token-refresher has none).
+    loader = await startFlowContext(config, { app: FlowApp.ConfigLoader, runMigrations: false, workQueues: true }, [ProviderConfigModule]);
     url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-    await app.get(ProviderConfigurationService).load(
+    await loader.get(ProviderConfigurationService).load(
       {
         odata: {
           'OIDC-Metrics': {
@@ -65,6 +64,7 @@ describe('token-refresher /metrics', () => {
     await queue?.obliterate({ force: true }).catch(() => undefined);
     await queue?.close();
     await app?.close();
+    await loader?.close();
     await oidc?.stop();
     await db?.drop();
   });
@@ -134,7 +134,7 @@ describe('token-refresher /metrics', () => {
     });
     try {
       const before = await metrics();
-      await app.get(ProviderConfigurationService).load(
+      await loader.get(ProviderConfigurationService).load(
         { odata: { 'Rate-Limited-M': { CLIENT_ID: 'rl', CLIENT_SECRET: 'rl-secret', AUTH_URL: `${provider.url}/authorize`, TOKEN_URL: `${provider.url}/token` } } },
         { dryRun: false },
       );

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createHttpApp, FlowRuntimeModule } from '@flow-oauth/app-runtime';
+import { startAppInProcess, startFlowContext } from '@flow-oauth/app-runtime';
 import type { FlowConfig } from '@flow-oauth/config';
 import { OAuthClient } from '@flow-oauth/oauth-client';
 import { buildDataSourceOptions, ConnectorEntity, nowIso, prepareDatabase } from '@flow-oauth/persistence';
@@ -10,8 +10,7 @@ import { bullConnectionOptions } from '@flow-oauth/redis';
 import { SecretBox } from '@flow-oauth/secrets';
 import { createTestDatabase, type OidcTestServer, testConfig, testRedisPrefix, type TestDatabase, type TestDatabaseKind } from '@flow-oauth/testing';
 import { ConnectorTokenStore, RefreshProducer } from '@flow-oauth/token-refresh';
-import { type INestApplication, type INestApplicationContext, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
@@ -63,11 +62,7 @@ export async function startRig(kind: TestDatabaseKind, env: Record<string, strin
   const producer = new RefreshProducer(queue as never, config, redis);
   const apps: INestApplication[] = [];
   // config-loader's part: the provider-settings use case with the event client (no HTTP needed).
-  @Module({})
-  class LoaderModule {}
-  const loader: INestApplicationContext = await NestFactory.createApplicationContext(
-    { module: LoaderModule, imports: [FlowRuntimeModule.forRoot(config, { app: FlowApp.ConfigLoader, runMigrations: true, workQueues: false }), ProviderConfigModule] },
-  );
+  const loader: INestApplicationContext = await startFlowContext(config, { app: FlowApp.ConfigLoader, runMigrations: true, workQueues: false }, [ProviderConfigModule]);
 
   const rig: RefresherRig = {
     kind,
@@ -85,8 +80,7 @@ export async function startRig(kind: TestDatabaseKind, env: Record<string, strin
     },
     async startRefresher(change) {
       const appConfig = change ? change(config) : config;
-      const app = await createHttpApp({ name: 'token-refresher', module: TokenRefresherModule.forRoot, port: () => 0, configure: configureTokenRefresher }, appConfig);
-      await app.listen(0, '127.0.0.1');
+      const app = await startAppInProcess({ name: 'token-refresher', module: TokenRefresherModule.forRoot, configure: configureTokenRefresher }, appConfig);
       apps.push(app);
       return app;
     },

@@ -12,3 +12,4 @@ export * from './lib/tcp-proxy';
 export * from './lib/http-fault-proxy';
 export * from './lib/sqlite-write-lock';
 export * from './lib/prometheus-text';
+export * from './lib/free-port';
