@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { settleWithin } from '@flow-oauth/deadline';
 import { BaseRpcContext, CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { EventDelivery, FlowAppName, routesOf } from '@flow-oauth/queue-contracts';
 import { Job, Worker } from 'bullmq';
@@ -16,7 +17,7 @@ import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_MESSAGING_PREFIX,
 } from './messaging-options';
-import { bullMqConnection, closeRedis, createRedis, waitForReady, withTimeout } from './redis-connection';
+import { bullMqConnection, closeRedis, createRedis, waitForReady } from './redis-connection';
 import { HEARTBEAT_INTERVAL_MS, SubscriberRegistry } from './subscriber-registry';
 
 /** Connection state reported by `status` of the BullMQ server and client. */
@@ -229,7 +230,7 @@ export class BullMqServer
     // A close during start (a signal while booting) must see every worker that start creates.
     await this.starting?.catch(() => undefined);
     clearInterval(this.heartbeatTimer);
-    await withTimeout(this.heartbeatInFlight ?? Promise.resolve(), CLOSE_STEP_TIMEOUT_MS);
+    await settleWithin(this.heartbeatInFlight ?? Promise.resolve(), CLOSE_STEP_TIMEOUT_MS);
     const { redis, registry, broadcastQueue } = this;
     if (registry && broadcastQueue) {
       await this.step('deregister', registry.remove(this.group, this.instanceId));
@@ -238,12 +239,12 @@ export class BullMqServer
     // worker whose blocking connection is stuck (after a Redis outage) is then closed by force.
     await Promise.all(
       this.workers.map(async (worker) => {
-        const closed = await withTimeout(worker.close().then(() => true), WORKER_CLOSE_TIMEOUT_MS);
+        const closed = await settleWithin(worker.close().then(() => true), WORKER_CLOSE_TIMEOUT_MS);
         if (!closed) {
           // close() is already under way and a second close(true) would return the same promise:
           // cut the worker's Redis connections instead.
           this.logger.warn(`Event worker of ${this.group} did not stop in ${WORKER_CLOSE_TIMEOUT_MS} ms; disconnecting it`);
-          await withTimeout(worker.disconnect(), CLOSE_STEP_TIMEOUT_MS);
+          await settleWithin(worker.disconnect(), CLOSE_STEP_TIMEOUT_MS);
         }
       }),
     );
@@ -257,7 +258,7 @@ export class BullMqServer
   }
 
   private async step(what: string, promise: Promise<void>): Promise<void> {
-    const done = await withTimeout(
+    const done = await settleWithin(
       promise.then(() => true),
       CLOSE_STEP_TIMEOUT_MS,
     ).catch((error: unknown) => {
