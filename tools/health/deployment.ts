@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildDataSourceOptions } from '@flow-oauth/persistence';
+import { buildDataSourceOptions, sqlDialect } from '@flow-oauth/persistence';
 import { SecretBox } from '@flow-oauth/secrets';
 import { type ApiAnswer, callApi, createTestDatabase, freePort, type TestDatabase, type TestDatabaseKind } from '@flow-oauth/testing';
 import { Redis } from 'ioredis';
@@ -88,7 +88,6 @@ export async function startDeployment(kind: TestDatabaseKind, env: Record<string
   }
   const box = new SecretBox(Buffer.from(encryptionKey, 'base64'));
   const ds = dataSource;
-  const p = kind === 'postgres' ? '$1' : '?';
   return {
     kind,
     urls,
@@ -100,7 +99,7 @@ export async function startDeployment(kind: TestDatabaseKind, env: Record<string
     box,
     call: (app, method, route, options = {}) => callApi(urls[app], method, route, { key: options.key === undefined ? adminKey : options.key, body: options.body, keyHeader: 'bearer' }),
     async tokensOf(connectorId) {
-      const [row] = (await ds.query(`SELECT access_token AS "a", refresh_token AS "r" FROM connectors WHERE id = ${p}`, [connectorId])) as Array<{ a: string | null; r: string | null }>;
+      const [row] = (await ds.query(sqlDialect(ds).sql('SELECT access_token AS "a", refresh_token AS "r" FROM connectors WHERE id = ?'), [connectorId])) as Array<{ a: string | null; r: string | null }>;
       return {
         accessToken: row?.a ? box.open(row.a, { table: 'connectors', column: 'access_token', row: connectorId }) : null,
         refreshToken: row?.r ? box.open(row.r, { table: 'connectors', column: 'refresh_token', row: connectorId }) : null,

@@ -1,5 +1,5 @@
 import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
+import { ConnectorEntity, nowIso, sqlDialectOf } from '@flow-oauth/persistence';
 import { ProviderReader, providerSecretsOf } from '@flow-oauth/provider-reader';
 import { type SealedPlace, SecretBox } from '@flow-oauth/secrets';
 import type { TestDatabaseKind } from '@flow-oauth/testing';
@@ -17,8 +17,7 @@ export const b64 = (key: Buffer) => key.toString('base64');
 
 /** `?` placeholders in the dialect of the database. */
 export function sql(kind: TestDatabaseKind, text: string): string {
-  let i = 0;
-  return kind === 'postgres' ? text.replace(/\?/g, () => `$${++i}`) : text;
+  return sqlDialectOf(kind).sql(text);
 }
 
 /** A configuration file of three providers (OAuth 2 and OAuth 1.0a) with fresh secrets. */
