@@ -32,6 +32,24 @@ export interface RunningFlowServer {
   close(): Promise<void>;
 }
 
+/** How long a test waits for an event to reach an instance (far below any hold of a token answer). */
+export const EVENT_WAIT_LIMIT_MS = 20_000;
+
+/**
+ * Asks until the answer has `status` (a change announced by an event reaches each instance within
+ * milliseconds, not at once); any other answer than 200 meanwhile fails. At most EVENT_WAIT_LIMIT_MS.
+ */
+export async function untilAnswers(status: number, ask: () => Promise<ApiAnswer>): Promise<ApiAnswer> {
+  const started = Date.now();
+  for (;;) {
+    const answer = await ask();
+    if (answer.status === status) return answer;
+    expect(answer.status).toBe(200);
+    if (Date.now() - started > EVENT_WAIT_LIMIT_MS) throw new Error(`still ${answer.status} after ${EVENT_WAIT_LIMIT_MS} ms, expected ${status}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** Starts flow-oauth-server in-process on a fresh, migrated database, with a private queue prefix. */
 export async function startFlowServer(
   kind: TestDatabaseKind = 'sqlite',
