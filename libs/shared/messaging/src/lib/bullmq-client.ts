@@ -27,7 +27,6 @@ export class BullMqClient
 {
   private readonly logger = new Logger(BullMqClient.name);
   private readonly prefix: string;
-  private readonly errorListeners: Array<(error: Error) => void> = [];
   private readonly pendingCleanups = new Set<Promise<void>>();
   private connection?: Connected;
   private connecting?: Promise<void>;
@@ -66,16 +65,6 @@ export class BullMqClient
   /** Closes the client when the Nest application shuts down. */
   async onApplicationShutdown(): Promise<void> {
     await this.close();
-  }
-
-  /** Listens to transport errors (Redis connection) besides the log line they get. */
-  override on<
-    EventKey extends keyof BullMqTransportEvents = keyof BullMqTransportEvents,
-    EventCallback extends BullMqTransportEvents[EventKey] = BullMqTransportEvents[EventKey],
-  >(event: EventKey, callback: EventCallback): void {
-    if (event === 'error') {
-      this.errorListeners.push(callback);
-    }
   }
 
   /** Required by Nest's `ClientProxy`; the producer is not handed out. */
@@ -167,8 +156,5 @@ export class BullMqClient
 
   private reportError(error: Error): void {
     this.logger.error(`Transport error: ${error.message}`);
-    for (const listener of this.errorListeners) {
-      listener(error);
-    }
   }
 }

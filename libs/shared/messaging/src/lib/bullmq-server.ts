@@ -29,8 +29,8 @@ const BULLMQ_TRANSPORT = Symbol('BULLMQ_TRANSPORT');
 /** What Nest hands an `@EventPattern` handler as `@Ctx()`: the BullMQ job and the event name (no handler reads it). */
 type EventContext = BaseRpcContext<[job: Job, pattern: string]>;
 
-/** Events of the BullMQ server and client that `on()` can listen to. */
-export type BullMqTransportEvents = { error: (error: Error) => void };
+/** Nest's transport event map: the BullMQ transport reports its errors in the log only, so there is nothing to listen to. */
+export type BullMqTransportEvents = Record<never, never>;
 
 type EventJob = Job<unknown, void, string>;
 
@@ -54,7 +54,6 @@ export class BullMqServer
   private readonly prefix: string;
   private readonly group: FlowAppName;
   private readonly instanceId: string;
-  private readonly errorListeners: Array<(error: Error) => void> = [];
   private redis?: Redis;
   private registry?: SubscriberRegistry;
   private workers: Worker<unknown, void, string>[] = [];
@@ -93,14 +92,9 @@ export class BullMqServer
     return this.closing;
   }
 
-  /** Listens to transport errors (Redis connection, worker) besides the log line they get. */
-  on<
-    EventKey extends keyof BullMqTransportEvents = keyof BullMqTransportEvents,
-    EventCallback extends BullMqTransportEvents[EventKey] = BullMqTransportEvents[EventKey],
-  >(event: EventKey, callback: EventCallback): void {
-    if (event === 'error') {
-      this.errorListeners.push(callback);
-    }
+  /** Required by Nest's `Server`; transport errors (Redis connection, worker) go to the log only. */
+  on(): void {
+    throw new Error('BullMqServer has no events to listen to: its transport errors are logged');
   }
 
   /** Required by Nest's `Server`; the workers are not handed out. */
@@ -272,9 +266,6 @@ export class BullMqServer
 
   private reportError(error: Error): void {
     this.logger.error(`Transport error: ${error.message}`);
-    for (const listener of this.errorListeners) {
-      listener(error);
-    }
   }
 }
 
