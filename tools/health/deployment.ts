@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildDataSourceOptions, sqlDialect } from '@flow-oauth/persistence';
 import { SecretBox } from '@flow-oauth/secrets';
-import { type ApiAnswer, callApi, createTestDatabase, freePort, type TestDatabase, type TestDatabaseKind } from '@flow-oauth/testing';
+import { type ApiAnswer, callApi, createTestDatabase, freePort, waitFor, type TestDatabase, type TestDatabaseKind } from '@flow-oauth/testing';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 
@@ -115,16 +115,7 @@ export async function startDeployment(kind: TestDatabaseKind, env: Record<string
   };
 }
 
-/** Polls until `check` returns a value; fails after `ms` naming what it waited for (a bound, not a speed assertion). */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, ms = 30_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { waitFor };
 
 async function healthy(url: string, output: string[]): Promise<void> {
   await waitFor(

@@ -34,20 +34,10 @@ describe('token-refresher background refresh', () => {
   /** Signs in at the real server with the protocol client, and stores the connector as the return endpoint would. */
   const createConnector = (label: string): Promise<ConnectorEntity> => rig.signIn(oidc, 'OIDC-Background', label);
 
-  async function waitFor(label: string, predicate: (c: ConnectorEntity) => boolean, ms = 20_000): Promise<ConnectorEntity> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const c = await rig.dataSource.getRepository(ConnectorEntity).findOneByOrFail({ label });
-      if (predicate(c)) return c;
-      if (Date.now() > deadline) throw new Error(`connector ${label} did not reach the expected state: status ${c.status}, version ${c.tokenVersion}, ${c.lastError}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-
   it('refreshes a due connector in the background, rotates its refresh token and schedules the next refresh', async () => {
     const created = await createConnector('Background_1');
     expect(await rig.queue.getJob(RefreshProducer.jobId(created.id, 1))).toBeDefined();
-    const refreshed = await waitFor('Background_1', (c) => c.tokenVersion >= 2);
+    const refreshed = await rig.untilConnector('Background_1', (c) => c.tokenVersion >= 2);
     expect(refreshed.status).toBe('active');
     expect(refreshed.refreshToken).not.toBe(created.refreshToken);
     expect(refreshed.accessToken).not.toBe(created.accessToken);
@@ -69,7 +59,7 @@ describe('token-refresher background refresh', () => {
     const box = rig.box;
     expect(store.open(created).refreshToken).toBeTruthy();
     await rig.dataSource.getRepository(ConnectorEntity).update({ id: created.id }, { refreshToken: box.seal('not-a-real-refresh-token', { table: 'connectors', column: 'refresh_token', row: created.id }) });
-    const dead = await waitFor('Background_Dead', (c) => c.status !== 'active');
+    const dead = await rig.untilConnector('Background_Dead', (c) => c.status !== 'active');
     expect(dead.status).toBe('needs_reauth');
     expect(dead.lastError).toBe('invalid_grant');
   });
@@ -99,7 +89,7 @@ describe('token-refresher background refresh', () => {
       });
       await rig.dataSource.getRepository(ConnectorEntity).insert(connector);
       await app.get(RefreshProducer).schedule(connector, 'created');
-      const done = await waitFor('Rate_Limited', (c) => c.tokenVersion >= 2);
+      const done = await rig.untilConnector('Rate_Limited', (c) => c.tokenVersion >= 2);
       expect(done.status).toBe('active');
       expect(app.get(ConnectorTokenStore).open(done)).toEqual({ accessToken: 'at-after-429', refreshToken: 'rt-after-429' });
       const [first, second] = provider.requests;

@@ -39,16 +39,6 @@ describe('token-refresher /metrics', () => {
     return parsePrometheusText(text);
   }
 
-  async function waitFor(label: string, predicate: (c: ConnectorEntity) => boolean, ms = 20_000): Promise<ConnectorEntity> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const c = await rig.dataSource.getRepository(ConnectorEntity).findOneByOrFail({ label });
-      if (predicate(c)) return c;
-      if (Date.now() > deadline) throw new Error(`connector ${label} did not reach the expected state: status ${c.status}, version ${c.tokenVersion}, ${c.lastError}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-
   it('counts a background refresh by outcome, with its duration and its lag behind the due time, and shows the queue depth', async () => {
     const before = await metrics();
     expect(before.sum('flow_refresh_outcomes_total', { app: 'token-refresher', outcome: 'refreshed' })).toBe(0);
@@ -60,7 +50,7 @@ describe('token-refresher /metrics', () => {
     const pending = await metrics();
     expect(pending.sum('flow_queue_jobs', { queue: 'token-refresh', state: 'delayed' })).toBeGreaterThanOrEqual(1);
 
-    await waitFor('Metrics_1', (c) => c.tokenVersion >= 2);
+    await rig.untilConnector('Metrics_1', (c) => c.tokenVersion >= 2);
     const after = await metrics();
     expect(after.sum('flow_refresh_outcomes_total', { outcome: 'refreshed' })).toBeGreaterThanOrEqual(1);
     expect(after.sum('flow_refresh_duration_seconds_count', { outcome: 'refreshed' })).toBeGreaterThanOrEqual(1);
@@ -95,7 +85,7 @@ describe('token-refresher /metrics', () => {
       });
       await rig.dataSource.getRepository(ConnectorEntity).insert(connector);
       await app.get(RefreshProducer).schedule(connector, 'created');
-      await waitFor('Metrics_429', (c) => c.tokenVersion >= 2);
+      await rig.untilConnector('Metrics_429', (c) => c.tokenVersion >= 2);
       const after = await metrics();
       expect(after.sum('flow_refresh_outcomes_total', { outcome: 'provider_error' }) - before.sum('flow_refresh_outcomes_total', { outcome: 'provider_error' })).toBe(1);
       expect(after.sum('flow_refresh_outcomes_total', { outcome: 'refreshed' }) - before.sum('flow_refresh_outcomes_total', { outcome: 'refreshed' })).toBeGreaterThanOrEqual(1);

@@ -13,3 +13,4 @@ export * from './lib/http-fault-proxy';
 export * from './lib/sqlite-write-lock';
 export * from './lib/prometheus-text';
 export * from './lib/free-port';
+export * from './lib/wait-for';
