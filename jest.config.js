@@ -1,26 +1,18 @@
 // Two jest projects for the whole workspace: unit specs beside the code (5 s per test) and e2e suites
 // (60 s). Each Nx project's `test` / `e2e` target runs one of them over its own folder
 // (tools/nx/flow-targets.js); `npx jest <path>` runs both over a path.
+const fs = require('node:fs');
+const path = require('node:path');
 const { compilerOptions } = require('./tsconfig.base.json');
 
 const moduleNameMapper = Object.fromEntries(
   Object.entries(compilerOptions.paths).map(([alias, [target]]) => [`^${alias}$`, `<rootDir>/${target}`]),
 );
 
-const transform = {
-  '^.+\\.ts$': [
-    '@swc/jest',
-    {
-      jsc: {
-        target: 'es2022',
-        parser: { syntax: 'typescript', decorators: true },
-        transform: { legacyDecorator: true, decoratorMetadata: true },
-        keepClassNames: true,
-      },
-      module: { type: 'commonjs' },
-    },
-  ],
-};
+// The SWC options are the repository's .swcrc, as for the Nx build (tools/nx/compile-project.js).
+const swcOptions = JSON.parse(fs.readFileSync(path.join(__dirname, '.swcrc'), 'utf8'));
+delete swcOptions.$schema;
+const transform = { '^.+\\.ts$': ['@swc/jest', { ...swcOptions, swcrc: false }] };
 
 const common = { testEnvironment: 'node', transform, moduleNameMapper, rootDir: __dirname };
 

@@ -100,7 +100,7 @@ async function timeOneSweep(context, slot) {
 async function floorOnce(db, databaseUrl, redis, queuePrefix, jobId) {
   // The product's horizon (sweepHorizon): two sweep intervals ahead; next_refresh_at has the margin in it.
   const horizon = new Date(Date.now() + 2 * SWEEP_EVERY_SECONDS * 1000).toISOString();
-  const sql = "SELECT id, token_version FROM connectors WHERE next_refresh_at < $1 AND status IN ('active', 'refresh_failed')";
+  const sql = distLib('shared/persistence').sqlDialectOf(db === 'sqlite' ? 'sqlite' : 'postgres').sql("SELECT id, token_version FROM connectors WHERE next_refresh_at < ? AND status IN ('active', 'refresh_failed')");
   const checkJobs = async (rows) => {
     const pipeline = redis.pipeline();
     for (const row of rows) pipeline.exists(`${queuePrefix}:token-refresh:${jobId(row.id, Number(row.token_version))}`);
@@ -111,7 +111,7 @@ async function floorOnce(db, databaseUrl, redis, queuePrefix, jobId) {
     const Database = require('better-sqlite3');
     const sqlite = new Database(databaseUrl.slice('sqlite:'.length), { readonly: true });
     try {
-      const statement = sqlite.prepare(sql.replace('$1', '?'));
+      const statement = sqlite.prepare(sql);
       const started = process.hrtime.bigint();
       const rows = statement.all(horizon);
       const missing = await checkJobs(rows);

@@ -15,16 +15,16 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer } from 'node:net';
 import { UsersService } from '@flow-oauth/api-auth';
-import { createHttpApp } from '@flow-oauth/app-runtime';
+import { migrateDatabase, startAppInProcess, startFlowContext } from '@flow-oauth/app-runtime';
 import { ProviderRegistry } from '@flow-oauth/connectors';
-import { buildDataSourceOptions, ConnectorEntity, prepareDatabase, ProviderEntity } from '@flow-oauth/persistence';
-import { ProviderConfigurationService } from '@flow-oauth/provider-config';
+import { ConnectorEntity, ProviderEntity } from '@flow-oauth/persistence';
+import { ProviderConfigModule, ProviderConfigurationService } from '@flow-oauth/provider-config';
+import { FlowApp } from '@flow-oauth/queue-contracts';
 import { SecretBox } from '@flow-oauth/secrets';
-import { createTestDatabase, testConfig, testRedisPrefix, type TestDatabaseKind } from '@flow-oauth/testing';
+import { createTestDatabase, freePort, testConfig, testRedisPrefix, type TestDatabaseKind } from '@flow-oauth/testing';
 import { TokenRefreshService } from '@flow-oauth/token-refresh';
-import { type DynamicModule, type INestApplication, type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
+import { type DynamicModule, type INestApplication, type INestApplicationContext, type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
 import type { FlowConfig } from '@flow-oauth/config';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { deleteRedisKeys } from '../../tools/redis-keys';
@@ -75,17 +75,6 @@ function bareRoute(_req: IncomingMessage, res: ServerResponse & { json(body: unk
   res.json({ ok: true });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 /** A provider token endpoint that refuses every refresh token (invalid_grant): the connector's grant was revoked. */
 async function startRevokedGrantEndpoint(): Promise<{ server: Server; url: string }> {
   const server = createHttpServer((req, res) => {
@@ -100,10 +89,8 @@ async function startRevokedGrantEndpoint(): Promise<{ server: Server; url: strin
   return { server, url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` };
 }
 
-async function startApp(config: ReturnType<typeof testConfig>, port: number): Promise<INestApplication> {
-  const app = await createHttpApp({ name: 'flow-oauth-server', module: BenchServerModule.forRoot, port: () => port, configure: configureFlowOAuthServer }, config);
-  await app.listen(port, '127.0.0.1');
-  return app;
+function startApp(config: ReturnType<typeof testConfig>, port: number): Promise<INestApplication> {
+  return startAppInProcess({ name: 'flow-oauth-server', module: BenchServerModule.forRoot, configure: configureFlowOAuthServer }, config, { port });
 }
 
 /** Waits for 'stop' from the bench (or the bench going away). */
@@ -123,21 +110,24 @@ async function primary(kind: TestDatabaseKind): Promise<void> {
   Object.assign(deployment, { FLOW_ADMIN_KEY: config.adminKey, FLOW_SERVICE_KEY: config.serviceKey, FLOW_ENCRYPTION_KEY: config.encryptionKey.toString('base64') });
   const revoked = await startRevokedGrantEndpoint();
   let app: INestApplication | undefined;
+  let loader: INestApplicationContext | undefined;
   const cleanUp = async () => {
     await app?.close().catch(() => undefined);
+    await loader?.close().catch(() => undefined);
     revoked.server.close();
     await db.drop().catch(() => undefined);
     await deleteRedisKeys(config.redisUrl, queuePrefix).catch(() => undefined);
     fs.rmSync(config.dataDir, { recursive: true, force: true });
   };
   try {
-    const migrator = await new DataSource(buildDataSourceOptions(config.database)).initialize();
-    await prepareDatabase(migrator, new SecretBox(config.encryptionKey), { runMigrations: true });
-    await migrator.destroy();
+    await migrateDatabase(config);
     app = await startApp(config, port);
     const running = app;
+    // config-loader's part (flow-oauth-server has no provider-settings use case): load and purge.
+    loader = await startFlowContext(config, { app: FlowApp.ConfigLoader, runMigrations: false, workQueues: true }, [ProviderConfigModule]);
+    const settings = loader.get(ProviderConfigurationService);
 
-    await running.get(ProviderConfigurationService).load(
+    await settings.load(
       {
         slack: { 'Slack-Bench': { CLIENT_ID: 'bench-client', CLIENT_SECRET: 'bench-secret' } },
         // No revocation endpoint (a delete calls nothing), and a token endpoint that answers invalid_grant.
@@ -190,7 +180,7 @@ async function primary(kind: TestDatabaseKind): Promise<void> {
         case 'connector':
           return (await insertConnector(command.owner, command.provider)).id;
         case 'purge':
-          return running.get(ProviderConfigurationService).purgeTokens('odata', 'Odata-Bench', command.owner);
+          return settings.purgeTokens('odata', 'Odata-Bench', command.owner);
         case 'needsReauth':
           // What token-refresher does when the provider refuses the refresh token (invalid_grant).
           return (await running.get(TokenRefreshService).refreshConnector(command.connectorId, 'force')).status;

@@ -1,5 +1,5 @@
-// Runs the workspace's TypeScript sources directly in Node, the way jest does (same @swc/core
-// options as jest.config.js, same tsconfig.base.json path aliases), so the bench measures the
+// Runs the workspace's TypeScript sources directly in Node, the way jest does (the repository's
+// .swcrc, as jest.config.js and the Nx build use it; tsconfig.base.json's path aliases), so the bench measures the
 // current source without a prior `npm run build`. Use: node -r ./bench/token-api/ts-register.js x.ts
 'use strict';
 
@@ -18,15 +18,9 @@ Module._resolveFilename = function resolveAlias(request, ...rest) {
 };
 
 // No source maps: production (dist) runs without --enable-source-maps, and mapping stacks costs time.
-const SWC_OPTIONS = {
-  jsc: {
-    target: 'es2022',
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true },
-    keepClassNames: true,
-  },
-  module: { type: 'commonjs' },
-};
+const swcrc = JSON.parse(fs.readFileSync(path.join(ROOT, '.swcrc'), 'utf8'));
+delete swcrc.$schema;
+const SWC_OPTIONS = { ...swcrc, sourceMaps: false, swcrc: false };
 
 // Module._extensions is what require.extensions points to; registering '.ts' also makes
 // extension-less relative imports ('./lib/foo') resolve to foo.ts.

@@ -1,11 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildDataSourceOptions } from '@flow-oauth/persistence';
-import { createTestDatabase, type TestDatabase, testRedisPrefix, TEST_REDIS_URL } from '@flow-oauth/testing';
+import { createTestDatabase, freePort, type TestDatabase, testRedisPrefix, TEST_REDIS_URL } from '@flow-oauth/testing';
 import { DataSource } from 'typeorm';
 import { deleteRedisKeys } from '../redis-keys';
 
@@ -26,17 +25,6 @@ export interface Deployment {
   /** Everything the processes wrote to stdout and stderr so far. */
   output(): string;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /**

@@ -1,12 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildDataSourceOptions } from '@flow-oauth/persistence';
+import { buildDataSourceOptions, sqlDialect } from '@flow-oauth/persistence';
 import { SecretBox } from '@flow-oauth/secrets';
-import { type ApiAnswer, callApi, createTestDatabase, type TestDatabase, type TestDatabaseKind } from '@flow-oauth/testing';
+import { type ApiAnswer, callApi, createTestDatabase, freePort, waitFor, type TestDatabase, type TestDatabaseKind } from '@flow-oauth/testing';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 
@@ -89,7 +88,6 @@ export async function startDeployment(kind: TestDatabaseKind, env: Record<string
   }
   const box = new SecretBox(Buffer.from(encryptionKey, 'base64'));
   const ds = dataSource;
-  const p = kind === 'postgres' ? '$1' : '?';
   return {
     kind,
     urls,
@@ -101,7 +99,7 @@ export async function startDeployment(kind: TestDatabaseKind, env: Record<string
     box,
     call: (app, method, route, options = {}) => callApi(urls[app], method, route, { key: options.key === undefined ? adminKey : options.key, body: options.body, keyHeader: 'bearer' }),
     async tokensOf(connectorId) {
-      const [row] = (await ds.query(`SELECT access_token AS "a", refresh_token AS "r" FROM connectors WHERE id = ${p}`, [connectorId])) as Array<{ a: string | null; r: string | null }>;
+      const [row] = (await ds.query(sqlDialect(ds).sql('SELECT access_token AS "a", refresh_token AS "r" FROM connectors WHERE id = ?'), [connectorId])) as Array<{ a: string | null; r: string | null }>;
       return {
         accessToken: row?.a ? box.open(row.a, { table: 'connectors', column: 'access_token', row: connectorId }) : null,
         refreshToken: row?.r ? box.open(row.r, { table: 'connectors', column: 'refresh_token', row: connectorId }) : null,
@@ -117,16 +115,7 @@ export async function startDeployment(kind: TestDatabaseKind, env: Record<string
   };
 }
 
-/** Polls until `check` returns a value; fails after `ms` naming what it waited for (a bound, not a speed assertion). */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, ms = 30_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { waitFor };
 
 async function healthy(url: string, output: string[]): Promise<void> {
   await waitFor(
@@ -153,17 +142,6 @@ function stopChild(child: ChildProcess): Promise<void> {
       resolve();
     });
     child.kill('SIGTERM');
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
   });
 }
 

@@ -76,7 +76,7 @@ function inferTargets({ root, name }, allRoots, appNames, workspaceRoot) {
       metadata: { description: `Type-check every .ts file of ${root}, tests included.` },
     };
   }
-  const jestInputs = ['default', '^production', '{workspaceRoot}/jest.config.js', '{workspaceRoot}/tools/jest/**/*'];
+  const jestInputs = ['default', '^production', '{workspaceRoot}/jest.config.js', '{workspaceRoot}/.swcrc', '{workspaceRoot}/tools/jest/**/*'];
   if (files.some((f) => f.endsWith('.spec.ts'))) {
     targets.test = {
       executor: 'nx:run-commands',

@@ -1,4 +1,4 @@
-import { createHttpApp } from '@flow-oauth/app-runtime';
+import { startAppInProcess } from '@flow-oauth/app-runtime';
 import type { FlowConfig } from '@flow-oauth/config';
 import { type ApiAnswer, callApi, createTestDatabase, testConfig, testRedisPrefix, type TestDatabase, type TestDatabaseKind } from '@flow-oauth/testing';
 import type { INestApplication } from '@nestjs/common';
@@ -27,8 +27,7 @@ export interface RunningConfigLoader {
 export async function startConfigLoader(kind: TestDatabaseKind, env: Record<string, string> = {}, options: { database?: TestDatabase } = {}): Promise<RunningConfigLoader> {
   const db = options.database ?? (await createTestDatabase(kind));
   const config = testConfig({ DATABASE_URL: db.url, FLOW_QUEUE_PREFIX: testRedisPrefix('cl'), ...env });
-  const app = await createHttpApp({ name: 'config-loader', module: ConfigLoaderModule.forRoot, port: () => 0, configure: configureConfigLoader }, config);
-  await app.listen(0, '127.0.0.1');
+  const app = await startAppInProcess({ name: 'config-loader', module: ConfigLoaderModule.forRoot, configure: configureConfigLoader }, config);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   const dataSource = app.get(DataSource);
   return {

@@ -1,13 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildDataSourceOptions, ConnectorEntity } from '@flow-oauth/persistence';
-import { providerSecretsOf } from '@flow-oauth/provider-config';
+import { providerSecretsOf } from '@flow-oauth/provider-reader';
 import { SecretBox } from '@flow-oauth/secrets';
-import { createTestDatabase, TEST_DATABASE_KINDS, TEST_REDIS_URL, testRedisPrefix, type TestDatabase } from '@flow-oauth/testing';
+import { createTestDatabase, freePort, TEST_DATABASE_KINDS, TEST_REDIS_URL, testRedisPrefix, type TestDatabase } from '@flow-oauth/testing';
 import { ConnectorTokenStore, type OpenedTokens } from '@flow-oauth/token-refresh';
 import { DataSource } from 'typeorm';
 import { startConfigLoader } from './config-loader.harness';
@@ -22,17 +21,6 @@ const MAIN = path.join(ROOT, 'apps', 'config-loader', 'src', 'main.ts');
 const TS_REGISTER = path.join(ROOT, 'bench', 'token-api', 'ts-register.js');
 /** Enough rows that the rotation writes many chunks (one progress line each) before it commits. */
 const CONNECTORS_PER_PROVIDER = 2000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface ChildLoader {
   child: ChildProcess;

@@ -3,13 +3,12 @@ import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { buildDataSourceOptions, EncryptionKeyMismatchError, prepareDatabase } from '@flow-oauth/persistence';
-import { ProviderReader } from '@flow-oauth/provider-config';
 import { SecretBox, SecretDecryptionError } from '@flow-oauth/secrets';
 import { createTestDatabase, LogCapture, TEST_DATABASE_KINDS, type TestDatabase } from '@flow-oauth/testing';
 import { ConnectorTokenStore } from '@flow-oauth/token-refresh';
 import { DataSource } from 'typeorm';
 import { type RunningConfigLoader, startConfigLoader } from './config-loader.harness';
-import { b64, countByKeyId, expectTokens, insertConnectors, providerFile, sql, storedValues } from './sealed-values.fixture';
+import { b64, countByKeyId, expectTokens, insertConnectors, providerFile, providerReaderOf, sql, storedValues } from './sealed-values.fixture';
 
 const CLI = path.resolve(__dirname, '..', '..', '..', 'tools', 'flow-oauth-cli.js');
 
@@ -88,7 +87,7 @@ describe.each(TEST_DATABASE_KINDS)('encryption key rotation on %s', (kind) => {
 
     // Step 1: the new key seals, the old key still opens.
     let running = await start({ FLOW_ENCRYPTION_KEY: b64(newKey), FLOW_ENCRYPTION_OLD_KEYS: b64(oldKey) });
-    expect((await running.app.get(ProviderReader).all()).map((p) => p.secrets)).toHaveLength(3);
+    expect((await providerReaderOf(running.app).all()).map((p) => p.secrets)).toHaveLength(3);
     await expectTokens(running.dataSource, running.app.get(SecretBox), tokens);
 
     const rotated = await running.call('POST', '/api/encryption-key/rotation');
@@ -111,7 +110,7 @@ describe.each(TEST_DATABASE_KINDS)('encryption key rotation on %s', (kind) => {
 
     // Step 2: restart with the new key only; every provider secret and every token opens.
     running = await start({ FLOW_ENCRYPTION_KEY: b64(newKey) });
-    const providers = await running.app.get(ProviderReader).all();
+    const providers = await providerReaderOf(running.app).all();
     const loadedSecrets = Object.fromEntries(providers.map((p) => [p.name, p.secrets]));
     expect(loadedSecrets).toEqual({
       'Gmail-1': { CLIENT_SECRET: file.google_gmail['Gmail-1'].CLIENT_SECRET },
@@ -156,13 +155,13 @@ describe.each(TEST_DATABASE_KINDS)('encryption key rotation on %s', (kind) => {
     // One provider's secrets copied onto another provider.
     const [gmail, slack] = (await ds.query("SELECT id FROM providers WHERE name IN ('Gmail-1', 'Slack-1') ORDER BY name")).map((r: { id: string }) => r.id);
     await ds.query(sql(kind, 'UPDATE providers SET secrets = (SELECT secrets FROM providers WHERE id = ?) WHERE id = ?'), [gmail, slack]);
-    await expect(running.app.get(ProviderReader).findById(slack)).rejects.toThrow(`providers.secrets.${slack}`);
-    await expect(running.app.get(ProviderReader).findById(gmail)).resolves.toBeDefined();
+    await expect(providerReaderOf(running.app).findById(slack)).rejects.toThrow(`providers.secrets.${slack}`);
+    await expect(providerReaderOf(running.app).findById(gmail)).resolves.toBeDefined();
 
     // A later rotation leaves values already under the current key alone: it does not re-seal them for their new place.
     const again = await running.call('POST', '/api/encryption-key/rotation');
     expect(again.json.resealed).toEqual({ providers: 0, tokens: 0, canary: 0 });
-    await expect(running.app.get(ProviderReader).findById(slack)).rejects.toThrow(SecretDecryptionError);
+    await expect(providerReaderOf(running.app).findById(slack)).rejects.toThrow(SecretDecryptionError);
     await expect(readRow(attacker).then((row) => store.open(row))).rejects.toThrow(SecretDecryptionError);
   });
 

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { buildDataSourceOptions, EncryptionKeyMismatchError, prepareDatabase } from '@flow-oauth/persistence';
-import { ProviderReader } from '@flow-oauth/provider-config';
 import { SecretBox } from '@flow-oauth/secrets';
 import { createTestDatabase, TEST_DATABASE_KINDS, type TestDatabase } from '@flow-oauth/testing';
 import { ConnectorTokenStore } from '@flow-oauth/token-refresh';
 import { DataSource } from 'typeorm';
 import { type RunningConfigLoader, startConfigLoader } from './config-loader.harness';
-import { b64, countByKeyId, downgradeToV1, expectTokens, insertConnectors, providerFile, sql, storedValues } from './sealed-values.fixture';
+import { b64, countByKeyId, downgradeToV1, expectTokens, insertConnectors, providerFile, providerReaderOf, sql, storedValues } from './sealed-values.fixture';
 
 describe.each(TEST_DATABASE_KINDS)('a database of the previous release (v1, unbound values) on %s', (kind) => {
   const key = randomBytes(32);
@@ -52,7 +51,7 @@ describe.each(TEST_DATABASE_KINDS)('a database of the previous release (v1, unbo
       // The upgrade: config-loader starts with the same key.
       loader = await startConfigLoader(kind, { FLOW_ENCRYPTION_KEY: b64(key) }, { database: db });
       expect(await countByKeyId(direct)).toEqual({ [`v2:${keyId}`]: total });
-      const secrets = Object.fromEntries((await loader.app.get(ProviderReader).all()).map((p) => [p.name, p.secrets]));
+      const secrets = Object.fromEntries((await providerReaderOf(loader.app).all()).map((p) => [p.name, p.secrets]));
       expect(secrets).toEqual({
         'Gmail-1': { CLIENT_SECRET: file['google_gmail']['Gmail-1']['CLIENT_SECRET'] },
         'Slack-1': { CLIENT_SECRET: file['slack']['Slack-1']['CLIENT_SECRET'] },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConnectorEntity, ProviderEntity } from '@flow-oauth/persistence';
-import { ProviderCredentialsState } from '@flow-oauth/provider-config';
+import { ActivityRecorder } from '@flow-oauth/activity';
+import { ProviderCredentialsState } from '@flow-oauth/provider-reader';
 import { SecretBox } from '@flow-oauth/secrets';
 import { LogCapture, TEST_DATABASE_KINDS } from '@flow-oauth/testing';
 import seedSnippets from './fixtures/seed-snippets.json';
@@ -362,7 +363,9 @@ describe.each(TEST_DATABASE_KINDS)('config-loader load API on %s', (kind) => {
   describe("a provider whose credentials the provider rejected (an operator's mistyped secret)", () => {
     const reject = async (type: string, name: string) => {
       const row = await loader.dataSource.getRepository(ProviderEntity).findOneByOrFail({ type, name });
-      expect(await loader.app.get(ProviderCredentialsState).markRejected(row, 'invalid_client')).toBe(true);
+      // As token-refresher marks it (config-loader builds no ProviderCredentialsState of its own).
+      const state = new ProviderCredentialsState(loader.dataSource, loader.app.get(ActivityRecorder));
+      expect(await state.markRejected(row, 'invalid_client')).toBe(true);
     };
 
     it('shows state credentials_rejected with when and why beside the redacted settings; others show ok', async () => {

@@ -1,19 +1,23 @@
 import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
-import { providerSecretsOf } from '@flow-oauth/provider-config';
+import { ConnectorEntity, nowIso, sqlDialectOf } from '@flow-oauth/persistence';
+import { ProviderReader, providerSecretsOf } from '@flow-oauth/provider-reader';
 import { type SealedPlace, SecretBox } from '@flow-oauth/secrets';
 import type { TestDatabaseKind } from '@flow-oauth/testing';
 import { ConnectorTokenStore, type OpenedTokens } from '@flow-oauth/token-refresh';
-import type { DataSource } from 'typeorm';
+import { DataSource } from 'typeorm';
 
 // Sealed values at rest, as the key-rotation suites create, read and check them.
+
+/** Loaded providers read as flow-oauth-server and token-refresher read them (config-loader itself builds no ProviderReader). */
+export function providerReaderOf(app: { get<T>(type: abstract new (...args: never[]) => T): T }): ProviderReader {
+  return new ProviderReader(app.get(DataSource), app.get(SecretBox));
+}
 
 export const b64 = (key: Buffer) => key.toString('base64');
 
 /** `?` placeholders in the dialect of the database. */
 export function sql(kind: TestDatabaseKind, text: string): string {
-  let i = 0;
-  return kind === 'postgres' ? text.replace(/\?/g, () => `$${++i}`) : text;
+  return sqlDialectOf(kind).sql(text);
 }
 
 /** A configuration file of three providers (OAuth 2 and OAuth 1.0a) with fresh secrets. */

@@ -1,13 +1,12 @@
-import { createServer } from 'node:net';
-import { createHttpApp } from '@flow-oauth/app-runtime';
+import { migrateDatabase, startAppInProcess, startFlowContext } from '@flow-oauth/app-runtime';
 import type { FlowConfig } from '@flow-oauth/config';
-import { buildDataSourceOptions, ConnectorEntity, prepareDatabase } from '@flow-oauth/persistence';
-import { ProviderConfigurationService } from '@flow-oauth/provider-config';
-import { SecretBox } from '@flow-oauth/secrets';
+import { ConnectorEntity } from '@flow-oauth/persistence';
+import { ProviderConfigModule, ProviderConfigurationService } from '@flow-oauth/provider-config';
+import { FlowApp } from '@flow-oauth/queue-contracts';
 import { UsersService } from '@flow-oauth/api-auth';
 import { ConnectorsService, ProviderRegistry } from '@flow-oauth/connectors';
-import { type ApiAnswer, callApi, createTestDatabase, testConfig, testRedisPrefix, type TestDatabase, type TestDatabaseKind } from '@flow-oauth/testing';
-import type { INestApplication } from '@nestjs/common';
+import { type ApiAnswer, callApi, createTestDatabase, freePort, testConfig, testRedisPrefix, type TestDatabase, type TestDatabaseKind } from '@flow-oauth/testing';
+import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { configureFlowOAuthServer, FlowOAuthServerModule } from '../src/app/flow-oauth-server.module';
 
@@ -19,6 +18,8 @@ export interface RunningFlowServer {
   dataSource: DataSource;
   /** Loads a configuration document as config-loader would (same use case). */
   loadProviders(doc: unknown): Promise<void>;
+  /** config-loader's provider use cases (load, delete, purge), run beside this instance on its deployment: flow-oauth-server has none. */
+  providerSettings(): Promise<ProviderConfigurationService>;
   /** Issues a user key. */
   createUser(name: string): Promise<string>;
   /**
@@ -31,16 +32,22 @@ export interface RunningFlowServer {
   close(): Promise<void>;
 }
 
-/** A free loopback port, so FLOW_PUBLIC_URL (the return URL registered at the provider) is known before start. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
+/** How long a test waits for an event to reach an instance (far below any hold of a token answer). */
+export const EVENT_WAIT_LIMIT_MS = 20_000;
+
+/**
+ * Asks until the answer has `status` (a change announced by an event reaches each instance within
+ * milliseconds, not at once); any other answer than 200 meanwhile fails. At most EVENT_WAIT_LIMIT_MS.
+ */
+export async function untilAnswers(status: number, ask: () => Promise<ApiAnswer>): Promise<ApiAnswer> {
+  const started = Date.now();
+  for (;;) {
+    const answer = await ask();
+    if (answer.status === status) return answer;
+    expect(answer.status).toBe(200);
+    if (Date.now() - started > EVENT_WAIT_LIMIT_MS) throw new Error(`still ${answer.status} after ${EVENT_WAIT_LIMIT_MS} ms, expected ${status}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 /** Starts flow-oauth-server in-process on a fresh, migrated database, with a private queue prefix. */
@@ -64,27 +71,29 @@ export async function startFlowServer(
         FLOW_PUBLIC_URL: `http://127.0.0.1:${port}`,
         ...(typeof env === 'function' ? env(port) : env),
       });
-  if (!sibling) {
-    const migrator = await new DataSource(buildDataSourceOptions(config.database)).initialize();
-    await prepareDatabase(migrator, new SecretBox(config.encryptionKey), { runMigrations: true });
-    await migrator.destroy();
-  }
+  if (!sibling) await migrateDatabase(config);
   const configure = async (nest: INestApplication, flowConfig: FlowConfig) => {
     options.configure?.(nest);
     await configureFlowOAuthServer(nest, flowConfig);
   };
-  const app = await createHttpApp({ name: 'flow-oauth-server', module: FlowOAuthServerModule.forRoot, port: () => port, configure }, config);
-  await app.listen(port, '127.0.0.1');
+  const app = await startAppInProcess({ name: 'flow-oauth-server', module: FlowOAuthServerModule.forRoot, configure }, config, { port });
   const url = `http://127.0.0.1:${port}`;
   const dataSource = app.get(DataSource);
+  // Started on first use, as config-loader would run beside this instance.
+  let loader: Promise<INestApplicationContext> | undefined;
+  const providerSettings = async () => {
+    loader ??= startFlowContext(config, { app: FlowApp.ConfigLoader, runMigrations: false, workQueues: true }, [ProviderConfigModule]);
+    return (await loader).get(ProviderConfigurationService);
+  };
   return {
     app,
     config,
     url,
     db,
     dataSource,
+    providerSettings,
     async loadProviders(doc) {
-      await app.get(ProviderConfigurationService).load(doc, { dryRun: false });
+      await (await providerSettings()).load(doc, { dryRun: false });
       // Deterministic for tests; the providers.changed path is tested on its own.
       await app.get(ProviderRegistry).reload();
     },
@@ -100,6 +109,7 @@ export async function startFlowServer(
     },
     async close() {
       await app.close();
+      if (loader) await (await loader).close();
       if (!sibling) await db.drop();
     },
   };

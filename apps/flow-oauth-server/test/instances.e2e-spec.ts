@@ -1,5 +1,4 @@
 import { ConnectorEntity } from '@flow-oauth/persistence';
-import { ProviderConfigurationService } from '@flow-oauth/provider-config';
 import { HttpSession, type OidcTestServer, openStartLink, startOidcTestServer } from '@flow-oauth/testing';
 import { type RunningFlowServer, startFlowServer } from './flow-oauth-server.harness';
 
@@ -22,7 +21,7 @@ describe('flow-oauth-server instances', () => {
 
   it('every running instance serves newly loaded providers within a second, through providers.changed', async () => {
     // Loaded through the load use case only (no direct reload): the event is what tells the instances.
-    await a.app.get(ProviderConfigurationService).load({ github: { 'GH-Live': { CLIENT_ID: 'id', CLIENT_SECRET: 'secret' } } }, { dryRun: false });
+    await (await a.providerSettings()).load({ github: { 'GH-Live': { CLIENT_ID: 'id', CLIENT_SECRET: 'secret' } } }, { dryRun: false });
     const started = Date.now();
     for (;;) {
       const [onA, onB] = await Promise.all([providerNames(a), providerNames(b)]);
@@ -33,7 +32,7 @@ describe('flow-oauth-server instances', () => {
   });
 
   it('a deleted provider disappears from every instance', async () => {
-    await a.app.get(ProviderConfigurationService).delete('github', 'GH-Live');
+    await (await a.providerSettings()).delete('github', 'GH-Live');
     const started = Date.now();
     while ((await providerNames(b)).includes('GH-Live')) {
       if (Date.now() - started > 1000) throw new Error('still served after 1 s');

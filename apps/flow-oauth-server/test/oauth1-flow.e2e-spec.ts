@@ -1,5 +1,4 @@
 import { ConnectorEntity, ProviderEntity } from '@flow-oauth/persistence';
-import { ProviderConfigurationService } from '@flow-oauth/provider-config';
 import { QueueName } from '@flow-oauth/queue-contracts';
 import { bullConnectionOptions } from '@flow-oauth/redis';
 import { RefreshProducer } from '@flow-oauth/token-refresh';
@@ -108,7 +107,7 @@ describe('flow-oauth-server OAuth 1.0a flow against a signature-verifying server
       ]),
     );
     expect(providers.text).not.toContain(oauth1.consumerSecret);
-    const redacted = await flow.app.get(ProviderConfigurationService).readRedacted();
+    const redacted = await (await flow.providerSettings()).readRedacted();
     expect(redacted['odata']?.['OData-1a']).toMatchObject({ CLIENT_ID: oauth1.consumerKey, CLIENT_SECRET: '********', oauth_type: 'OAuth1' });
     expect(JSON.stringify(redacted)).not.toContain(oauth1.consumerSecret);
     const rows = await flow.dataSource.getRepository(ProviderEntity).find();

@@ -1,11 +1,10 @@
 import { ConnectorEntity } from '@flow-oauth/persistence';
-import { ProviderConfigurationService } from '@flow-oauth/provider-config';
 import { QueueName } from '@flow-oauth/queue-contracts';
 import { bullConnectionOptions } from '@flow-oauth/redis';
 import { RefreshProducer } from '@flow-oauth/token-refresh';
 import { HttpSession, LogCapture, type OidcTestServer, openStartLink, startOidcTestServer, TEST_DATABASE_KINDS } from '@flow-oauth/testing';
 import { Queue } from 'bullmq';
-import { type RunningFlowServer, startFlowServer } from './flow-oauth-server.harness';
+import { type RunningFlowServer, startFlowServer, untilAnswers } from './flow-oauth-server.harness';
 
 /**
  * Reconnect (`POST /api/connectors/:id/reauthorize`): a connector whose tokens were purged signs in
@@ -84,9 +83,10 @@ describe.each(TEST_DATABASE_KINDS)('reconnect a connector (same id and label) on
     const id = await create('Reauth_1');
     const before = await byId(id);
     const oldToken = (await token(id)).json.access_token;
-    await flow.app.get(ProviderConfigurationService).purgeTokens('odata', 'OIDC-Reauth');
+    await (await flow.providerSettings()).purgeTokens('odata', 'OIDC-Reauth');
     expect(await byId(id)).toMatchObject({ status: 'needs_reauth', accessToken: null, lastError: 'tokens purged by the administrator' });
-    expect((await token(id)).status).toBe(409);
+    // The purge's connector.needs_reauth event drops the answer this instance holds.
+    expect((await untilAnswers(409, () => token(id))).json.error).toBe('needs_reauth');
 
     const start = await flow.call('POST', `/api/connectors/${id}/reauthorize`, undefined, aliceKey);
     expect(start.status).toBe(201);
@@ -153,7 +153,7 @@ describe.each(TEST_DATABASE_KINDS)('reconnect a connector (same id and label) on
 
   it('the provider changed during the sign-in (beyond its secret): nothing is stored, the connector keeps its state', async () => {
     const id = await create('Reauth_5');
-    await flow.app.get(ProviderConfigurationService).purgeTokens('odata', 'OIDC-Reauth', 'alice');
+    await (await flow.providerSettings()).purgeTokens('odata', 'OIDC-Reauth', 'alice');
     const before = await byId(id);
     const start = await flow.call('POST', `/api/connectors/${id}/reauthorize`, {}, aliceKey);
     const browser = new HttpSession();

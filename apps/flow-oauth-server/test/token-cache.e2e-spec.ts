@@ -1,12 +1,11 @@
 import { hashApiKey, UsersService } from '@flow-oauth/api-auth';
 import { ConnectorEntity, ProviderEntity, UserEntity } from '@flow-oauth/persistence';
-import { ProviderConfigurationService } from '@flow-oauth/provider-config';
 import { type ApiAnswer, HttpSession, LogCapture, type OidcTestServer, openStartLink, startOidcTestServer, TEST_DATABASE_KINDS } from '@flow-oauth/testing';
 import { ConnectorTokenStore, TokenRefreshService } from '@flow-oauth/token-refresh';
-import { type RunningFlowServer, startFlowServer } from './flow-oauth-server.harness';
+import { EVENT_WAIT_LIMIT_MS, type RunningFlowServer, startFlowServer, untilAnswers } from './flow-oauth-server.harness';
 
 /** Upper bound of every wait below for something an event or a bound brings about (a bound on the test, not a speed claim). */
-const WAIT_LIMIT_MS = 20_000;
+const WAIT_LIMIT_MS = EVENT_WAIT_LIMIT_MS;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -84,18 +83,6 @@ describe.each(TEST_DATABASE_KINDS)('token answers and user keys held in memory, 
     return first.json.access_token as string;
   }
 
-  /** Polls until `server` answers `status` (at most WAIT_LIMIT_MS, far below the 300 s hold). */
-  async function untilAnswers(status: number, ask: () => Promise<ApiAnswer>): Promise<ApiAnswer> {
-    const started = Date.now();
-    for (;;) {
-      const answer = await ask();
-      if (answer.status === status) return answer;
-      expect(answer.status).toBe(200);
-      if (Date.now() - started > WAIT_LIMIT_MS) throw new Error(`still ${answer.status} after ${WAIT_LIMIT_MS} ms, expected ${status}`);
-      await sleep(10);
-    }
-  }
-
   it('a connector deleted on one instance is no longer served by another that held its answer', async () => {
     const connector = await connect(`Cache_Delete_${kind}`, aliceKey);
     await expectHeld(b, connector.id);
@@ -112,7 +99,7 @@ describe.each(TEST_DATABASE_KINDS)('token answers and user keys held in memory, 
     await expectHeld(b, connector.id, carolKey);
 
     // What config-loader's purge does (same use case): tokens gone, needs_reauth, event per connector.
-    expect((await a.app.get(ProviderConfigurationService).purgeTokens('odata', 'OIDC-Cache', 'carol')).purged).toBe(1);
+    expect((await (await a.providerSettings()).purgeTokens('odata', 'OIDC-Cache', 'carol')).purged).toBe(1);
 
     const refused = await untilAnswers(409, () => token(b, connector.id, carolKey));
     expect(refused.json.error).toBe('needs_reauth');

@@ -1,20 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createHttpApp } from '@flow-oauth/app-runtime';
-import type { FlowConfig } from '@flow-oauth/config';
-import { OAuthClient } from '@flow-oauth/oauth-client';
-import { buildDataSourceOptions, ConnectorEntity, nowIso, prepareDatabase } from '@flow-oauth/persistence';
-import { ProviderConfigurationService, ProviderReader } from '@flow-oauth/provider-config';
-import { QueueName } from '@flow-oauth/queue-contracts';
-import { bullConnectionOptions } from '@flow-oauth/redis';
-import { SecretBox } from '@flow-oauth/secrets';
-import { createTestDatabase, type OidcTestServer, startOidcTestServer, startRecordingServer, testConfig, testRedisPrefix, type TestDatabase } from '@flow-oauth/testing';
+import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
+import { type OidcTestServer, startOidcTestServer, startRecordingServer } from '@flow-oauth/testing';
 import { ConnectorTokenStore, RefreshProducer, RefreshSweep } from '@flow-oauth/token-refresh';
 import type { INestApplication } from '@nestjs/common';
-import { Queue } from 'bullmq';
-import { DataSource } from 'typeorm';
-import { TokenRefresherModule } from '../src/app/token-refresher.module';
-
-const REDIRECT = 'http://127.0.0.1:9/Thingworx/Oauths/oauth/return';
+import { oidcProvider, REDIRECT, type RefresherRig, startRig } from './refresher-rig';
 
 /**
  * token-refresher against a real authorization server (oidc-provider): a connector's refresh job
@@ -22,103 +11,43 @@ const REDIRECT = 'http://127.0.0.1:9/Thingworx/Oauths/oauth/return';
  * scheduling the next job; a dead refresh token turns the connector needs_reauth.
  */
 describe('token-refresher background refresh', () => {
-  let db: TestDatabase;
-  let config: FlowConfig;
+  let rig: RefresherRig;
   let oidc: OidcTestServer;
   let app: INestApplication;
-  let queue: Queue;
 
   beforeAll(async () => {
-    db = await createTestDatabase('sqlite');
     // Access tokens live 6 s: a refresh is due at half that life (the margin of 300 s is longer than the token lives).
-    config = testConfig({ DATABASE_URL: db.url, FLOW_QUEUE_PREFIX: testRedisPrefix('tr'), FLOW_PUBLIC_URL: 'http://127.0.0.1:9' });
-    const migrator = await new DataSource(buildDataSourceOptions(config.database)).initialize();
-    await prepareDatabase(migrator, new SecretBox(config.encryptionKey), { runMigrations: true });
-    await migrator.destroy();
+    rig = await startRig('sqlite');
     oidc = await startOidcTestServer({
       clients: [{ clientId: 'bg-client', clientSecret: 'bg-secret-4242', redirectUris: [REDIRECT], tokenEndpointAuthMethod: 'client_secret_post', rotateRefreshToken: true }],
       accessTokenTtlSeconds: 6,
     });
-    app = await createHttpApp({ name: 'token-refresher', module: TokenRefresherModule.forRoot, port: () => 0 }, config);
-    await app.listen(0, '127.0.0.1');
-    await app.get(ProviderConfigurationService).load(
-      {
-        odata: {
-          'OIDC-Background': {
-            CLIENT_ID: 'bg-client',
-            CLIENT_SECRET: 'bg-secret-4242',
-            oauth2_auth_url: oidc.authorizationEndpoint,
-            oauth2_token_url: oidc.tokenEndpoint,
-            oauth2_client_auth: 'client_secret_post',
-            oauth2_params_scope: ['{"openid":"OpenID"}', '{"offline_access":"Offline"}'],
-          },
-        },
-      },
-      { dryRun: false },
-    );
-    queue = new Queue(QueueName.TokenRefresh, { connection: bullConnectionOptions(config.redisUrl), prefix: config.queuePrefix });
+    app = await rig.startRefresher();
+    await rig.load({ odata: { 'OIDC-Background': oidcProvider(oidc, 'bg-client', 'bg-secret-4242') } });
   });
 
   afterAll(async () => {
-    await queue?.obliterate({ force: true }).catch(() => undefined);
-    await queue?.close();
-    await app?.close();
+    await rig?.close();
     await oidc?.stop();
-    await db?.drop();
   });
 
   /** Signs in at the real server with the protocol client, and stores the connector as the return endpoint would. */
-  async function createConnector(label: string): Promise<ConnectorEntity> {
-    const provider = (await app.get(ProviderReader).all()).find((p) => p.name === 'OIDC-Background');
-    if (!provider) throw new Error('provider not loaded');
-    const client = new OAuthClient({ returnUrl: REDIRECT, env: 'production' });
-    const built = client.buildAuthorizationUrl(provider, { state: randomUUID(), connectionParams: {} });
-    const back = new URL(await oidc.completeAuthorization(built.url));
-    const tokens = await client.exchangeCode(provider, { code: back.searchParams.get('code') as string, codeVerifier: built.codeVerifier, connectionParams: {}, scope: built.scope });
-    const now = nowIso();
-    const id = randomUUID();
-    const connector = Object.assign(new ConnectorEntity(), {
-      id,
-      label,
-      providerId: provider.id,
-      type: provider.type,
-      providerName: provider.name,
-      owner: 'alice',
-      params: '{}',
-      tokenVersion: 1,
-      createdAt: now,
-      ...app.get(ConnectorTokenStore).columns(id, { ...tokens, scope: built.scope }, null),
-      metadata: '{}',
-    });
-    await app.get(DataSource).getRepository(ConnectorEntity).insert(connector);
-    await app.get(RefreshProducer).schedule(connector, 'created');
-    return connector;
-  }
-
-  async function waitFor(label: string, predicate: (c: ConnectorEntity) => boolean, ms = 20_000): Promise<ConnectorEntity> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const c = await app.get(DataSource).getRepository(ConnectorEntity).findOneByOrFail({ label });
-      if (predicate(c)) return c;
-      if (Date.now() > deadline) throw new Error(`connector ${label} did not reach the expected state: status ${c.status}, version ${c.tokenVersion}, ${c.lastError}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+  const createConnector = (label: string): Promise<ConnectorEntity> => rig.signIn(oidc, 'OIDC-Background', label);
 
   it('refreshes a due connector in the background, rotates its refresh token and schedules the next refresh', async () => {
     const created = await createConnector('Background_1');
-    expect(await queue.getJob(RefreshProducer.jobId(created.id, 1))).toBeDefined();
-    const refreshed = await waitFor('Background_1', (c) => c.tokenVersion >= 2);
+    expect(await rig.queue.getJob(RefreshProducer.jobId(created.id, 1))).toBeDefined();
+    const refreshed = await rig.untilConnector('Background_1', (c) => c.tokenVersion >= 2);
     expect(refreshed.status).toBe('active');
     expect(refreshed.refreshToken).not.toBe(created.refreshToken);
     expect(refreshed.accessToken).not.toBe(created.accessToken);
     expect(Date.parse(refreshed.expiresAt as string)).toBeGreaterThan(Date.parse(created.expiresAt as string));
     // The next refresh is queued for the new token version (right after the token write commits).
     const deadline = Date.now() + 5000;
-    let next = await queue.getJob(RefreshProducer.jobId(created.id, refreshed.tokenVersion));
+    let next = await rig.queue.getJob(RefreshProducer.jobId(created.id, refreshed.tokenVersion));
     while (!next && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
-      next = await queue.getJob(RefreshProducer.jobId(created.id, refreshed.tokenVersion));
+      next = await rig.queue.getJob(RefreshProducer.jobId(created.id, refreshed.tokenVersion));
     }
     expect(next ? await next.getState() : 'missing').toMatch(/delayed|waiting|active|completed/);
   });
@@ -127,10 +56,10 @@ describe('token-refresher background refresh', () => {
     const created = await createConnector('Background_Dead');
     // Make the stored refresh token one the server never issued.
     const store = app.get(ConnectorTokenStore);
-    const box = new SecretBox(config.encryptionKey);
+    const box = rig.box;
     expect(store.open(created).refreshToken).toBeTruthy();
-    await app.get(DataSource).getRepository(ConnectorEntity).update({ id: created.id }, { refreshToken: box.seal('not-a-real-refresh-token', { table: 'connectors', column: 'refresh_token', row: created.id }) });
-    const dead = await waitFor('Background_Dead', (c) => c.status !== 'active');
+    await rig.dataSource.getRepository(ConnectorEntity).update({ id: created.id }, { refreshToken: box.seal('not-a-real-refresh-token', { table: 'connectors', column: 'refresh_token', row: created.id }) });
+    const dead = await rig.untilConnector('Background_Dead', (c) => c.status !== 'active');
     expect(dead.status).toBe('needs_reauth');
     expect(dead.lastError).toBe('invalid_grant');
   });
@@ -145,12 +74,11 @@ describe('token-refresher background refresh', () => {
         : { body: { access_token: 'at-after-429', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt-after-429' } };
     });
     try {
-      await app.get(ProviderConfigurationService).load(
+      await rig.load(
         { odata: { 'Rate-Limited': { CLIENT_ID: 'rl', CLIENT_SECRET: 'rl-secret', AUTH_URL: `${provider.url}/authorize`, TOKEN_URL: `${provider.url}/token` } } },
-        { dryRun: false },
       );
-      const rl = (await app.get(ProviderReader).all()).find((p) => p.name === 'Rate-Limited');
-      const box = new SecretBox(config.encryptionKey);
+      const rl = (await rig.providers.all()).find((p) => p.name === 'Rate-Limited');
+      const box = rig.box;
       const now = nowIso();
       const id = randomUUID();
       const connector = Object.assign(new ConnectorEntity(), {
@@ -159,9 +87,9 @@ describe('token-refresher background refresh', () => {
         // Issued an hour ago, expiring in a minute: due now.
         expiresAt: new Date(Date.now() + 60_000).toISOString(), nextRefreshAt: now, params: '{}', metadata: '{}', lastError: null, tokenVersion: 1, createdAt: now, updatedAt: now,
       });
-      await app.get(DataSource).getRepository(ConnectorEntity).insert(connector);
+      await rig.dataSource.getRepository(ConnectorEntity).insert(connector);
       await app.get(RefreshProducer).schedule(connector, 'created');
-      const done = await waitFor('Rate_Limited', (c) => c.tokenVersion >= 2);
+      const done = await rig.untilConnector('Rate_Limited', (c) => c.tokenVersion >= 2);
       expect(done.status).toBe('active');
       expect(app.get(ConnectorTokenStore).open(done)).toEqual({ accessToken: 'at-after-429', refreshToken: 'rt-after-429' });
       const [first, second] = provider.requests;
@@ -175,10 +103,10 @@ describe('token-refresher background refresh', () => {
 
   it('the sweep re-creates a refresh job lost from Redis', async () => {
     const created = await createConnector('Background_Sweep');
-    await queue.remove(RefreshProducer.jobId(created.id, 1));
-    expect(await queue.getJob(RefreshProducer.jobId(created.id, 1))).toBeUndefined();
+    await rig.queue.remove(RefreshProducer.jobId(created.id, 1));
+    expect(await rig.queue.getJob(RefreshProducer.jobId(created.id, 1))).toBeUndefined();
     const healed = await app.get(RefreshSweep).run();
     expect(healed.recreated).toBeGreaterThanOrEqual(1);
-    expect(await queue.getJob(RefreshProducer.jobId(created.id, 1))).toBeDefined();
+    expect(await rig.queue.getJob(RefreshProducer.jobId(created.id, 1))).toBeDefined();
   });
 });

@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { createHttpApp, FlowRuntimeModule } from '@flow-oauth/app-runtime';
+import { startAppInProcess, startFlowContext } from '@flow-oauth/app-runtime';
 import type { FlowConfig } from '@flow-oauth/config';
 import { OAuthClient } from '@flow-oauth/oauth-client';
 import { buildDataSourceOptions, ConnectorEntity, nowIso, prepareDatabase } from '@flow-oauth/persistence';
-import { ProviderConfigModule, ProviderConfigurationService, ProviderReader } from '@flow-oauth/provider-config';
+import { ProviderConfigModule, ProviderConfigurationService } from '@flow-oauth/provider-config';
+import { ProviderReader } from '@flow-oauth/provider-reader';
 import { FlowApp, QueueName } from '@flow-oauth/queue-contracts';
 import { bullConnectionOptions } from '@flow-oauth/redis';
 import { SecretBox } from '@flow-oauth/secrets';
-import { createTestDatabase, type OidcTestServer, testConfig, testRedisPrefix, type TestDatabase, type TestDatabaseKind } from '@flow-oauth/testing';
+import { createTestDatabase, type OidcTestServer, waitFor, testConfig, testRedisPrefix, type TestDatabase, type TestDatabaseKind } from '@flow-oauth/testing';
 import { ConnectorTokenStore, RefreshProducer } from '@flow-oauth/token-refresh';
-import { type INestApplication, type INestApplicationContext, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
@@ -46,6 +46,8 @@ export interface RefresherRig {
   /** Signs in at the test OAuth server with the protocol client and stores the connector as the return endpoint would. */
   signIn(oidc: OidcTestServer, providerName: string, label: string): Promise<ConnectorEntity>;
   connector(label: string): Promise<ConnectorEntity>;
+  /** Waits until the connector labelled `label` satisfies `predicate` (a bound, not a speed assertion) and answers it. */
+  untilConnector(label: string, predicate: (connector: ConnectorEntity) => boolean, ms?: number): Promise<ConnectorEntity>;
   close(): Promise<void>;
 }
 
@@ -62,11 +64,7 @@ export async function startRig(kind: TestDatabaseKind, env: Record<string, strin
   const producer = new RefreshProducer(queue as never, config, redis);
   const apps: INestApplication[] = [];
   // config-loader's part: the provider-settings use case with the event client (no HTTP needed).
-  @Module({})
-  class LoaderModule {}
-  const loader: INestApplicationContext = await NestFactory.createApplicationContext(
-    { module: LoaderModule, imports: [FlowRuntimeModule.forRoot(config, { app: FlowApp.ConfigLoader, runMigrations: true, workQueues: false }), ProviderConfigModule] },
-  );
+  const loader: INestApplicationContext = await startFlowContext(config, { app: FlowApp.ConfigLoader, runMigrations: true, workQueues: false }, [ProviderConfigModule]);
 
   const rig: RefresherRig = {
     kind,
@@ -84,8 +82,7 @@ export async function startRig(kind: TestDatabaseKind, env: Record<string, strin
     },
     async startRefresher(change) {
       const appConfig = change ? change(config) : config;
-      const app = await createHttpApp({ name: 'token-refresher', module: TokenRefresherModule.forRoot, port: () => 0, configure: configureTokenRefresher }, appConfig);
-      await app.listen(0, '127.0.0.1');
+      const app = await startAppInProcess({ name: 'token-refresher', module: TokenRefresherModule.forRoot, configure: configureTokenRefresher }, appConfig);
       apps.push(app);
       return app;
     },
@@ -116,6 +113,17 @@ export async function startRig(kind: TestDatabaseKind, env: Record<string, strin
       return connector;
     },
     connector: (label) => dataSource.getRepository(ConnectorEntity).findOneByOrFail({ label }),
+    async untilConnector(label, predicate, ms = 20_000) {
+      let last: ConnectorEntity | undefined;
+      try {
+        return await waitFor(`connector ${label}`, async () => {
+          last = await rig.connector(label);
+          return predicate(last) && last;
+        }, ms, 200);
+      } catch (error) {
+        throw new Error(`connector ${label} did not reach the expected state: status ${last?.status}, version ${last?.tokenVersion}, ${last?.lastError} (${(error as Error).message})`);
+      }
+    },
     async close() {
       for (const app of apps.reverse()) await app.close().catch(() => undefined);
       await loader.close();
@@ -131,16 +139,7 @@ export async function startRig(kind: TestDatabaseKind, env: Record<string, strin
   return rig;
 }
 
-/** Polls until `check` returns a value; fails after `ms` (a bound, not a speed assertion). */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, ms = 30_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { waitFor } from '@flow-oauth/testing';
 
 /** An odata provider pointing at the test OAuth server (or at a fault proxy in front of its token endpoint). */
 export function oidcProvider(oidc: OidcTestServer, clientId: string, clientSecret: string, tokenUrl = oidc.tokenEndpoint): Record<string, unknown> {

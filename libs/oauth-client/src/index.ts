@@ -6,6 +6,7 @@ export {
   type ConnectionParamsResult,
 } from './lib/connection-params';
 export { OAuthClient } from './lib/oauth-client';
+export { OAuthClientModule } from './lib/oauth-client.module';
 export type {
   AuthorizationUrlRequest,
   AuthorizationUrlResult,

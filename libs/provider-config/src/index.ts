@@ -1,6 +1,4 @@
 export * from './lib/load-plan';
 export * from './lib/provider-config.module';
 export * from './lib/provider-configuration.service';
-export * from './lib/provider-credentials-state';
-export * from './lib/provider-reader';
 export * from './lib/provider-requests';

@@ -5,7 +5,7 @@ import type { ConnectorEntity } from '@flow-oauth/persistence';
 export type ConnectorRef = Pick<ConnectorEntity, 'id' | 'label' | 'type' | 'providerName' | 'owner' | 'status'>;
 
 /** A provider as an activity names it. */
-export interface ProviderRef {
+export interface ActivityProviderRef {
   id: string;
   type: string;
   name: string;
@@ -38,7 +38,7 @@ export interface ProviderActivity {
   kind: 'provider';
   type: ProviderActivityType;
   actor: AuditActor;
-  provider: ProviderRef;
+  provider: ActivityProviderRef;
   data?: Record<string, unknown>;
 }
 

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { OAuthClient } from '@flow-oauth/oauth-client';
 import { ConnectorEntity, type ConnectorHealth, nowIso } from '@flow-oauth/persistence';
-import { definitionRefreshes, type LoadedProvider, ProviderReader } from '@flow-oauth/provider-config';
+import { definitionRefreshes, type LoadedProvider, ProviderReader } from '@flow-oauth/provider-reader';
 import { ConnectorTokenStore, describeRefreshError, TokenRefreshService } from '@flow-oauth/token-refresh';
 import { DataSource } from 'typeorm';
 

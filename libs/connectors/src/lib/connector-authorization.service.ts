@@ -10,7 +10,7 @@ import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
 import { FlowEvent } from '@flow-oauth/queue-contracts';
 import type { ClientProxy } from '@nestjs/microservices';
 import { actorOfOwner } from '@flow-oauth/audit';
-import { definitionRefreshes, type LoadedProvider } from '@flow-oauth/provider-config';
+import { definitionRefreshes, type LoadedProvider } from '@flow-oauth/provider-reader';
 import { ConnectorTokenStore, reauthDue, RefreshProducer } from '@flow-oauth/token-refresh';
 import { DataSource } from 'typeorm';
 import type { BrowserCookie } from '@flow-oauth/web-pages';

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { type LoadedProvider, ProviderReader } from '@flow-oauth/provider-config';
+import { type LoadedProvider, ProviderReader } from '@flow-oauth/provider-reader';
 
 const POLL_MS = 2000;
 

@@ -1,13 +1,11 @@
 import { Module } from '@nestjs/common';
 import { ActivityModule } from '@flow-oauth/activity';
 import { ProviderConfigurationService } from './provider-configuration.service';
-import { ProviderCredentialsState } from './provider-credentials-state';
-import { ProviderReader } from './provider-reader';
 
-/** The provider-settings use cases; needs PersistenceModule, MessagingModule and BullModule.forRoot (webhook jobs) in the app. */
+/** The provider-settings use cases (config-loader): load, redacted read, delete, token purge. Needs PersistenceModule, MessagingModule and BullModule.forRoot (webhook jobs) in the app. */
 @Module({
   imports: [ActivityModule],
-  providers: [ProviderConfigurationService, ProviderReader, ProviderCredentialsState],
-  exports: [ProviderConfigurationService, ProviderReader, ProviderCredentialsState, ActivityModule],
+  providers: [ProviderConfigurationService],
+  exports: [ProviderConfigurationService, ActivityModule],
 })
 export class ProviderConfigModule {}

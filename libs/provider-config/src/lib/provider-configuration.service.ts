@@ -13,10 +13,10 @@ import {
 } from '@flow-oauth/connector-definitions';
 import { ApiError } from '@flow-oauth/http-common';
 import { emitEvent, FLOW_EVENTS_CLIENT } from '@flow-oauth/messaging';
-import { ConnectorEntity, nowIso, ProviderEntity, runInTransaction } from '@flow-oauth/persistence';
+import { ConnectorEntity, nowIso, ProviderEntity, runInTransaction, sqlDialect } from '@flow-oauth/persistence';
 import { FlowEvent, type ProvidersChangedEvent } from '@flow-oauth/queue-contracts';
 import { SecretBox } from '@flow-oauth/secrets';
-import { providerSecretsOf } from './provider-reader';
+import { providerSecretsOf } from '@flow-oauth/provider-reader';
 import type { ClientProxy } from '@nestjs/microservices';
 import { DataSource, type EntityManager, In } from 'typeorm';
 import { type LoadPlan, planLoad, type PlannedWrite, type ProviderConflict, type ProviderRef, providerKey, type StoredProvider } from './load-plan';
@@ -260,7 +260,7 @@ export class ProviderConfigurationService {
 
   private async findProvider(manager: EntityManager, type: string, name: string): Promise<ProviderEntity> {
     // Locked on PostgreSQL: a connector being stored for it waits (FOR SHARE) until we decided.
-    const lock = this.dataSource.options.type === 'postgres' ? { lock: { mode: 'pessimistic_write' as const } } : {};
+    const lock = sqlDialect(this.dataSource).rowLocks ? { lock: { mode: 'pessimistic_write' as const } } : {};
     const provider = await manager.findOne(ProviderEntity, { where: { type, name }, ...lock });
     if (!provider) throw new ApiError(404, 'not_found', `No OAuth provider "${name}" is loaded for connector type "${type}".`);
     return provider;
@@ -272,7 +272,7 @@ export class ProviderConfigurationService {
     if (types.length === 0) return stored;
     const query = manager.createQueryBuilder(ProviderEntity, 'p').where('p.type IN (:...types)', { types });
     // On PostgreSQL, lock the rows so no connector can start using a provider while we decide on it.
-    if (lock && this.dataSource.options.type === 'postgres') query.setLock('pessimistic_write');
+    if (lock && sqlDialect(this.dataSource).rowLocks) query.setLock('pessimistic_write');
     const rows = await query.getMany();
     const labels = await this.connectorLabels(manager, rows.map((r) => r.id));
     const wanted = new Set(incoming.map((p) => providerKey(p.type, p.name)));

@@ -13,3 +13,5 @@ export * from './lib/http-fault-proxy';
 export * from './lib/sqlite-write-lock';
 export * from './lib/prometheus-text';
 export * from './lib/api-document-check';
+export * from './lib/free-port';
+export * from './lib/wait-for';

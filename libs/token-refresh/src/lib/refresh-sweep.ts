@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { sqlDialect } from '@flow-oauth/persistence';
-import { ProviderReader } from '@flow-oauth/provider-config';
+import { ProviderReader } from '@flow-oauth/provider-reader';
 import { DataSource } from 'typeorm';
 import { type DueConnector, RefreshProducer } from './refresh.producer';
 import { sweepHorizon } from './refresh-schedule';

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
+import { withDeadline } from '@flow-oauth/deadline';
 import { QueueName, REFRESH_JOB_OPTIONS, type RefreshJobData, type RefreshReason, refreshJobId, TokenRefreshJobName } from '@flow-oauth/queue-contracts';
 import { REDIS } from '@flow-oauth/redis';
 import type { Queue } from 'bullmq';
@@ -131,14 +132,6 @@ export class RefreshProducer {
       this.logger.debug(`could not remove refresh job of ${connectorId}: ${(error as Error).message}`);
     }
   }
-}
-
-function withDeadline<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 function tokenVersionGone(connector: SchedulableConnector): boolean {

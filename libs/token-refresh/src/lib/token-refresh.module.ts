@@ -1,9 +1,8 @@
 import { Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
 import { ActivityModule } from '@flow-oauth/activity';
-import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
-import { OAuthClient } from '@flow-oauth/oauth-client';
-import { ProviderConfigModule } from '@flow-oauth/provider-config';
+import { OAuthClientModule } from '@flow-oauth/oauth-client';
+import { ProviderReaderModule } from '@flow-oauth/provider-reader';
 import { QueueName } from '@flow-oauth/queue-contracts';
 import { ConnectorLock } from './connector-lock';
 import { ConnectorTokenStore } from './connector-token-store';
@@ -19,7 +18,7 @@ import { TokenRefreshService } from './token-refresh.service';
  * timer only token-refresher starts). Needs BullModule.forRoot in the app.
  */
 @Module({
-  imports: [BullModule.registerQueue({ name: QueueName.TokenRefresh }), ProviderConfigModule, ActivityModule],
+  imports: [BullModule.registerQueue({ name: QueueName.TokenRefresh }), ProviderReaderModule, OAuthClientModule, ActivityModule],
   providers: [
     ConnectorLock,
     ConnectorTokenStore,
@@ -30,8 +29,7 @@ import { TokenRefreshService } from './token-refresh.service';
     { provide: SweepTurn, useClass: RedisSweepTurn },
     SweepTimer,
     TokenRefreshService,
-    { provide: OAuthClient, inject: [FLOW_CONFIG], useFactory: (config: FlowConfig) => new OAuthClient({ returnUrl: config.returnUrl, env: config.flowEnv }) },
   ],
-  exports: [ConnectorLock, ConnectorTokenStore, PendingTokenStore, RefreshProducer, RefreshHistory, RefreshSweep, SweepTimer, TokenRefreshService, OAuthClient, ProviderConfigModule, ActivityModule, BullModule],
+  exports: [ConnectorLock, ConnectorTokenStore, PendingTokenStore, RefreshProducer, RefreshHistory, RefreshSweep, SweepTimer, TokenRefreshService, ActivityModule, BullModule],
 })
 export class TokenRefreshModule {}

@@ -4,7 +4,7 @@ import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { emitEvent, FLOW_EVENTS_CLIENT } from '@flow-oauth/messaging';
 import { OAuthClient, OAuthProtocolError, type TokenSet } from '@flow-oauth/oauth-client';
 import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
-import { definitionRefreshes, type LoadedProvider, ProviderCredentialsState, ProviderReader } from '@flow-oauth/provider-config';
+import { definitionRefreshes, type LoadedProvider, ProviderCredentialsState, ProviderReader } from '@flow-oauth/provider-reader';
 import { FlowEvent } from '@flow-oauth/queue-contracts';
 import type { ClientProxy } from '@nestjs/microservices';
 import { DataSource } from 'typeorm';

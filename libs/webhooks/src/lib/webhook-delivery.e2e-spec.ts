@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FlowConfig } from '@flow-oauth/config';
-import { buildDataSourceOptions, runInTransaction } from '@flow-oauth/persistence';
+import { buildDataSourceOptions, runInTransaction, sqlDialectOf } from '@flow-oauth/persistence';
 import { QueueName } from '@flow-oauth/queue-contracts';
 import { bullConnectionOptions } from '@flow-oauth/redis';
 import { createTestDatabase, TEST_DATABASE_KINDS, testConfig, testRedisPrefix, type TestDatabase } from '@flow-oauth/testing';
@@ -101,7 +101,7 @@ describe.each(TEST_DATABASE_KINDS)('webhook outbox and sender on %s', (kind) => 
   });
   const subjectOf = () => `connector:${randomUUID()}`;
   const sequencesOf = async (subject: string) =>
-    ((await dataSource.query(`SELECT sequence FROM webhook_deliveries WHERE subject = ${kind === 'postgres' ? '$1' : '?'} ORDER BY sequence`, [subject])) as Array<{ sequence: number }>).map((r) => Number(r.sequence));
+    ((await dataSource.query(sqlDialectOf(kind).sql('SELECT sequence FROM webhook_deliveries WHERE subject = ? ORDER BY sequence'), [subject])) as Array<{ sequence: number }>).map((r) => Number(r.sequence));
 
   it("numbers a subject's deliveries 1, 2, 3 ... without gaps, also when two writers add at the same time", async () => {
     const subject = subjectOf();
@@ -175,8 +175,7 @@ describe.each(TEST_DATABASE_KINDS)('webhook outbox and sender on %s', (kind) => 
   it('gives a delivery up after FLOW_WEBHOOK_GIVE_UP_HOURS and goes on with the next one', async () => {
     const subject = subjectOf();
     for (let n = 1; n <= 2; n++) await outbox.add(event(subject, n));
-    const p = kind === 'postgres' ? ['$1', '$2'] : ['?', '?'];
-    await dataSource.query(`UPDATE webhook_deliveries SET created_at = ${p[0]} WHERE subject = ${p[1]} AND sequence = 1`, [new Date(Date.now() - 2 * 3_600_000).toISOString(), subject]);
+    await dataSource.query(sqlDialectOf(kind).sql('UPDATE webhook_deliveries SET created_at = ? WHERE subject = ? AND sequence = 1'), [new Date(Date.now() - 2 * 3_600_000).toISOString(), subject]);
     receiver.answer((body) => (body.sequence === 1 ? { status: 500 } : { status: 200 }));
     expect(await sender.deliver(subject)).toBe(1);
     const rows = await outbox.list({ subject, limit: 10 });
@@ -190,8 +189,7 @@ describe.each(TEST_DATABASE_KINDS)('webhook outbox and sender on %s', (kind) => 
     const waiting = subjectOf();
     await outbox.add(event(waiting, 1));
     await outbox.add(event(waiting, 2));
-    const p = kind === 'postgres' ? ['$1', '$2'] : ['?', '?'];
-    await dataSource.query(`UPDATE webhook_deliveries SET next_attempt_at = ${p[0]} WHERE subject = ${p[1]} AND sequence = 1`, [new Date(Date.now() + 600_000).toISOString(), waiting]);
+    await dataSource.query(sqlDialectOf(kind).sql('UPDATE webhook_deliveries SET next_attempt_at = ? WHERE subject = ? AND sequence = 1'), [new Date(Date.now() + 600_000).toISOString(), waiting]);
     const due = subjectOf();
     await outbox.add(event(due, 1));
     const subjects = await outbox.dueSubjects(new Date(), 500);

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
+import { withDeadline } from '@flow-oauth/deadline';
 import { QueueName, WEBHOOK_JOB_OPTIONS, type WebhookJobData, WebhookJobName } from '@flow-oauth/queue-contracts';
 import type { Queue } from 'bullmq';
 
@@ -25,17 +26,11 @@ export class WebhookDeliveryProducer {
 
   /** Queues a send of the subject's deliveries after `delayMs`; never throws (the sweep is the safety net). */
   async kick(subject: string, key: string, delayMs = 0): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
     try {
       const add = this.queue.add(WebhookJobName.Deliver, { subject }, { ...WEBHOOK_JOB_OPTIONS, backoff: { ...WEBHOOK_JOB_OPTIONS.backoff }, jobId: WebhookDeliveryProducer.jobId(subject, key), delay: Math.max(0, Math.floor(delayMs)) });
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`Redis did not take the job within ${KICK_DEADLINE_MS} ms`)), KICK_DEADLINE_MS);
-      });
-      await Promise.race([add, deadline]);
+      await withDeadline(add, KICK_DEADLINE_MS, `Redis did not take the job within ${KICK_DEADLINE_MS} ms`);
     } catch (error) {
       this.logger.warn(`webhook delivery of ${subject} not queued now (the sweep will): ${(error as Error).message}`);
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

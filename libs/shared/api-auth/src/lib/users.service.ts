@@ -5,7 +5,7 @@ import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { ApiError } from '@flow-oauth/http-common';
 import { LocalCache } from '@flow-oauth/local-cache';
 import { emitEvent, FLOW_EVENTS_CLIENT } from '@flow-oauth/messaging';
-import { ConnectorEntity, nowIso, UserEntity } from '@flow-oauth/persistence';
+import { ConnectorEntity, nowIso, sqlDialect, UserEntity } from '@flow-oauth/persistence';
 import { FlowEvent } from '@flow-oauth/queue-contracts';
 import type { ClientProxy } from '@nestjs/microservices';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -43,7 +43,7 @@ export class UsersService {
   ) {
     this.holdMs = config.cacheSeconds * 1000;
     // Every user-key request runs this: one narrow statement, no query building.
-    this.byKeySql = `SELECT name FROM users WHERE key_hash = ${dataSource.options.type === 'postgres' ? '$1' : '?'}`;
+    this.byKeySql = sqlDialect(dataSource).sql('SELECT name FROM users WHERE key_hash = ?');
   }
 
   /** Creates a user (a name CreateUserSchema accepted) and returns its key; the key is not retrievable later. */

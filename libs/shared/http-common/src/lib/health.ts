@@ -1,4 +1,5 @@
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
+import { withDeadline } from '@flow-oauth/deadline';
 import type { Response } from 'express';
 import { Public } from './public-route';
 
@@ -21,7 +22,7 @@ export class HealthController {
     const results = await Promise.all(
       this.checks.map(async (c) => {
         try {
-          await withTimeout(c.check(), 2000);
+          await withDeadline(c.check(), 2000);
           return [c.name, 'up'] as const;
         } catch {
           return [c.name, 'down'] as const;
@@ -31,21 +32,4 @@ export class HealthController {
     const ok = results.every(([, state]) => state === 'up');
     res.status(ok ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE).json({ status: ok ? 'ok' : 'unavailable', checks: Object.fromEntries(results) });
   }
-}
-
-/** Rejects with `timeout` when the promise has not settled within `ms`. */
-export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('timeout')), ms);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
 }

@@ -27,7 +27,6 @@ export class BullMqClient
 {
   private readonly logger = new Logger(BullMqClient.name);
   private readonly prefix: string;
-  private readonly errorListeners: Array<(error: Error) => void> = [];
   private readonly pendingCleanups = new Set<Promise<void>>();
   private connection?: Connected;
   private connecting?: Promise<void>;
@@ -68,22 +67,9 @@ export class BullMqClient
     await this.close();
   }
 
-  /** Listens to transport errors (Redis connection) besides the log line they get. */
-  override on<
-    EventKey extends keyof BullMqTransportEvents = keyof BullMqTransportEvents,
-    EventCallback extends BullMqTransportEvents[EventKey] = BullMqTransportEvents[EventKey],
-  >(event: EventKey, callback: EventCallback): void {
-    if (event === 'error') {
-      this.errorListeners.push(callback);
-    }
-  }
-
-  /** The BullMQ `FlowProducer` that adds the jobs. */
+  /** Required by Nest's `ClientProxy`; the producer is not handed out. */
   unwrap<T>(): T {
-    if (!this.connection) {
-      throw new Error('Not initialized. Call "connect" (or emit an event) before "unwrap".');
-    }
-    return this.connection.producer as T;
+    throw new Error('BullMqClient does not expose its BullMQ producer');
   }
 
   /** Request/response is not carried: answers every `send()` with an error. */
@@ -170,8 +156,5 @@ export class BullMqClient
 
   private reportError(error: Error): void {
     this.logger.error(`Transport error: ${error.message}`);
-    for (const listener of this.errorListeners) {
-      listener(error);
-    }
   }
 }

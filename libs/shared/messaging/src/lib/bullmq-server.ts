@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
-import { CustomTransportStrategy, Server } from '@nestjs/microservices';
+import { settleWithin } from '@flow-oauth/deadline';
+import { BaseRpcContext, CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { EventDelivery, FlowAppName, routesOf } from '@flow-oauth/queue-contracts';
 import { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
-import { BullMqContext } from './bullmq-context';
 import {
   assertKeySegment,
   defaultInstanceId,
@@ -17,17 +17,20 @@ import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_MESSAGING_PREFIX,
 } from './messaging-options';
-import { bullMqConnection, closeRedis, createRedis, waitForReady, withTimeout } from './redis-connection';
+import { bullMqConnection, closeRedis, createRedis, waitForReady } from './redis-connection';
 import { HEARTBEAT_INTERVAL_MS, SubscriberRegistry } from './subscriber-registry';
 
 /** Connection state reported by `status` of the BullMQ server and client. */
 export type BullMqStatus = 'connected' | 'disconnected';
 
-/** Transport id of the BullMQ transport, for `@EventPattern(name, BULLMQ_TRANSPORT)` in hybrid apps. */
-export const BULLMQ_TRANSPORT = Symbol('BULLMQ_TRANSPORT');
+/** Transport id of the BullMQ transport (Nest's processing hooks name the transport by it). */
+const BULLMQ_TRANSPORT = Symbol('BULLMQ_TRANSPORT');
 
-/** Events of the BullMQ server and client that `on()` can listen to. */
-export type BullMqTransportEvents = { error: (error: Error) => void };
+/** What Nest hands an `@EventPattern` handler as `@Ctx()`: the BullMQ job and the event name (no handler reads it). */
+type EventContext = BaseRpcContext<[job: Job, pattern: string]>;
+
+/** Nest's transport event map: the BullMQ transport reports its errors in the log only, so there is nothing to listen to. */
+export type BullMqTransportEvents = Record<never, never>;
 
 type EventJob = Job<unknown, void, string>;
 
@@ -51,7 +54,6 @@ export class BullMqServer
   private readonly prefix: string;
   private readonly group: FlowAppName;
   private readonly instanceId: string;
-  private readonly errorListeners: Array<(error: Error) => void> = [];
   private redis?: Redis;
   private registry?: SubscriberRegistry;
   private workers: Worker<unknown, void, string>[] = [];
@@ -90,22 +92,14 @@ export class BullMqServer
     return this.closing;
   }
 
-  /** Listens to transport errors (Redis connection, worker) besides the log line they get. */
-  on<
-    EventKey extends keyof BullMqTransportEvents = keyof BullMqTransportEvents,
-    EventCallback extends BullMqTransportEvents[EventKey] = BullMqTransportEvents[EventKey],
-  >(event: EventKey, callback: EventCallback): void {
-    if (event === 'error') {
-      this.errorListeners.push(callback);
-    }
+  /** Required by Nest's `Server`; transport errors (Redis connection, worker) go to the log only. */
+  on(): void {
+    throw new Error('BullMqServer has no events to listen to: its transport errors are logged');
   }
 
-  /** The running BullMQ workers (shared queue and/or instance queue). */
+  /** Required by Nest's `Server`; the workers are not handed out. */
   unwrap<T>(): T {
-    if (!this.redis) {
-      throw new Error('Not initialized. Call "listen" (or "startAllMicroservices") before "unwrap".');
-    }
-    return this.workers as T;
+    throw new Error('BullMqServer does not expose its BullMQ workers');
   }
 
   private async start(): Promise<void> {
@@ -166,7 +160,8 @@ export class BullMqServer
     const worker = new Worker<unknown, void, string>(queueName, (job) => this.handleJob(job), {
       connection: bullMqConnection(this.options.connection),
       prefix: this.prefix,
-      concurrency: this.options.concurrency ?? 1,
+      // One event at a time per queue, so an instance sees events in order.
+      concurrency: 1,
     });
     this.workers.push(worker);
     worker.on('error', (error: Error) => this.reportError(error));
@@ -189,7 +184,7 @@ export class BullMqServer
       // that has the handler (e.g. a newer version during a rolling restart).
       throw new Error(`No @EventPattern(${job.name}) handler in group ${this.group}`);
     }
-    const context = new BullMqContext([job, job.name]);
+    const context: EventContext = new BaseRpcContext([job, job.name]);
     this.logger.debug(`Handling event ${job.name} job ${job.id}`);
     await this.runInProcessingHooks(context, async () => {
       const result: unknown = await handler(packet.data, context);
@@ -198,14 +193,14 @@ export class BullMqServer
   }
 
   /** Runs `work` through Nest's processing hooks and settles with the outcome of `work`. */
-  private runInProcessingHooks(context: BullMqContext, work: () => Promise<void>): Promise<void> {
+  private runInProcessingHooks(context: EventContext, work: () => Promise<void>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.onProcessingStartHook(this.transportId, context, async () => {
         try {
           await work();
           resolve();
         } catch (error: unknown) {
-          reject(handlerError(error, context.getPattern()));
+          reject(handlerError(error, context.getArgByIndex(1)));
         } finally {
           this.onProcessingEndHook?.(this.transportId, context);
         }
@@ -229,7 +224,7 @@ export class BullMqServer
     // A close during start (a signal while booting) must see every worker that start creates.
     await this.starting?.catch(() => undefined);
     clearInterval(this.heartbeatTimer);
-    await withTimeout(this.heartbeatInFlight ?? Promise.resolve(), CLOSE_STEP_TIMEOUT_MS);
+    await settleWithin(this.heartbeatInFlight ?? Promise.resolve(), CLOSE_STEP_TIMEOUT_MS);
     const { redis, registry, broadcastQueue } = this;
     if (registry && broadcastQueue) {
       await this.step('deregister', registry.remove(this.group, this.instanceId));
@@ -238,12 +233,12 @@ export class BullMqServer
     // worker whose blocking connection is stuck (after a Redis outage) is then closed by force.
     await Promise.all(
       this.workers.map(async (worker) => {
-        const closed = await withTimeout(worker.close().then(() => true), WORKER_CLOSE_TIMEOUT_MS);
+        const closed = await settleWithin(worker.close().then(() => true), WORKER_CLOSE_TIMEOUT_MS);
         if (!closed) {
           // close() is already under way and a second close(true) would return the same promise:
           // cut the worker's Redis connections instead.
           this.logger.warn(`Event worker of ${this.group} did not stop in ${WORKER_CLOSE_TIMEOUT_MS} ms; disconnecting it`);
-          await withTimeout(worker.disconnect(), CLOSE_STEP_TIMEOUT_MS);
+          await settleWithin(worker.disconnect(), CLOSE_STEP_TIMEOUT_MS);
         }
       }),
     );
@@ -257,7 +252,7 @@ export class BullMqServer
   }
 
   private async step(what: string, promise: Promise<void>): Promise<void> {
-    const done = await withTimeout(
+    const done = await settleWithin(
       promise.then(() => true),
       CLOSE_STEP_TIMEOUT_MS,
     ).catch((error: unknown) => {
@@ -271,9 +266,6 @@ export class BullMqServer
 
   private reportError(error: Error): void {
     this.logger.error(`Transport error: ${error.message}`);
-    for (const listener of this.errorListeners) {
-      listener(error);
-    }
   }
 }
 

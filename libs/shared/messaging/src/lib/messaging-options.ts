@@ -1,8 +1,9 @@
 import type { FlowAppName } from '@flow-oauth/queue-contracts';
-import type { RedisOptions } from 'ioredis';
 
-/** Where Redis is: a `redis://` URL or ioredis options (`maxRetriesPerRequest` is always forced to null). */
-export type MessagingConnection = { url: string } | RedisOptions;
+/** Where Redis is (the apps' REDIS_URL). */
+export interface MessagingConnection {
+  url: string;
+}
 
 /** Key prefix of every Redis key the transport writes, unless one is given. */
 export const DEFAULT_MESSAGING_PREFIX = 'flow';
@@ -13,23 +14,16 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 /** Options of the event emitter (`BullMqClient`, `MessagingModule`). */
 export interface BullMqClientOptions {
   connection: MessagingConnection;
-  /** Key prefix; emitters and consumers must use the same one. Default `flow`. */
+  /** Key prefix (FLOW_QUEUE_PREFIX); emitters and consumers must use the same one. Default `flow`. */
   prefix?: string;
   /** Default 5000 ms. */
   connectTimeoutMs?: number;
 }
 
 /** Options of the event consumer (`BullMqServer`). */
-export interface BullMqServerOptions {
-  connection: MessagingConnection;
-  /** Key prefix; emitters and consumers must use the same one. Default `flow`. */
-  prefix?: string;
+export interface BullMqServerOptions extends BullMqClientOptions {
   /** The consumer group: the pm2 name of the app this server runs in. */
   group: FlowAppName;
   /** Names this process among the instances of its group; default hostname-pid-random. No ':'. */
   instanceId?: string;
-  /** Events handled at once per queue; default 1, so an instance sees events in order. */
-  concurrency?: number;
-  /** Default 5000 ms. */
-  connectTimeoutMs?: number;
 }

@@ -1,3 +1,4 @@
+import { settleWithin } from '@flow-oauth/deadline';
 import type { ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { MessagingConnection } from './messaging-options';
@@ -8,21 +9,7 @@ const DISCONNECT_TIMEOUT_MS = 200;
 
 /** Opens an ioredis connection fit for BullMQ (`maxRetriesPerRequest: null`). */
 export function createRedis(connection: MessagingConnection, connectionName: string): Redis {
-  if ('url' in connection && typeof connection.url === 'string') {
-    const { url, ...rest } = connection;
-    return new Redis(url, {
-      connectionName,
-      disconnectTimeout: DISCONNECT_TIMEOUT_MS,
-      ...rest,
-      maxRetriesPerRequest: null,
-    });
-  }
-  return new Redis({
-    connectionName,
-    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
-    ...connection,
-    maxRetriesPerRequest: null,
-  });
+  return new Redis(connection.url, { connectionName, disconnectTimeout: DISCONNECT_TIMEOUT_MS, maxRetriesPerRequest: null });
 }
 
 /** Connection options for a BullMQ class that opens (and closes) its own connections. */
@@ -72,23 +59,10 @@ export async function closeRedis(redis: Redis, timeoutMs = 2_000): Promise<void>
   }
   if (redis.status === 'ready') {
     // QUIT waits for the replies of earlier commands; a dead server must not stall shutdown.
-    const quit = await withTimeout(redis.quit(), timeoutMs).catch(() => undefined);
+    const quit = await settleWithin(redis.quit(), timeoutMs).catch(() => undefined);
     if (quit !== undefined) {
       return;
     }
   }
   redis.disconnect();
-}
-
-/** Settles like `promise`, or resolves undefined once `timeoutMs` passed. */
-export async function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), timeoutMs);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -1,5 +1,5 @@
 import { Injectable, Logger, Module } from '@nestjs/common';
-import { withTimeout } from '@flow-oauth/http-common';
+import { withDeadline } from '@flow-oauth/deadline';
 import { ConnectorEntity, ProviderEntity } from '@flow-oauth/persistence';
 import { Gauge, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
@@ -20,7 +20,7 @@ export class ConnectorMetrics {
     const logger = this.logger;
     const count = async (gauge: Gauge<'type' | 'status'> | Gauge<'type'>, what: string, query: () => Promise<Array<Record<string, string | number>>>) => {
       try {
-        const rows = await withTimeout(query(), SCRAPE_TIMEOUT_MS);
+        const rows = await withDeadline(query(), SCRAPE_TIMEOUT_MS);
         gauge.reset();
         for (const { count: n, ...labels } of rows) gauge.set(labels as Record<string, string>, Number(n));
       } catch (error) {

@@ -1,6 +1,6 @@
 import { type DynamicModule, Logger, Module } from '@nestjs/common';
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
-import { withTimeout } from '@flow-oauth/http-common';
+import { withDeadline } from '@flow-oauth/deadline';
 import type { Queue } from 'bullmq';
 import { Gauge, Registry } from 'prom-client';
 
@@ -23,7 +23,7 @@ export class QueueDepthMetrics {
         await Promise.all(
           queues.map(async (queue) => {
             try {
-              const counts = await withTimeout(queue.getJobCounts(...JOB_STATES), SCRAPE_TIMEOUT_MS);
+              const counts = await withDeadline(queue.getJobCounts(...JOB_STATES), SCRAPE_TIMEOUT_MS);
               for (const state of JOB_STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
             } catch (error) {
               // No figure rather than a stale one: the series vanish until Redis answers again.

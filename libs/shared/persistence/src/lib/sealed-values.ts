@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { describePlace, type SealedPlace, SecretBox, SecretDecryptionError } from '@flow-oauth/secrets';
 import type { DataSource, EntityManager } from 'typeorm';
+import { type SqlDialect, sqlDialect } from './sql-dialect';
 import { runInTransaction } from './transactions';
 
 /** The flow_meta row holding the sealed encryption-key check (see database-readiness.ts). */
@@ -112,11 +113,11 @@ async function resealInOneTransaction(
   logger: Logger,
   replace: Replace,
 ): Promise<Omit<KeyRotationResult, 'keyId'>> {
-  const postgres = dataSource.options.type === 'postgres';
+  const dialect = sqlDialect(dataSource);
   return runInTransaction(dataSource, async (manager) => {
-    if (postgres) await manager.query('LOCK TABLE providers IN EXCLUSIVE MODE');
+    if (dialect.kind === 'postgres') await manager.query('LOCK TABLE providers IN EXCLUSIVE MODE');
     else await manager.query('UPDATE flow_meta SET value = value WHERE "key" = ?', [CANARY_KEY]);
-    const stored = await readSealedValues(manager, postgres);
+    const stored = await readSealedValues(manager, dialect);
     const before = countBy(allValues(stored).map((v) => SecretBox.keyIdOfSealed(v.sealed) ?? 'unknown format'));
 
     const failures: UnreadableSealedValuesError['failures'] = [];
@@ -146,24 +147,23 @@ async function resealInOneTransaction(
       // Only a large rotation says how far it got (it holds the write lock meanwhile).
       if (total > CHUNK) logger.log(`${during}: re-sealed ${done} of ${total} rows (not committed yet)`);
     };
-    await updateInChunks(manager, postgres, 'providers', ['secrets'], providers, progress);
-    await updateInChunks(manager, postgres, 'connectors', ['access_token', 'refresh_token'], connectors, progress);
-    if (canary) await manager.query(`UPDATE flow_meta SET value = ${postgres ? '$1' : '?'} WHERE "key" = ${postgres ? '$2' : '?'}`, [canary, CANARY_KEY]);
+    await updateInChunks(manager, dialect, 'providers', ['secrets'], providers, progress);
+    await updateInChunks(manager, dialect, 'connectors', ['access_token', 'refresh_token'], connectors, progress);
+    if (canary) await manager.query(dialect.sql('UPDATE flow_meta SET value = ? WHERE "key" = ?'), [canary, CANARY_KEY]);
 
     const after = countBy(allValues(stored).map((v) => SecretBox.keyIdOfSealed(now(v) as string) ?? 'unknown format'));
     return { resealed: { providers: providers.length, tokens, canary: canary ? 1 : 0 }, before, after };
   });
 }
 
-/** Every sealed value at rest, in a fixed order; on PostgreSQL the connector rows are locked when `lock`. */
-async function readSealedValues(manager: EntityManager, lock: boolean): Promise<StoredSealedValues> {
-  const forUpdate = lock ? ' FOR UPDATE' : '';
+/** Every sealed value at rest, in a fixed order; the connector rows and the canary locked where the database locks rows (PostgreSQL). */
+async function readSealedValues(manager: EntityManager, dialect: SqlDialect): Promise<StoredSealedValues> {
+  const forUpdate = dialect.lock('update');
   const providers = (await manager.query('SELECT id, secrets FROM providers ORDER BY id')) as Array<{ id: string; secrets: string }>;
   const connectors = (await manager.query(
     `SELECT id, access_token, refresh_token FROM connectors WHERE access_token IS NOT NULL OR refresh_token IS NOT NULL ORDER BY id${forUpdate}`,
   )) as Array<{ id: string; access_token: string | null; refresh_token: string | null }>;
-  const postgres = manager.connection.options.type === 'postgres';
-  const [canary] = (await manager.query(`SELECT value FROM flow_meta WHERE "key" = ${postgres ? '$1' : '?'}${forUpdate}`, [CANARY_KEY])) as Array<{ value: string }>;
+  const [canary] = (await manager.query(`SELECT value FROM flow_meta WHERE "key" = ${dialect.param(1)}${forUpdate}`, [CANARY_KEY])) as Array<{ value: string }>;
   return {
     providers: providers.map((p) => ({ id: p.id, secrets: { place: { table: 'providers', column: 'secrets', row: p.id }, sealed: p.secrets } })),
     connectors: connectors.map((c) => ({
@@ -190,7 +190,7 @@ function allValues(stored: StoredSealedValues): SealedValue[] {
  */
 async function updateInChunks(
   manager: EntityManager,
-  postgres: boolean,
+  dialect: SqlDialect,
   table: 'providers' | 'connectors',
   columns: string[],
   rows: Array<Array<string | null>>,
@@ -199,7 +199,7 @@ async function updateInChunks(
   for (let i = 0; i < rows.length; i += CHUNK) {
     const chunk = rows.slice(i, i + CHUNK);
     const width = columns.length + 1;
-    const tuples = chunk.map((_, r) => `(${Array.from({ length: width }, (__, c) => (postgres ? `$${r * width + c + 1}` : '?')).join(', ')})`);
+    const tuples = chunk.map((_, r) => `(${dialect.params(width, r * width + 1)})`);
     const set = columns.map((column, c) => `${column} = v.column${c + 2}`).join(', ');
     await manager.query(`UPDATE ${table} SET ${set} FROM (VALUES ${tuples.join(', ')}) AS v WHERE ${table}.id = v.column1`, chunk.flat());
     onChunk(chunk.length);

@@ -1,4 +1,4 @@
-import { sqlDialect } from './sql-dialect';
+import { sqlDialect, sqlDialectOf } from './sql-dialect';
 
 describe('sqlDialect', () => {
   it('numbers PostgreSQL placeholders and locks rows', () => {
@@ -7,6 +7,9 @@ describe('sqlDialect', () => {
     expect(pg.params(3, 2)).toBe('$2, $3, $4');
     expect(pg.lock('share')).toBe(' FOR SHARE');
     expect(pg.lock('update')).toBe(' FOR UPDATE');
+    expect(pg.rowLocks).toBe(true);
+    expect(pg.sql('UPDATE t SET a = ? WHERE id = ? AND b = ?')).toBe('UPDATE t SET a = $1 WHERE id = $2 AND b = $3');
+    expect(sqlDialectOf('postgres')).toBe(pg);
   });
 
   it('uses ? on SQLite, which has no row locks', () => {
@@ -14,5 +17,8 @@ describe('sqlDialect', () => {
     expect(lite.param(3)).toBe('?');
     expect(lite.params(3, 2)).toBe('?, ?, ?');
     expect(lite.lock('update')).toBe('');
+    expect(lite.rowLocks).toBe(false);
+    expect(lite.sql('UPDATE t SET a = ? WHERE id = ?')).toBe('UPDATE t SET a = ? WHERE id = ?');
+    expect(sqlDialectOf('sqlite')).toBe(lite);
   });
 });

@@ -16,6 +16,13 @@ export interface SqlDialect {
   params(count: number, from?: number): string;
   /** ` FOR SHARE` / ` FOR UPDATE` on PostgreSQL; empty on SQLite. */
   lock(mode: 'share' | 'update'): string;
+  /** Whether the database locks rows (PostgreSQL: `FOR UPDATE`, TypeORM's pessimistic locks); SQLite locks the whole file on write instead. */
+  readonly rowLocks: boolean;
+  /**
+   * A statement written with `?` placeholders, in this dialect (numbered `$1`, `$2` ... on
+   * PostgreSQL). Every `?` in the text must be a placeholder.
+   */
+  sql(text: string): string;
 }
 
 const POSTGRES: SqlDialect = {
@@ -23,6 +30,11 @@ const POSTGRES: SqlDialect = {
   param: (n) => `$${n}`,
   params: (count, from = 1) => Array.from({ length: count }, (_, i) => `$${from + i}`).join(', '),
   lock: (mode) => (mode === 'share' ? ' FOR SHARE' : ' FOR UPDATE'),
+  rowLocks: true,
+  sql: (text) => {
+    let n = 0;
+    return text.replace(/\?/g, () => `$${++n}`);
+  },
 };
 
 const SQLITE: SqlDialect = {
@@ -30,11 +42,18 @@ const SQLITE: SqlDialect = {
   param: () => '?',
   params: (count) => Array.from({ length: count }, () => '?').join(', '),
   lock: () => '',
+  rowLocks: false,
+  sql: (text) => text,
 };
 
 /** The dialect of a data source. */
 export function sqlDialect(dataSource: Pick<DataSource, 'options'>): SqlDialect {
   return dataSource.options.type === 'postgres' ? POSTGRES : SQLITE;
+}
+
+/** The dialect of a database kind (tests and tools that name the kind rather than hold a data source). */
+export function sqlDialectOf(kind: 'sqlite' | 'postgres'): SqlDialect {
+  return kind === 'postgres' ? POSTGRES : SQLITE;
 }
 
 /**

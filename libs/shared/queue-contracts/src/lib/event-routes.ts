@@ -24,17 +24,32 @@ export interface EventRoute {
   readonly delivery: EventDelivery;
 }
 
-/** Who receives each event. The messaging transport refuses events that are not listed here. */
+/**
+ * Every event's path, from the one place that emits it to the one handler that consumes it. The
+ * producers call `emitEvent(client, FlowEvent.X, payload)` (@flow-oauth/messaging) on the client that
+ * FlowRuntimeModule registers; BullMqServer (connected in each app's `configure*` function) starts a
+ * worker for exactly the events its app's `@EventPattern` handlers name, and refuses a handler whose
+ * event is not routed to its app below.
+ *
+ * | event | producer (file, process) | consumer: group, delivery -> handler (file) | what the handler does |
+ * |---|---|---|---|
+ * | `providers.changed` | ProviderConfigurationService after a load or delete commits (libs/provider-config, config-loader) | flow-oauth-server, broadcast -> FlowEventsController.providersChanged (apps/flow-oauth-server/src/app/flow-events.controller.ts) | ProviderRegistry.reload() |
+ * | `connector.needs_reauth` | TokenRefreshService when a refresh ends in needs_reauth (libs/token-refresh; token-refresher, and flow-oauth-server's on-demand refresh); ProviderConfigurationService.purgeTokens (config-loader) | flow-oauth-server, broadcast -> FlowEventsController.needsReauth | ConnectorsService.forget(id): drops the held token answer |
+ * | `connector.deleted` | ConnectorsService.delete (libs/connectors, flow-oauth-server) | flow-oauth-server, broadcast -> FlowEventsController.connectorDeleted | ConnectorsService.forget(id) |
+ * | `connector.tokens_replaced` | ConnectorAuthorizationService.storeReconnected (libs/connectors, flow-oauth-server) | flow-oauth-server, broadcast -> FlowEventsController.tokensReplaced | ConnectorsService.forget(id) |
+ * | `user.deleted` | UsersService.delete (libs/shared/api-auth, config-loader) | flow-oauth-server, broadcast -> FlowEventsController.userDeleted | UsersService.forgetKeys() |
+ * | `provider.credentials_restored` | ProviderConfigurationService when a load changes a `credentials_rejected` provider (config-loader) | token-refresher, one -> ProviderEventsController.credentialsRestored (apps/token-refresher/src/app/provider-events.controller.ts) | RefreshSweep.run({ providerId }): queues the provider's paused refreshes |
+ *
+ * A broadcast reaches its sender's own instance too, which has already done the same (forget is
+ * idempotent); there is no event per refresh (a held answer is never
+ * served past its refresh time). token-refresher hears no `providers.changed`: it reads the provider
+ * at each refresh.
+ */
 export const FLOW_EVENT_ROUTES: Readonly<Record<FlowEventName, readonly EventRoute[]>> = {
   // Several flow-oauth-server instances must all serve new providers within a second.
-  [FlowEvent.ProvidersChanged]: [
-    { group: FlowApp.FlowOAuthServer, delivery: 'broadcast' },
-    { group: FlowApp.TokenRefresher, delivery: 'broadcast' },
-  ],
+  [FlowEvent.ProvidersChanged]: [{ group: FlowApp.FlowOAuthServer, delivery: 'broadcast' }],
   // Every flow-oauth-server instance serves token answers and user keys from memory (within their
-  // expiry and a few seconds), so each must hear when one stops being valid. No connector.refreshed:
-  // a cached answer is never served past its refresh time, so a refresh needs no message to every
-  // server (which would cost one job per refresh per instance).
+  // expiry and a few seconds), so each must hear when one stops being valid.
   [FlowEvent.ConnectorNeedsReauth]: [{ group: FlowApp.FlowOAuthServer, delivery: 'broadcast' }],
   [FlowEvent.ConnectorDeleted]: [{ group: FlowApp.FlowOAuthServer, delivery: 'broadcast' }],
   // A reconnect (possibly with other scopes) replaced the tokens: no instance may serve the old answer.
