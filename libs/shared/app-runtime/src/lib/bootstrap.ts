@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { CONFIG_EXIT_CODE, ConfigError, type FlowConfig, instancePort, loadConfig } from '@flow-oauth/config';
 import { ApiExceptionFilter } from '@flow-oauth/http-common';
 import { createProcessLogger, useProcessLogger } from '@flow-oauth/observability';
-import { EncryptionKeyMismatchError } from '@flow-oauth/persistence';
+import { EncryptionKeyMismatchError, waitForDatabase } from '@flow-oauth/persistence';
 import { waitForRedis } from '@flow-oauth/redis';
 import { STRICT_CSP_DIRECTIVES } from '@flow-oauth/web-pages';
 import helmet from 'helmet';
@@ -53,7 +53,7 @@ function securityHeaders(config: FlowConfig): Parameters<typeof helmet>[0] {
   };
 }
 
-/** main.ts of every process: validate config, wait for Redis, start, listen, tell pm2 we are ready. */
+/** main.ts of every process: validate config, wait for Redis and the database, start, listen, tell pm2 we are ready. */
 export async function runHttpApp(spec: HttpAppSpec): Promise<INestApplicationContext | undefined> {
   const logger = new Logger(spec.name);
   let config: FlowConfig;
@@ -74,6 +74,7 @@ export async function runHttpApp(spec: HttpAppSpec): Promise<INestApplicationCon
     logger.log(`Generated ${config.generated.join(', ')} into ${config.dataDir} (keep this folder; back it up with the database).`);
   }
   await waitForRedis(config.redisUrl, logger);
+  await waitForDatabase(config.database, logger);
   try {
     const app = await createHttpApp(spec, config);
     const host = config.bindHost ?? spec.defaultBindHost;
