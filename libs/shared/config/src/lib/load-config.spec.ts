@@ -42,6 +42,18 @@ describe('loadConfig', () => {
     expect(fs.statSync(path.join(cwd, 'data', 'generated-keys.json')).mode & 0o777).toBe(0o600);
   });
 
+  it('FLOW_PUBLIC_URL, when unset, follows FLOW_OAUTH_PORT; when set, wins', () => {
+    const cwd = tmp();
+    expect(loadConfig({ cwd, env: { FLOW_OAUTH_PORT: '8080' } })).toMatchObject({
+      ports: { flowOauth: 8080 },
+      publicUrl: 'http://localhost:8080',
+      returnUrl: 'http://localhost:8080/Thingworx/Oauths/oauth/return',
+    });
+    // Instance 1 listens on 8180, but the public URL stays the configured port's (the one a proxy or instance 0 serves).
+    expect(loadConfig({ cwd, env: { FLOW_OAUTH_PORT: '8080', NODE_APP_INSTANCE: '1' } }).publicUrl).toBe('http://localhost:8080');
+    expect(loadConfig({ cwd, env: { FLOW_OAUTH_PORT: '8080', FLOW_PUBLIC_URL: 'https://flow.example.com/' } }).publicUrl).toBe('https://flow.example.com');
+  });
+
   it('names every invalid variable at once, never its value', () => {
     const secretish = 'not-base64-!!-SECRET';
     let error: unknown;

@@ -54,7 +54,9 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`FLOW_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   const logFormat = (get('FLOW_LOG_FORMAT') ?? 'json').toLowerCase() as LogFormat;
   if (!LOG_FORMATS.includes(logFormat)) problems.push(`FLOW_LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}`);
-  const publicUrl = (get('FLOW_PUBLIC_URL') ?? 'http://localhost:3000').replace(/\/+$/, '');
+  // Unset, it follows FLOW_OAUTH_PORT: the return URL must reach this flow-oauth-server (instance 0's
+  // port). Port 0 (any free port, tests) names no reachable URL: the documented 3000 then.
+  const publicUrl = (get('FLOW_PUBLIC_URL') ?? `http://localhost:${ports.flowOauth || 3000}`).replace(/\/+$/, '');
   if (!isHttpUrl(publicUrl) || new URL(publicUrl).search || new URL(publicUrl).hash) {
     problems.push('FLOW_PUBLIC_URL must be an absolute http(s) URL without query or fragment');
   }
