@@ -256,6 +256,11 @@ describe('loadConfig', () => {
 
   it('refuses a webhook URL without its secret, naming FLOW_WEBHOOK_SECRET', () => {
     expect(() => loadConfig({ cwd: tmp(), env: { FLOW_WEBHOOK_URL: 'https://hooks.example.com/flow' } })).toThrow(/FLOW_WEBHOOK_SECRET must be set when FLOW_WEBHOOK_URL is set/);
+    const secret16 = 'webhook-secret-0123456789';
+    for (const bad of ['hooks.example.com/flow', '/flow', 'http:hooks.example.com', 'https://', 'mailto:ops@example.com', 'https://hooks.example.com/a b', 'https://hooks.example.com/#x']) {
+      expect(() => loadConfig({ cwd: tmp(), env: { FLOW_WEBHOOK_URL: bad, FLOW_WEBHOOK_SECRET: secret16 } })).toThrow(/FLOW_WEBHOOK_URL must be an absolute http\(s\) URL/);
+    }
+    expect(loadConfig({ cwd: tmp(), env: { FLOW_WEBHOOK_URL: 'http://127.0.0.1:9000/hook', FLOW_WEBHOOK_SECRET: secret16 } }).webhooks.url).toBe('http://127.0.0.1:9000/hook');
   });
 
   it('refuses bad webhook, health and audit values, naming each variable and never the secret', () => {

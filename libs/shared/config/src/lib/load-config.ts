@@ -183,7 +183,10 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
   function parseWebhooks(): FlowConfig['webhooks'] {
     const url = get('FLOW_WEBHOOK_URL');
     const secret = get('FLOW_WEBHOOK_SECRET');
-    if (url !== undefined && (!isHttpUrl(url) || new URL(url).hash)) problems.push('FLOW_WEBHOOK_URL must be an absolute http(s) URL without a fragment');
+    // `http:hooks.example.com` parses as a URL too; an absolute one names its host after `//`.
+    if (url !== undefined && (!/^https?:\/\/[^\s/?#]/i.test(url) || /\s/.test(url) || !isHttpUrl(url) || new URL(url).hash)) {
+      problems.push('FLOW_WEBHOOK_URL must be an absolute http(s) URL without a fragment, such as https://hooks.example.com/flow');
+    }
     if (url !== undefined && secret === undefined) problems.push('FLOW_WEBHOOK_SECRET must be set when FLOW_WEBHOOK_URL is set: every delivery is signed with it (e.g. `openssl rand -hex 32`)');
     if (secret !== undefined) {
       if (/\s/.test(secret)) problems.push('FLOW_WEBHOOK_SECRET must not contain spaces');
