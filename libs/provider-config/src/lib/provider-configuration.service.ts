@@ -7,6 +7,7 @@ import {
   type ValidationError,
   isConnectorType,
   parseConfigurationText,
+  parseWrappedConfigurationText,
   redactTypedSecrets,
   secretParameterNames,
   validateConfiguration,
@@ -63,7 +64,8 @@ export class ProviderConfigurationService {
   }
 
   private async loadParsed(text: string, options: { dryRun: boolean; pathPrefix?: string } & ActorOption): Promise<LoadResult> {
-    const parsed = parseConfigurationText(text);
+    // Under the ThingWorx wrapper, errors inside the file point into the file, not into the wrapper.
+    const parsed = options.pathPrefix ? parseWrappedConfigurationText(text, options.pathPrefix.slice(1)) : parseConfigurationText(text);
     if (parsed.errors.length > 0) throw invalidConfiguration(parsed.errors);
     let document = parsed.value;
     if (options.pathPrefix) {
