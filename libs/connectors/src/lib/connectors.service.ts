@@ -18,6 +18,7 @@ import {
   ProviderChangedError,
   refreshFailureKind,
   type RefreshOutcome,
+  refreshHistoryOutcome,
   refreshOutcomeKind,
   RefreshHistory,
   RefreshProducer,
@@ -178,7 +179,7 @@ export class ConnectorsService {
       const outcome = await refresh;
       const kind = refreshOutcomeKind(outcome);
       this.metrics.recordOutcome(kind, (performance.now() - started) / 1000);
-      this.history.record(kind);
+      this.history.record(refreshHistoryOutcome(outcome));
       return outcome;
     } catch (error) {
       const kind = refreshFailureKind(error);
