@@ -204,6 +204,37 @@ describe('pm2 deployment (ecosystem.config.js, built dist)', () => {
     expect(await second.text()).toContain('Gmail-1');
   }, 150_000);
 
+  it('pm2 scale flow-oauth-server 1 after 2 removes instance 0, yet the public port keeps answering (instance 1 stands in); scaling to 2 again gives it back to instance 0', async () => {
+    const name = 'flow-oauth-server';
+    const publicPort = main.ports[name];
+    expect((await main.instances(name)).length).toBe(2);
+    await main.scale(name, 1);
+    await waitUntil(`one ${name} instance online`, async () => ((await main.instances(name)).length === 1 || undefined), 60_000, main.describe);
+    // pm2 7 deletes the oldest processes first: instance 0, the one on the public port.
+    expect((await main.instances(name)).map((p) => p.pm2_env.NODE_APP_INSTANCE)).toEqual([1]);
+    await waitUntil(`${name}'s public port ${publicPort} answers GET /health with 200 (instance 1 standing in)`, async () => (await main.health(publicPort)) === 200 || undefined, 30_000, main.describe);
+    const providers = await fetch(`http://127.0.0.1:${publicPort}/api/providers`, { headers: { appKey: main.keys().admin } });
+    expect(await providers.text()).toContain('Gmail-1');
+
+    await main.scale(name, 2);
+    await waitUntil(
+      `two ${name} instances online`,
+      async () => {
+        const list = await main.instances(name);
+        return (list.length === 2 && list.every((p) => p.pm2_env.status === 'online')) || undefined;
+      },
+      60_000,
+      main.describe,
+    );
+    expect((await main.instances(name)).map((p) => p.pm2_env.NODE_APP_INSTANCE).sort()).toEqual([0, 1]);
+    for (const port of [publicPort, publicPort + INSTANCE_PORT_STEP]) {
+      await waitUntil(`${name} on port ${port} answers GET /health with 200`, async () => (await main.health(port)) === 200 || undefined, 30_000, main.describe);
+    }
+    // The new instance 0 waited for its port in-process (no crash, no restart).
+    for (const p of await main.instances(name)) expect(p.pm2_env.restart_time).toBe(0);
+    await waitUntil('instance 0 logged that it took its port back', async () => (await main.instances(name)).map((p) => main.logs(p)).join('\n').includes('taken back from the instance that stood in') || undefined, 30_000, main.describe);
+  }, 150_000);
+
   it('pm2 restart flow-oauth-server brings it back online and healthy, still serving the loaded provider', async () => {
     const before = await main.instances('flow-oauth-server');
     expect(before.length).toBeGreaterThanOrEqual(1);

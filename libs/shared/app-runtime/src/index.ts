@@ -1,3 +1,4 @@
 export * from './lib/bootstrap';
 export * from './lib/health.module';
 export * from './lib/flow-runtime.module';
+export * from './lib/public-port';
