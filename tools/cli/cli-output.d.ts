@@ -19,6 +19,8 @@ export interface KeyRotationResult {
   resealed: { providers: number; tokens: number; canary: number };
   before: Record<string, number>;
   after: Record<string, number>;
+  /** The refreshes' pending token sets in Redis, re-sealed after the database. */
+  pendingTokenSets?: { resealed: number; unreadable: number };
 }
 export function formatKeyRotation(result: KeyRotationResult): string;
 export interface AuditEntry {

@@ -185,7 +185,13 @@ function formatKeyRotation(result) {
     others.length === 0
       ? `All ${plural(total, 'stored value')} use key id ${answer.keyId}. Keep the old key in FLOW_ENCRYPTION_OLD_KEYS for 10 more minutes (sign-ins in progress), then remove it and restart.`
       : `Values under key id(s) ${others.join(', ')} remain: do not remove those keys yet.`;
-  return `${heading}\n\n${formatTable(['key id', 'before', 'after', ''], rows)}\n\n${next}`;
+  const pending = answer.pendingTokenSets;
+  // The refreshes' token sets kept in Redis until the database has them: re-sealed too, counted apart.
+  const pendingLine =
+    pending && (pending.resealed > 0 || pending.unreadable > 0)
+      ? `\nPending token sets in Redis: ${pending.resealed} re-sealed${pending.unreadable > 0 ? `, ${pending.unreadable} opened by no key of the ring (left to expire)` : ''}.`
+      : '';
+  return `${heading}${pendingLine}\n\n${formatTable(['key id', 'before', 'after', ''], rows)}\n\n${next}`;
 }
 
 /** A detail object as one short line: `key=value` for plain values, lists joined, a load's counts as a plan line. */

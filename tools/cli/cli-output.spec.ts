@@ -151,6 +151,13 @@ describe('formatKeyRotation', () => {
     expect(lines[lines.length - 1]).toMatch(/^All 11 stored values use key id bbbbbbbbbbbb\. Keep the old key in FLOW_ENCRYPTION_OLD_KEYS for 10 more minutes/);
   });
 
+  it('says how many pending token sets in Redis were re-sealed, and how many no key opens', () => {
+    const text = formatKeyRotation({ keyId: 'b', resealed: { providers: 0, tokens: 1, canary: 0 }, before: { a: 1 }, after: { b: 1 }, pendingTokenSets: { resealed: 2, unreadable: 1 } });
+    expect(text.split('\n')[1]).toBe('Pending token sets in Redis: 2 re-sealed, 1 opened by no key of the ring (left to expire).');
+    const none = formatKeyRotation({ keyId: 'b', resealed: { providers: 0, tokens: 1, canary: 0 }, before: { a: 1 }, after: { b: 1 }, pendingTokenSets: { resealed: 0, unreadable: 0 } });
+    expect(none).not.toContain('Pending token sets');
+  });
+
   it('warns not to remove a key that still seals something', () => {
     const text = formatKeyRotation({ keyId: 'b', resealed: { providers: 0, tokens: 0, canary: 0 }, before: { a: 1, b: 1 }, after: { a: 1, b: 1 } });
     expect(text.split('\n').pop()).toBe('Values under key id(s) a remain: do not remove those keys yet.');

@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { INSTANCE_PORT_STEP } from '@flow-oauth/config';
-import { parsePrometheusText } from '@flow-oauth/testing';
+import { createTestDatabase, parsePrometheusText, startTcpProxy, type TcpProxy, type TestDatabase } from '@flow-oauth/testing';
 import { assertDistBuilt, createPm2Deployment, FLOW_APPS, type Pm2Deployment, type Pm2Process, waitUntil } from '../pm2-deployment';
 
 // The documented operations, end to end: ecosystem.config.js under a private pm2 daemon (never the
@@ -34,6 +34,7 @@ describe('pm2 deployment (ecosystem.config.js, built dist)', () => {
   let main: Pm2Deployment;
   let noRedis: Pm2Deployment | undefined;
   let noRedisStart: ChildProcess | undefined;
+  let noDatabase: { deployment?: Pm2Deployment; start?: ChildProcess; proxy?: TcpProxy; db?: TestDatabase } = {};
 
   beforeAll(async () => {
     assertDistBuilt();
@@ -45,6 +46,10 @@ describe('pm2 deployment (ecosystem.config.js, built dist)', () => {
     noRedisStart?.kill('SIGKILL');
     await main?.destroy();
     await noRedis?.destroy();
+    noDatabase.start?.kill('SIGKILL');
+    await noDatabase.deployment?.destroy();
+    await noDatabase.proxy?.stop();
+    await noDatabase.db?.drop();
   }, 120_000);
 
   it('starts config-loader, flow-oauth-server and token-refresher online, each answering GET /health', async () => {
@@ -204,6 +209,37 @@ describe('pm2 deployment (ecosystem.config.js, built dist)', () => {
     expect(await second.text()).toContain('Gmail-1');
   }, 150_000);
 
+  it('pm2 scale flow-oauth-server 1 after 2 removes instance 0, yet the public port keeps answering (instance 1 stands in); scaling to 2 again gives it back to instance 0', async () => {
+    const name = 'flow-oauth-server';
+    const publicPort = main.ports[name];
+    expect((await main.instances(name)).length).toBe(2);
+    await main.scale(name, 1);
+    await waitUntil(`one ${name} instance online`, async () => ((await main.instances(name)).length === 1 || undefined), 60_000, main.describe);
+    // pm2 7 deletes the oldest processes first: instance 0, the one on the public port.
+    expect((await main.instances(name)).map((p) => p.pm2_env.NODE_APP_INSTANCE)).toEqual([1]);
+    await waitUntil(`${name}'s public port ${publicPort} answers GET /health with 200 (instance 1 standing in)`, async () => (await main.health(publicPort)) === 200 || undefined, 30_000, main.describe);
+    const providers = await fetch(`http://127.0.0.1:${publicPort}/api/providers`, { headers: { appKey: main.keys().admin } });
+    expect(await providers.text()).toContain('Gmail-1');
+
+    await main.scale(name, 2);
+    await waitUntil(
+      `two ${name} instances online`,
+      async () => {
+        const list = await main.instances(name);
+        return (list.length === 2 && list.every((p) => p.pm2_env.status === 'online')) || undefined;
+      },
+      60_000,
+      main.describe,
+    );
+    expect((await main.instances(name)).map((p) => p.pm2_env.NODE_APP_INSTANCE).sort()).toEqual([0, 1]);
+    for (const port of [publicPort, publicPort + INSTANCE_PORT_STEP]) {
+      await waitUntil(`${name} on port ${port} answers GET /health with 200`, async () => (await main.health(port)) === 200 || undefined, 30_000, main.describe);
+    }
+    // The new instance 0 waited for its port in-process (no crash, no restart).
+    for (const p of await main.instances(name)) expect(p.pm2_env.restart_time).toBe(0);
+    await waitUntil('instance 0 logged that it took its port back', async () => (await main.instances(name)).map((p) => main.logs(p)).join('\n').includes('taken back from the instance that stood in') || undefined, 30_000, main.describe);
+  }, 150_000);
+
   it('pm2 restart flow-oauth-server brings it back online and healthy, still serving the loaded provider', async () => {
     const before = await main.instances('flow-oauth-server');
     expect(before.length).toBeGreaterThanOrEqual(1);
@@ -254,5 +290,36 @@ describe('pm2 deployment (ecosystem.config.js, built dist)', () => {
     expect(['launching', 'online']).toContain(later?.pm2_env.status);
     expect(d.logs(later as Pm2Process).match(new RegExp(message.source, 'g'))?.length).toBeGreaterThanOrEqual(2);
   }, 60_000);
+
+  it('with PostgreSQL unreachable, says so naming DATABASE_URL (password masked), waits in-process, and starts once it answers', async () => {
+    const db = await createTestDatabase('postgres');
+    const target = new URL(db.url);
+    const proxy = await startTcpProxy({ targetHost: target.hostname, targetPort: Number(target.port || 5432) });
+    noDatabase = { db, proxy };
+    await proxy.cut();
+    const password = `pg-${randomBytes(6).toString('hex')}`;
+    const url = new URL(proxy.urlThrough(db.url));
+    url.password = password;
+    const d = await createPm2Deployment({ name: 'smoke-no-db', env: { DATABASE_URL: url.toString() } });
+    noDatabase.deployment = d;
+    noDatabase.start = await d.startInBackground(['config-loader']);
+    const message = /Database at postgres:\/\/[^ ]*:\*\*\*@127\.0\.0\.1:\d+\/[^ ]* \(DATABASE_URL\) is not reachable/;
+    const seen = await waitUntil(
+      'the log says the database is not reachable',
+      async () => {
+        const p = await processNamed(d, 'config-loader');
+        return p && message.test(d.logs(p)) ? p : undefined;
+      },
+      20_000,
+    );
+    expect(d.logs(seen)).toMatch(/Start PostgreSQL or set DATABASE_URL/);
+    expect(d.logs(seen)).not.toContain(password);
+    // The database comes back: the same process goes on and answers, no restart.
+    await proxy.restore();
+    await waitUntil('config-loader answers GET /health with 200', async () => (await d.health(d.ports['config-loader'])) === 200 || undefined, 30_000);
+    const later = await processNamed(d, 'config-loader');
+    expect(later?.pm2_env.restart_time).toBe(0);
+    expect(d.logs(later as Pm2Process)).toContain('The database is reachable again; starting.');
+  }, 90_000);
 });
 

@@ -4,8 +4,10 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { buildDataSourceOptions, EncryptionKeyMismatchError, prepareDatabase } from '@flow-oauth/persistence';
 import { SecretBox, SecretDecryptionError } from '@flow-oauth/secrets';
-import { createTestDatabase, LogCapture, TEST_DATABASE_KINDS, type TestDatabase } from '@flow-oauth/testing';
-import { ConnectorTokenStore } from '@flow-oauth/token-refresh';
+import { REDIS } from '@flow-oauth/redis';
+import { createTestDatabase, LogCapture, TEST_DATABASE_KINDS, type TestDatabase, testRedisPrefix } from '@flow-oauth/testing';
+import { ConnectorTokenStore, type PendingTokenSet, RedisPendingTokenStore } from '@flow-oauth/token-refresh';
+import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { type RunningConfigLoader, startConfigLoader } from './config-loader.harness';
 import { b64, countByKeyId, expectTokens, insertConnectors, providerFile, providerReaderOf, sql, storedValues } from './sealed-values.fixture';
@@ -93,7 +95,7 @@ describe.each(TEST_DATABASE_KINDS)('encryption key rotation on %s', (kind) => {
     const rotated = await running.call('POST', '/api/encryption-key/rotation');
     seen.push(rotated.text);
     expect(rotated.status).toBe(200);
-    expect(rotated.json).toEqual({ keyId: newId, resealed: { providers: 3, tokens: 18, canary: 1 }, before: { [oldId]: total }, after: { [newId]: total } });
+    expect(rotated.json).toEqual({ keyId: newId, resealed: { providers: 3, tokens: 18, canary: 1 }, before: { [oldId]: total }, after: { [newId]: total }, pendingTokenSets: { resealed: 0, unreadable: 0 } });
     expect(await countByKeyId(running.dataSource)).toEqual({ [`v2:${newId}`]: total });
 
     // The CLI: a second rotation finds nothing left to do and prints the table.
@@ -105,7 +107,7 @@ describe.each(TEST_DATABASE_KINDS)('encryption key rotation on %s', (kind) => {
     expect(lines).toContain(`${newId}  ${total}      ${total}     FLOW_ENCRYPTION_KEY`);
     expect(printed.stdout).toContain(`All ${total} stored values use key id ${newId}.`);
     const json = await cli(running, ['rotate-key', '--json']);
-    expect(JSON.parse(json.stdout)).toEqual({ keyId: newId, resealed: { providers: 0, tokens: 0, canary: 0 }, before: { [newId]: total }, after: { [newId]: total } });
+    expect(JSON.parse(json.stdout)).toEqual({ keyId: newId, resealed: { providers: 0, tokens: 0, canary: 0 }, before: { [newId]: total }, after: { [newId]: total }, pendingTokenSets: { resealed: 0, unreadable: 0 } });
     await stop();
 
     // Step 2: restart with the new key only; every provider secret and every token opens.
@@ -207,6 +209,53 @@ describe.each(TEST_DATABASE_KINDS)('encryption key rotation on %s', (kind) => {
     expect(printed.stderr).toContain('HTTP 409 sealed_values_unreadable');
     expect(printed.stderr).toContain(stranger.keyId);
     expect(await running.snapshot()).toBe(snapshot);
+  });
+
+  it('pending token sets a refresh keeps in Redis are re-sealed by the rotation and open with the new key alone afterwards', async () => {
+    await seedWithOldKey();
+    // One queue prefix across the restarts, as one deployment has.
+    const prefix = testRedisPrefix('rotation-pending');
+    const pendingSet = (n: number): PendingTokenSet => ({
+      tokens: { accessToken: `pending-access-${n}-${randomBytes(6).toString('hex')}`, tokenType: 'Bearer', expiresAt: new Date(Date.now() + 3600_000), refreshToken: `pending-refresh-${n}-${randomBytes(6).toString('hex')}`, metadata: {} },
+      obtainedAt: new Date(),
+    });
+    const sets = [pendingSet(1), pendingSet(2)];
+    for (const set of sets) secrets.push(set.tokens.accessToken, set.tokens.refreshToken as string);
+    const [a, b, c] = ['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222', '33333333-3333-4333-8333-333333333333'];
+
+    // Before the rotation: one set sealed with the old key (a refresh before the restart), one with the
+    // new key (after it), one with a key the ring does not have.
+    let running = await start({ FLOW_ENCRYPTION_KEY: b64(newKey), FLOW_ENCRYPTION_OLD_KEYS: b64(oldKey), FLOW_QUEUE_PREFIX: prefix });
+    const redis = running.app.get<Redis>(REDIS);
+    const pendingOf = (app: RunningConfigLoader) => new RedisPendingTokenStore(app.app.get<Redis>(REDIS), app.config);
+    const store = (box: SecretBox) => new ConnectorTokenStore(box, { refreshMarginSeconds: 300 });
+    await pendingOf(running).put(a, 4, store(new SecretBox(oldKey)).sealPending(a, 4, sets[0]));
+    await pendingOf(running).put(b, 7, store(new SecretBox(newKey)).sealPending(b, 7, sets[1]));
+    const strangers = store(new SecretBox(strangerKey)).sealPending(c, 1, pendingSet(3));
+    await pendingOf(running).put(c, 1, strangers);
+    const ttlBefore = await redis.ttl(pendingOf(running).key(a, 4));
+    const currentBefore = await pendingOf(running).get(b, 7);
+
+    const rotated = await running.call('POST', '/api/encryption-key/rotation');
+    seen.push(rotated.text);
+    expect(rotated.status).toBe(200);
+    expect(rotated.json.pendingTokenSets).toEqual({ resealed: 1, unreadable: 1 });
+    expect(SecretBox.keyIdOfSealed((await pendingOf(running).get(a, 4)) as string)).toBe(newId);
+    // Already under the new key: untouched; unreadable: left as it was; the TTL is kept.
+    expect(await pendingOf(running).get(b, 7)).toBe(currentBefore);
+    expect(await pendingOf(running).get(c, 1)).toBe(strangers);
+    const ttlAfter = await redis.ttl(pendingOf(running).key(a, 4));
+    expect(ttlAfter).toBeGreaterThan(0);
+    expect(ttlAfter).toBeLessThanOrEqual(ttlBefore);
+    await stop();
+
+    // The old key removed: both refreshes' token sets still open, intact.
+    running = await start({ FLOW_ENCRYPTION_KEY: b64(newKey), FLOW_QUEUE_PREFIX: prefix });
+    const newOnly = store(running.app.get(SecretBox));
+    const opened = [newOnly.openPending(a, 4, (await pendingOf(running).get(a, 4)) as string), newOnly.openPending(b, 7, (await pendingOf(running).get(b, 7)) as string)];
+    expect(opened.map((o) => [o.tokens.accessToken, o.tokens.refreshToken])).toEqual(sets.map((s) => [s.tokens.accessToken, s.tokens.refreshToken]));
+    const leftovers = await running.app.get<Redis>(REDIS).keys(`${prefix}:*`);
+    if (leftovers.length > 0) await running.app.get<Redis>(REDIS).del(...leftovers);
   });
 
   it('no key, secret or token reaches a log line, an answer or the CLI output', () => {

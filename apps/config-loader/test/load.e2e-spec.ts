@@ -155,7 +155,12 @@ describe.each(TEST_DATABASE_KINDS)('config-loader load API on %s', (kind) => {
     // Delete refuses while in use.
     const del = await loader.call('DELETE', '/api/oauth-configurations/google_gmail/Gmail-1');
     expect(del.status).toBe(409);
-    expect(del.json).toMatchObject({ error: 'provider_in_use', conflicts: [{ provider: 'Gmail-1', connectors: ['MyGmail'] }] });
+    expect(del.json).toMatchObject({ error: 'provider_in_use', conflicts: [{ type: 'google_gmail', provider: 'Gmail-1', connectors: ['MyGmail'] }] });
+    // The message says which connectors, how many, and what to do; not the load's "secret only" rule.
+    expect(del.json.message).toBe(
+      'Provider google_gmail/Gmail-1 is used by 1 connector (MyGmail); nothing was deleted. ' +
+        'Delete that connector first (DELETE /api/connectors/:id on flow-oauth-server, or from the connectors page), then delete the provider.',
+    );
     await loader.dataSource.getRepository(ConnectorEntity).delete({ label: 'MyGmail' });
     expect((await loader.call('DELETE', '/api/oauth-configurations/google_gmail/Gmail-1')).status).toBe(204);
     expect((await loader.call('DELETE', '/api/oauth-configurations/google_gmail/Gmail-1')).status).toBe(404);

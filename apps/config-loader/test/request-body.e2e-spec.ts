@@ -20,12 +20,13 @@ describe.each(TEST_DATABASE_KINDS)('config-loader request bodies on %s', (kind) 
     const before = await loader.snapshot();
     const deep = `{"odata": {"Deep": {"CLIENT_ID": "x", "CLIENT_SECRET": "y", "custom": ${objects(10_000)}}}}`;
     expect(deep.length).toBeGreaterThan(60_000);
-    // The pointer of the value that went one level too deep: odata, Deep, custom, then 61 levels of "a"
-    // (one fewer under the ThingWorx wrapper object, which is a level of the same body).
+    // The pointer of the value that went one level too deep: odata, Deep, custom, then 61 levels of "a",
+    // relative to the file the operator wrote, whether sent bare or under the ThingWorx wrapper
+    // (object or string): the wrapper is neither in the path nor counted as a level.
     for (const [path, raw, prefix, levels] of [
       ['/api/oauth-configurations', deep, '', 61],
       ['/api/oauth-configurations?dryRun=true', deep, '', 61],
-      ['/Thingworx/Subsystems/WorkflowSubsystem/Services/LoadOAuthConfiguration', `{"oauthConfigurations": ${deep}}`, '/oauthConfigurations', 60],
+      ['/Thingworx/Subsystems/WorkflowSubsystem/Services/LoadOAuthConfiguration', `{"oauthConfigurations": ${deep}}`, '', 61],
       ['/Thingworx/Subsystems/WorkflowSubsystem/Services/LoadOAuthConfiguration', JSON.stringify({ oauthConfigurations: deep }), '', 61],
     ] as const) {
       const res = await loader.call('POST', path, undefined, { raw });
@@ -35,6 +36,30 @@ describe.each(TEST_DATABASE_KINDS)('config-loader request bodies on %s', (kind) 
       expect(res.json.errors[0].path).toBe(`${prefix}/odata/Deep/custom/${Array(levels).fill('a').join('/')}`);
     }
     expect(await loader.snapshot()).toBe(before);
+  });
+
+  it('a duplicate key inside a file sent to the ThingWorx service is reported at its path in the file, as the same file sent bare', async () => {
+    const before = await loader.snapshot();
+    const file = '{"slack": {"Slack-Dup": {"CLIENT_ID": "a", "CLIENT_ID": "b", "CLIENT_SECRET": "s"}}}';
+    const bare = await loader.call('POST', '/api/oauth-configurations', undefined, { raw: file });
+    const wrapped = await loader.call('POST', '/Thingworx/Subsystems/WorkflowSubsystem/Services/LoadOAuthConfiguration', undefined, { raw: `{"oauthConfigurations": ${file}}` });
+    const asString = await loader.call('POST', '/Thingworx/Subsystems/WorkflowSubsystem/Services/LoadOAuthConfiguration', undefined, { raw: JSON.stringify({ oauthConfigurations: file }) });
+    for (const res of [bare, wrapped, asString]) {
+      expect(res.status).toBe(400);
+      expect(res.json.errors.map((e: { path: string }) => e.path)).toEqual(['/slack/Slack-Dup/CLIENT_ID']);
+    }
+    // A duplicate of the wrapper's own key is about the body, not the file: its path says so.
+    const twice = await loader.call('POST', '/Thingworx/Subsystems/WorkflowSubsystem/Services/LoadOAuthConfiguration', undefined, { raw: `{"oauthConfigurations": ${file}, "oauthConfigurations": {}}` });
+    expect(twice.json.errors.map((e: { path: string }) => e.path)).toContain('/oauthConfigurations');
+    expect(await loader.snapshot()).toBe(before);
+  });
+
+  it('a file nested to the limit loads under the ThingWorx wrapper too', async () => {
+    const res = await loader.call('POST', '/Thingworx/Subsystems/WorkflowSubsystem/Services/LoadOAuthConfiguration?dryRun=true', undefined, {
+      raw: `{"oauthConfigurations": {"odata": {"Deep-64w": {"CLIENT_ID": "x", "CLIENT_SECRET": "y", "AUTH_URL": "https://idp.example.com/auth", "TOKEN_URL": "https://idp.example.com/token", "custom": ${objects(60)}}}}}`,
+    });
+    expect(res.status).toBe(200);
+    expect(res.json.plan.added).toEqual([{ type: 'odata', provider: 'Deep-64w' }]);
   });
 
   it('a configuration file nested to the limit still loads', async () => {

@@ -170,6 +170,40 @@ describe.each(TEST_DATABASE_KINDS)('flow-oauth-server OAuth 2 flows against oidc
     expect((await flow.call('GET', `/api/connectors/${connector.id}`, undefined, userKey)).status).toBe(404);
   });
 
+  it('a delete whose revocation fails at the provider still deletes (204) and logs why, with no token or secret', async () => {
+    const c = combos[0];
+    await flow.loadProviders({
+      odata: {
+        'OIDC-revoke-fails': {
+          CLIENT_ID: `client-${c.name}`,
+          CLIENT_SECRET: secretOf(c.name),
+          oauth2_auth_url: oidc.authorizationEndpoint,
+          oauth2_token_url: oidc.tokenEndpoint,
+          // No such endpoint: the provider answers 404 to every revocation.
+          oauth2_revoke_url: `${oidc.revocationEndpoint}/missing`,
+          oauth2_revoke_method: 'post_form_client_auth',
+          oauth2_client_auth: c.auth,
+          oauth2_pkce: 'S256',
+          oauth2_params_scope: ['{"openid":"OpenID"}', '{"offline_access":"Offline access"}'],
+        },
+      },
+    });
+    await signIn('OIDC-revoke-fails', 'RevokeFails');
+    const connector = await connectorByLabel('RevokeFails');
+    const token = await flow.call('GET', `/api/connectors/${connector.id}/token`, undefined, userKey);
+    expect(token.status).toBe(200);
+    const from = logs.lines.length;
+    const deleted = await flow.call('DELETE', `/api/connectors/${connector.id}`, undefined, userKey);
+    expect(deleted.status).toBe(204);
+    expect((await flow.call('GET', `/api/connectors/${connector.id}`, undefined, userKey)).status).toBe(404);
+    const logged = logs.lines.slice(from).join('\n');
+    expect(logged).toMatch(new RegExp(`connector ${connector.id} \\(odata/OIDC-revoke-fails\\) is deleted, but not revoked at the provider: refresh token not revoked: provider answered 404`));
+    expect(logged).not.toContain(token.json.access_token);
+    expect(logged).not.toContain(secretOf(c.name));
+    // Indeed still live at the provider: why the operator is told.
+    expect((await oidc.introspect(token.json.access_token, { clientId: `client-${c.name}`, clientSecret: secretOf(c.name) })).active).toBe(true);
+  });
+
   it("a provider in the seed's simple form (AUTH_URL, TOKEN_URL, REFRESH_URL, VALIDATE_URL) signs in, validates and refreshes", async () => {
     await flow.loadProviders({
       swagger: {

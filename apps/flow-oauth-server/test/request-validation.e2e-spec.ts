@@ -33,6 +33,8 @@ describe.each(TEST_DATABASE_KINDS)('sign-in request validation on %s', (kind) =>
   it.each([
     ['no type', { provider: 'GH-V', label: 'L_1' }, [{ path: '/type', message: 'type is required' }]],
     ['a type that is not a string', { ...good, type: 7 }, [{ path: '/type', message: 'type must be a string' }]],
+    ['an unknown connector type', { ...good, type: 'gmail' }, [{ path: '/type', message: 'type must be one of the connector types, e.g. google_gmail (GET /api/providers lists what you can connect to)' }]],
+    ['a connector type in the wrong case', { ...good, type: 'GitHub' }, [{ path: '/type', message: 'type must be one of the connector types, e.g. google_gmail (GET /api/providers lists what you can connect to)' }]],
     ['an empty provider', { ...good, provider: '' }, [{ path: '/provider', message: 'provider is required' }]],
     ['no label', { type: 'github', provider: 'GH-V' }, [{ path: '/label', message: 'label is required' }]],
     ['a label that is not a string', { ...good, label: 12 }, [{ path: '/label', message: 'label is required' }]],

@@ -1,7 +1,7 @@
 import { ConnectorEntity, ProviderEntity } from '@flow-oauth/persistence';
 import { REDIS } from '@flow-oauth/redis';
 import { holdSqliteWriteLock, HttpSession, type OidcTestServer, openStartLink, startOidcTestServer, TEST_DATABASE_KINDS } from '@flow-oauth/testing';
-import { ConnectorLock } from '@flow-oauth/token-refresh';
+import { ConnectorLock, RefreshHistory } from '@flow-oauth/token-refresh';
 import type { Redis } from 'ioredis';
 import { type RunningFlowServer, startFlowServer } from './flow-oauth-server.harness';
 
@@ -52,6 +52,13 @@ describe.each(TEST_DATABASE_KINDS)('token API under refresh faults on %s', (kind
   const setExpiry = (id: string, expiresInMs: number) =>
     flow.updateConnector(id, { expiresAt: new Date(Date.now() + expiresInMs).toISOString(), nextRefreshAt: new Date(Date.now() - 1000).toISOString() });
   const refreshes = async () => (await oidc.tokenRequests()).filter((r) => r.clientId === 'tf-client' && r.grantType === 'refresh_token');
+  /** The admin chart's counts over the last two clock hours (Redis ping first: a record is sent without waiting). */
+  const chart = async () => {
+    await flow.app.get<Redis>(REDIS).ping();
+    const hours = await flow.app.get(RefreshHistory).lastHours(2);
+    const sum = (pick: (h: (typeof hours)[number]) => number) => hours.reduce((n, h) => n + pick(h), 0);
+    return { refreshed: sum((h) => h.refreshed), failed: sum((h) => h.failed), skipped: sum((h) => h.byOutcome.skipped ?? 0) };
+  };
 
   it('serves a still-valid token at once while a dead refresher holds the lock; an expired one is refreshed once that lock frees', async () => {
     const redis = flow.app.get<Redis>(REDIS);
@@ -90,6 +97,7 @@ describe.each(TEST_DATABASE_KINDS)('token API under refresh faults on %s', (kind
     const stored = (await token(connector.id)).json.access_token;
     await flow.loadProviders(provider('tf-MISTYPED'));
     const before = await refreshes();
+    const chartBefore = await chart();
 
     // Due but valid: the refresh is refused for the client, the stored token is the answer.
     await setExpiry(connector.id, 60_000);
@@ -110,6 +118,10 @@ describe.each(TEST_DATABASE_KINDS)('token API under refresh faults on %s', (kind
     expect(JSON.stringify(expired.json)).not.toContain('tf-MISTYPED');
     expect((await token(connector.id)).status).toBe(503);
     expect((await refreshes()).length).toBe(refused.length);
+    // The admin chart: one real failure (the provider's invalid_client); the two refreshes that did
+    // not call the provider are skipped, not failures.
+    const chartAfter = await chart();
+    expect({ failed: chartAfter.failed - chartBefore.failed, skipped: chartAfter.skipped - chartBefore.skipped }).toEqual({ failed: 1, skipped: 2 });
     // The connector kept its status and its tokens.
     expect(await flow.dataSource.getRepository(ConnectorEntity).findOneByOrFail({ id: connector.id })).toMatchObject({
       status: 'active',

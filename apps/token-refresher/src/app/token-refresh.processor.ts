@@ -7,6 +7,7 @@ import { QueueName, type RefreshJobData, TokenRefreshJobName } from '@flow-oauth
 import {
   jobTokenVersion,
   refreshFailureKind,
+  refreshHistoryOutcome,
   refreshOutcomeKind,
   refreshRetryDelay,
   RefreshHistory,
@@ -47,6 +48,8 @@ export interface RefreshRecord {
   /** From the connector's due time to the end of this attempt (negative when it ran early). */
   lagMs: number | undefined;
   attempt: number;
+  /** The provider was not called (connector or provider already refused): the admin chart's `skipped`, not a failure. */
+  skipped?: boolean;
   /** Secret-free reason of a failure. */
   detail?: string;
 }
@@ -102,16 +105,16 @@ export class TokenRefreshProcessor extends WorkerHost implements OnApplicationBo
 
   private async refresh(job: RefreshJob, token: string | undefined): Promise<string> {
     const started = Date.now();
-    const measure = (outcome: RefreshOutcomeKind, detail?: string): RefreshRecord => {
+    const measure = (outcome: RefreshOutcomeKind, detail?: string, skipped?: boolean): RefreshRecord => {
       const end = Date.now();
       const due = job.data.dueAt ? Date.parse(job.data.dueAt) : Number.NaN;
-      return { connectorId: job.data.connectorId, outcome, durationMs: end - started, lagMs: Number.isFinite(due) ? end - due : undefined, attempt: job.attemptsMade + 1, detail };
+      return { connectorId: job.data.connectorId, outcome, durationMs: end - started, lagMs: Number.isFinite(due) ? end - due : undefined, attempt: job.attemptsMade + 1, detail, ...(skipped ? { skipped } : {}) };
     };
     try {
       const outcome = await this.refresher.refreshConnector(job.data.connectorId, 'if-due');
       const kind = refreshOutcomeKind(outcome);
       const detail = outcome.status === 'credentials_rejected' ? `${outcome.provider.type}/${outcome.provider.provider}: ${outcome.provider.rejectedError ?? 'invalid_client'}` : undefined;
-      this.recordOutcome(measure(kind, detail));
+      this.recordOutcome(measure(kind, detail, refreshHistoryOutcome(outcome) === 'skipped'));
       return kind;
     } catch (error) {
       this.recordOutcome(measure(refreshFailureKind(error), error instanceof Error ? error.message : undefined));
@@ -126,7 +129,7 @@ export class TokenRefreshProcessor extends WorkerHost implements OnApplicationBo
    */
   recordOutcome(record: RefreshRecord): void {
     this.metrics.recordOutcome(record.outcome, record.durationMs / 1000, record.lagMs === undefined ? undefined : record.lagMs / 1000);
-    this.history.record(record.outcome);
+    this.history.record(record.skipped ? 'skipped' : record.outcome);
     const lag = record.lagMs === undefined ? '' : `, ${record.lagMs} ms after due`;
     const line = `refresh of connector ${record.connectorId}: ${record.outcome} in ${record.durationMs} ms${lag} (attempt ${record.attempt})${record.detail ? `: ${record.detail}` : ''}`;
     switch (record.outcome) {

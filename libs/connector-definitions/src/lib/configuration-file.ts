@@ -50,6 +50,19 @@ export function parseConfigurationText(text: string): { value?: unknown; errors:
   return parseJson(text, { tolerant: true });
 }
 
+/**
+ * Parses a body that carries the configuration under `key` (the ThingWorx service's
+ * `{ "oauthConfigurations": <file> }`): an error inside the file (duplicate key, nesting depth, ...)
+ * gets its path relative to the file the operator wrote, as the same file sent bare would; the wrapper
+ * level does not count toward the depth limit. Errors about the wrapper itself keep their path.
+ */
+export function parseWrappedConfigurationText(text: string, key: string): { value?: unknown; errors: ValidationError[] } {
+  const parsed = parseJson(text, { tolerant: true, wrapperLevels: 1 });
+  const prefix = jsonPointer('', key);
+  const errors = parsed.errors.map((e) => (e.path.startsWith(`${prefix}/`) ? { ...e, path: e.path.slice(prefix.length) } : e));
+  return { ...parsed, errors };
+}
+
 /** Names of the parameters of a type that are secrets (encrypted at rest, redacted in answers). */
 export function secretParameterNames(type: ConnectorType): string[] {
   return (getDefinition(type).provider_parameters ?? []).filter((p) => p.secret).map((p) => p.name);

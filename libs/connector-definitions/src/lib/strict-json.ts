@@ -16,6 +16,11 @@ export interface JsonParseOptions {
   tolerant?: boolean;
   /** Deepest nesting accepted (default MAX_CONFIGURATION_DEPTH). */
   maxDepth?: number;
+  /**
+   * Levels of a wrapper around the document (the ThingWorx `{ "oauthConfigurations": ... }` body: 1)
+   * that do not count toward maxDepth, so a wrapped file nests as deep as the same file sent bare.
+   */
+  wrapperLevels?: number;
 }
 
 /**
@@ -77,6 +82,7 @@ class Parser {
     private readonly maxDepth: number,
     /** When given, receives the JSON pointer of every member and element with the offset where it starts (its key, for a member). */
     private readonly locate?: (pointer: string, offset: number) => void,
+    private readonly wrapperLevels = 0,
   ) {}
 
   parseDocument(): unknown {
@@ -171,7 +177,7 @@ class Parser {
   }
 
   private nested(parse: () => unknown): unknown {
-    if (++this.depth > this.maxDepth) throw new JsonSyntaxError(`nested more than ${this.maxDepth} levels deep`, this.pos, this.pointer(), true);
+    if (++this.depth > this.maxDepth + this.wrapperLevels) throw new JsonSyntaxError(`nested more than ${this.maxDepth} levels deep`, this.pos, this.pointer(), true);
     const value = parse();
     this.depth--;
     return value;
@@ -387,7 +393,7 @@ class Parser {
 
 /** Parses JSON text, reporting syntax errors (with line and column), duplicate keys and prototype keys. */
 export function parseJson(text: string, options: JsonParseOptions = {}): JsonParseResult {
-  const parser = new Parser(text, options.tolerant ?? true, options.maxDepth ?? MAX_CONFIGURATION_DEPTH);
+  const parser = new Parser(text, options.tolerant ?? true, options.maxDepth ?? MAX_CONFIGURATION_DEPTH, undefined, options.wrapperLevels ?? 0);
   try {
     const value = parser.parseDocument();
     return { value, errors: parser.errors };

@@ -1,3 +1,4 @@
+import { isConnectorType } from '@flow-oauth/connector-definitions';
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { labelProblem } from './label-rules';
@@ -7,7 +8,12 @@ const SCOPE_TOKEN = /^[\x21-\x7e]+$/;
 
 /** The body of POST /api/connectors/authorizations: what a sign-in needs before any redirect. */
 export const StartAuthorizationSchema = z.object({
-  type: z.string().min(1, 'type is required').meta({ description: 'connector type, e.g. google_gmail' }),
+  // An unknown type is invalid input (400, SPEC section 3), not a missing resource: one of the 26 or nothing.
+  type: z
+    .string()
+    .min(1, 'type is required')
+    .refine((type) => type === '' || isConnectorType(type), 'type must be one of the connector types, e.g. google_gmail (GET /api/providers lists what you can connect to)')
+    .meta({ description: 'connector type, e.g. google_gmail' }),
   provider: z.string().min(1, 'provider is required').meta({ description: 'the loaded OAuth provider, e.g. Gmail-1' }),
   // The label rules are the ThingWorx ones, kept in label-rules.ts; uniqueness is checked against the database (409 label_taken).
   label: z

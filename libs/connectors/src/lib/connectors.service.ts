@@ -18,6 +18,7 @@ import {
   ProviderChangedError,
   refreshFailureKind,
   type RefreshOutcome,
+  refreshHistoryOutcome,
   refreshOutcomeKind,
   RefreshHistory,
   RefreshProducer,
@@ -178,7 +179,7 @@ export class ConnectorsService {
       const outcome = await refresh;
       const kind = refreshOutcomeKind(outcome);
       this.metrics.recordOutcome(kind, (performance.now() - started) / 1000);
-      this.history.record(kind);
+      this.history.record(refreshHistoryOutcome(outcome));
       return outcome;
     } catch (error) {
       const kind = refreshFailureKind(error);
@@ -236,8 +237,10 @@ export class ConnectorsService {
     const connector = await this.visible(principal, id);
     const provider = this.registry.getById(connector.providerId);
     let revocation = { revoked: false, detail: 'no token to revoke' };
+    let attempted = false;
     if (provider && connector.accessToken) {
       const { accessToken, refreshToken } = this.tokens.open(connector);
+      attempted = true;
       try {
         revocation = await this.oauth.revoke(provider, {
           accessToken: accessToken ?? undefined,
@@ -245,8 +248,15 @@ export class ConnectorsService {
           connectionParams: JSON.parse(connector.params) as Record<string, string>,
         });
       } catch (error) {
-        revocation = { revoked: false, detail: `revocation failed: ${error instanceof Error ? error.message : 'unknown error'}` };
+        // Not a provider answer (those come back as a result, already redacted): keep any secret out by hand.
+        const secrets = [accessToken, refreshToken, ...Object.values(provider.secrets)].filter((v): v is string => typeof v === 'string' && v.length > 0);
+        const message = error instanceof Error ? error.message : 'unknown error';
+        revocation = { revoked: false, detail: `revocation failed: ${secrets.reduce((text, secret) => text.split(secret).join('[redacted]'), message)}` };
       }
+    }
+    if (attempted && !revocation.revoked && revocation.detail !== 'provider has no revocation endpoint') {
+      // The delete goes on (SPEC: revoke where it can): the operator learns why the grant may still be live at the provider.
+      this.logger.warn(`connector ${connector.id} (${connector.type}/${connector.providerName}) is deleted, but not revoked at the provider: ${revocation.detail}`);
     }
     await this.dataSource.getRepository(ConnectorEntity).delete({ id: connector.id });
     this.answers.forget(connector.id);

@@ -238,6 +238,38 @@ describe('OAuthClient against a recording server', () => {
       expect(basicCredentials(server.requests[1].headers['authorization'])).toBe(`test-client:${SECRET}`);
     });
 
+    it.each(['odata', 'soap', 'swagger'] as const)('a generic %s provider (REVOKE_URL) authenticates with its client credentials at revocation, as at its token endpoint (Basic)', async (type) => {
+      const provider = loadedProvider(type, {
+        CLIENT_ID: 'generic-client',
+        CLIENT_SECRET: SECRET,
+        AUTH_URL: `${server.url}/authorize`,
+        TOKEN_URL: `${server.url}/token`,
+        REVOKE_URL: `${server.url}/revoke`,
+      });
+      expect(await client.revoke(provider, { accessToken: 'at-g', refreshToken: 'rt-g', connectionParams: {} })).toEqual({
+        revoked: true,
+        detail: 'refresh token revoked; access token revoked',
+      });
+      expect(server.requests.map((r) => [r.method, r.url, [...r.form], basicCredentials(r.headers['authorization'])])).toEqual([
+        ['POST', '/revoke', [['token', 'rt-g'], ['token_type_hint', 'refresh_token']], `generic-client:${SECRET}`],
+        ['POST', '/revoke', [['token', 'at-g'], ['token_type_hint', 'access_token']], `generic-client:${SECRET}`],
+      ]);
+    });
+
+    it('a generic provider whose file says oauth2_client_auth client_secret_post revokes with the credentials in the body', async () => {
+      const provider = loadedProvider('odata', {
+        CLIENT_ID: 'generic-client',
+        CLIENT_SECRET: SECRET,
+        AUTH_URL: `${server.url}/authorize`,
+        TOKEN_URL: `${server.url}/token`,
+        REVOKE_URL: `${server.url}/revoke`,
+        oauth2_client_auth: 'client_secret_post',
+      });
+      expect(await client.revoke(provider, { refreshToken: 'rt-g', connectionParams: {} })).toMatchObject({ revoked: true });
+      expect([...server.requests[0].form]).toEqual([['token', 'rt-g'], ['token_type_hint', 'refresh_token'], ['client_id', 'generic-client'], ['client_secret', SECRET]]);
+      expect(server.requests[0].headers['authorization']).toBeUndefined();
+    });
+
     it('delete_bearer and post_bearer revoke the access token with itself', async () => {
       await client.revoke(generic({ oauth2_revoke_url: '/api/v2/oauth/tokens/current.json', oauth2_revoke_method: 'delete_bearer' }), {
         accessToken: 'at-1',

@@ -7,6 +7,7 @@ import {
   type ValidationError,
   isConnectorType,
   parseConfigurationText,
+  parseWrappedConfigurationText,
   redactTypedSecrets,
   secretParameterNames,
   validateConfiguration,
@@ -63,7 +64,8 @@ export class ProviderConfigurationService {
   }
 
   private async loadParsed(text: string, options: { dryRun: boolean; pathPrefix?: string } & ActorOption): Promise<LoadResult> {
-    const parsed = parseConfigurationText(text);
+    // Under the ThingWorx wrapper, errors inside the file point into the file, not into the wrapper.
+    const parsed = options.pathPrefix ? parseWrappedConfigurationText(text, options.pathPrefix.slice(1)) : parseConfigurationText(text);
     if (parsed.errors.length > 0) throw invalidConfiguration(parsed.errors);
     let document = parsed.value;
     if (options.pathPrefix) {
@@ -178,7 +180,7 @@ export class ProviderConfigurationService {
     });
     if (refused) {
       await this.activity.record({ kind: 'admin', type: 'provider.delete', actor, subject, outcome: 'refused', detail: { type, provider: name, connectors: refused[0].connectors } });
-      throw providerInUse(refused);
+      throw providerInUseAtDelete(refused[0]);
     }
     this.logger.log(`provider deleted: ${type}/${name}`);
     await this.announce({ added: [], updated: [], deleted: [{ type, provider: name }] });
@@ -398,6 +400,15 @@ export function providerInUse(conflicts: ProviderConflict[], plan?: LoadPlan): A
     conflicts,
     ...(plan ? { plan } : {}),
   });
+}
+
+/** 409 provider_in_use for a delete: which connectors (how many) use the provider, and what to do first. */
+export function providerInUseAtDelete(conflict: ProviderConflict): ApiError {
+  const count = conflict.connectors.length;
+  const message =
+    `Provider ${conflict.type}/${conflict.provider} is used by ${count} connector${count === 1 ? '' : 's'} (${conflict.connectors.join(', ')}); nothing was deleted. ` +
+    `Delete ${count === 1 ? 'that connector' : 'those connectors'} first (DELETE /api/connectors/:id on flow-oauth-server, or from the connectors page), then delete the provider.`;
+  return new ApiError(409, 'provider_in_use', message, { conflicts: [conflict] });
 }
 
 /** A load's plan as its audit entry keeps it: the providers added, updated and in conflict by name, the unchanged counted. */

@@ -12,3 +12,4 @@ export * from './lib/sql-dialect';
 export * from './lib/timestamps';
 export * from './lib/transactions';
 export * from './lib/spread';
+export * from './lib/wait-for-database';

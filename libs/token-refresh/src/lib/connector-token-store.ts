@@ -4,6 +4,7 @@ import type { TokenSet } from '@flow-oauth/oauth-client';
 import { ConnectorEntity, type ConnectorStatus, nowIso } from '@flow-oauth/persistence';
 import { type SealedPlace, SecretBox } from '@flow-oauth/secrets';
 import type { EntityManager } from 'typeorm';
+import { pendingTokenSetPlace } from './pending-token-store';
 import { nextRefreshTime } from './refresh-schedule';
 
 /** The tokens of a connector, opened. */
@@ -169,6 +170,4 @@ function refreshTokenOf(connectorId: string): SealedPlace {
 }
 
 /** A pending token set lives in Redis under its connector and the token version it replaces. */
-function pendingTokensOf(connectorId: string, baseVersion: number): SealedPlace {
-  return { table: 'redis', column: 'pending-tokens', row: `${connectorId}.v${baseVersion}` };
-}
+const pendingTokensOf = pendingTokenSetPlace;

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { REDIS } from '@flow-oauth/redis';
+import { type SealedPlace, SecretBox, SecretDecryptionError } from '@flow-oauth/secrets';
 import type { Redis } from 'ioredis';
 
 /**
@@ -22,6 +23,45 @@ export abstract class PendingTokenStore {
   abstract get(connectorId: string, baseVersion: number): Promise<string | undefined>;
   /** Forgets it once the database has the tokens. */
   abstract drop(connectorId: string, baseVersion: number): Promise<void>;
+}
+
+/** Where a pending token set is sealed for (AEAD additional data): its connector and the token version it replaces. */
+export function pendingTokenSetPlace(connectorId: string, baseVersion: number): SealedPlace {
+  return { table: 'redis', column: 'pending-tokens', row: `${connectorId}.v${baseVersion}` };
+}
+
+/** Replaces a value only if it is still the one read (a refresh may have dropped or replaced it meanwhile); keeps its TTL. */
+const COMPARE_AND_SET = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL') return 1 end return 0`;
+
+/**
+ * Key rotation of the pending token sets in Redis (RedisPendingTokenStore's keys): every set not
+ * sealed with the ring's current key is sealed again with it, so none is lost when the old key
+ * leaves FLOW_ENCRYPTION_OLD_KEYS (a set holds tokens a provider issued once, often a rotated refresh
+ * token). A set no key of the ring opens is left as it is and counted. Throws when Redis does not answer.
+ */
+export async function resealPendingTokenSets(redis: Redis, queuePrefix: string, box: SecretBox): Promise<{ resealed: number; unreadable: number }> {
+  const head = `${queuePrefix}:pending-tokens:`;
+  const counts = { resealed: 0, unreadable: 0 };
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${head}*`, 'COUNT', 500);
+    cursor = next;
+    for (const key of keys) {
+      const match = /^(.+):v(\d+)$/.exec(key.slice(head.length));
+      const sealed = match ? await redis.get(key) : null;
+      if (!match || sealed === null || SecretBox.keyIdOfSealed(sealed) === box.keyId) continue;
+      let resealed: string;
+      try {
+        resealed = box.reseal(sealed, pendingTokenSetPlace(match[1], Number(match[2])));
+      } catch (error) {
+        if (!(error instanceof SecretDecryptionError)) throw error;
+        counts.unreadable += 1;
+        continue;
+      }
+      if (Number(await redis.eval(COMPARE_AND_SET, 1, key, sealed, resealed)) === 1) counts.resealed += 1;
+    }
+  } while (cursor !== '0');
+  return counts;
 }
 
 /** PendingTokenStore on Redis: one key per connector and token version, with a TTL. */

@@ -22,6 +22,9 @@ describe('hourly refresh history in Redis (the admin page chart)', () => {
     history.record('recovered_pending', hoursAgo(0));
     history.record('provider_error', hoursAgo(0));
     history.record('fresh', hoursAgo(0));
+    // Refreshes that never called the provider (connector or provider already refused): not failures.
+    history.record('skipped', hoursAgo(0));
+    history.record('skipped', hoursAgo(0));
     history.record('needs_reauth', hoursAgo(3));
     history.record('credentials_rejected', hoursAgo(23));
     // 24 hours ago is outside the window of the last 24 clock hours (10:00 today back to 11:00 yesterday).
@@ -30,7 +33,7 @@ describe('hourly refresh history in Redis (the admin page chart)', () => {
     const hours = await history.lastHours(24, now);
     expect(hours).toHaveLength(24);
     expect(hours[0].hourStart).toBe('2026-11-29T11:00:00.000Z');
-    expect(hours[23]).toEqual({ hourStart: '2026-11-30T10:00:00.000Z', refreshed: 3, failed: 1, byOutcome: { refreshed: 2, recovered_pending: 1, provider_error: 1, fresh: 1 } });
+    expect(hours[23]).toEqual({ hourStart: '2026-11-30T10:00:00.000Z', refreshed: 3, failed: 1, byOutcome: { refreshed: 2, recovered_pending: 1, provider_error: 1, fresh: 1, skipped: 2 } });
     expect(hours[20]).toMatchObject({ hourStart: '2026-11-30T07:00:00.000Z', refreshed: 0, failed: 1 });
     expect(hours[0]).toMatchObject({ refreshed: 0, failed: 1, byOutcome: { credentials_rejected: 1 } });
     expect(hours.reduce((sum, h) => sum + h.refreshed, 0)).toBe(3);

@@ -13,6 +13,9 @@ const WARNING_INTERVAL_MS = 60_000;
 const FAILED: ReadonlySet<RefreshOutcomeLabel> = new Set(['needs_reauth', 'credentials_rejected', 'provider_error', 'storage_error', 'error']);
 const REFRESHED: ReadonlySet<RefreshOutcomeLabel> = new Set(['refreshed', 'recovered_pending']);
 
+/** What the hourly history counts: a refresh outcome, or `skipped` (the provider was not called: the connector or provider was already refused). */
+export type HistoryOutcome = RefreshOutcomeLabel | 'skipped';
+
 /** Refresh outcomes of one clock hour, across every process of the deployment. */
 export interface HourlyRefreshCounts {
   /** ISO 8601 start of the hour (UTC). */
@@ -21,8 +24,8 @@ export interface HourlyRefreshCounts {
   refreshed: number;
   /** `needs_reauth`, `credentials_rejected`, `provider_error`, `storage_error`, `error`. */
   failed: number;
-  /** Every outcome by its metric label (including those neither refreshed nor failed: `fresh`, `lock_busy` ...). */
-  byOutcome: Partial<Record<RefreshOutcomeLabel, number>>;
+  /** Every outcome by its metric label (including those neither refreshed nor failed: `fresh`, `lock_busy`, `skipped` ...). */
+  byOutcome: Partial<Record<HistoryOutcome, number>>;
 }
 
 /**
@@ -34,7 +37,7 @@ export interface HourlyRefreshCounts {
  */
 export abstract class RefreshHistory {
   /** Counts one refresh outcome. Never throws and never makes the caller wait: a lost count is only a chart. */
-  abstract record(outcome: RefreshOutcomeLabel, at?: Date): void;
+  abstract record(outcome: HistoryOutcome, at?: Date): void;
   /** The last `hours` clock hours up to the current one, oldest first, each with its counts (zero when nothing happened). */
   abstract lastHours(hours: number, now?: Date): Promise<HourlyRefreshCounts[]>;
 }
@@ -52,7 +55,7 @@ export class RedisRefreshHistory extends RefreshHistory {
     super();
   }
 
-  record(outcome: RefreshOutcomeLabel, at: Date = new Date()): void {
+  record(outcome: HistoryOutcome, at: Date = new Date()): void {
     const key = this.key(Math.floor(at.getTime() / HOUR_MS));
     this.redis
       .multi()
@@ -75,8 +78,8 @@ export class RedisRefreshHistory extends RefreshHistory {
     return indexes.map((index, i) => {
       const [error, value] = answers[i] ?? [null, {}];
       if (error) throw error;
-      const byOutcome: Partial<Record<RefreshOutcomeLabel, number>> = {};
-      for (const [outcome, count] of Object.entries((value ?? {}) as Record<string, string>)) byOutcome[outcome as RefreshOutcomeLabel] = Number(count);
+      const byOutcome: Partial<Record<HistoryOutcome, number>> = {};
+      for (const [outcome, count] of Object.entries((value ?? {}) as Record<string, string>)) byOutcome[outcome as HistoryOutcome] = Number(count);
       return { hourStart: new Date(index * HOUR_MS).toISOString(), ...summarise(byOutcome), byOutcome };
     });
   }
@@ -87,7 +90,7 @@ export class RedisRefreshHistory extends RefreshHistory {
 }
 
 /** Refreshed and failed counts of a set of outcome counts. */
-export function summarise(byOutcome: Partial<Record<RefreshOutcomeLabel, number>>): { refreshed: number; failed: number } {
+export function summarise(byOutcome: Partial<Record<HistoryOutcome, number>>): { refreshed: number; failed: number } {
   let refreshed = 0;
   let failed = 0;
   for (const [outcome, count] of Object.entries(byOutcome) as Array<[RefreshOutcomeLabel, number]>) {

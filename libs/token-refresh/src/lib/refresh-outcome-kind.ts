@@ -3,11 +3,21 @@ import type { RefreshOutcomeLabel } from '@flow-oauth/observability';
 import { LockTimeoutError } from './connector-lock';
 import { StaleTokenWriteError } from './connector-token-store';
 import { ProviderChangedError, RefreshStorageError } from './refresh-errors';
+import type { HistoryOutcome } from './refresh-history';
 import type { RefreshOutcome } from './token-refresh.service';
 
 /** How a refresh that returned ended, as logs and metrics name it (background and on-demand alike). */
 export function refreshOutcomeKind(outcome: RefreshOutcome): RefreshOutcomeLabel {
   return outcome.status === 'refreshed' && outcome.source === 'pending' ? 'recovered_pending' : outcome.status;
+}
+
+/**
+ * How a refresh that returned ended, as the admin page's hourly chart counts it: a refresh that did
+ * not call the provider because the connector already needed its user, or its provider's credentials
+ * were already rejected, is `skipped` (neither refreshed nor failed), not one more failure.
+ */
+export function refreshHistoryOutcome(outcome: RefreshOutcome): HistoryOutcome {
+  return 'skipped' in outcome && outcome.skipped ? 'skipped' : refreshOutcomeKind(outcome);
 }
 
 /** How a refresh that threw ended. */

@@ -32,9 +32,10 @@ export type RefreshOutcome =
   | { status: 'refreshed'; connector: ConnectorEntity; source: 'provider' | 'pending' }
   | { status: 'fresh'; connector: ConnectorEntity }
   | { status: 'not_refreshable'; connector: ConnectorEntity; reason: string }
-  | { status: 'needs_reauth'; connector: ConnectorEntity; reason: string }
-  /** The provider refuses Flow's client credentials: refreshes of its connectors are paused, tokens and status kept. */
-  | { status: 'credentials_rejected'; connector: ConnectorEntity; provider: RejectedProvider }
+  /** `skipped`: the connector already needed its user; the provider was not called. */
+  | { status: 'needs_reauth'; connector: ConnectorEntity; reason: string; skipped?: true }
+  /** The provider refuses Flow's client credentials: refreshes of its connectors are paused, tokens and status kept. `skipped`: it was already marked so; the provider was not called. */
+  | { status: 'credentials_rejected'; connector: ConnectorEntity; provider: RejectedProvider; skipped?: true }
   | { status: 'missing' };
 
 export interface RefreshOptions {
@@ -91,7 +92,7 @@ export class TokenRefreshService {
     const repo = this.dataSource.getRepository(ConnectorEntity);
     const connector = await beforeProvider(connectorId, () => repo.findOneBy({ id: connectorId }));
     if (!connector) return { status: 'missing' };
-    if (connector.status === 'needs_reauth') return { status: 'needs_reauth', connector, reason: connector.lastError ?? 'sign-in required' };
+    if (connector.status === 'needs_reauth') return { status: 'needs_reauth', connector, reason: connector.lastError ?? 'sign-in required', skipped: true };
     // A token set an earlier refresh obtained but could not store: write it, whatever else holds.
     const kept = await beforeProvider(connectorId, () => this.pending.get(connector.id, connector.tokenVersion));
     const keptAnswer = kept === undefined ? undefined : await this.openKept(connector, kept);
@@ -100,7 +101,7 @@ export class TokenRefreshService {
     const provider = await beforeProvider(connectorId, () => this.providers.findById(connector.providerId));
     if (!provider) return this.markNeedsReauth(connector, 'provider_deleted');
     if (!definitionRefreshes(provider.definition)) return this.leaveSchedule(connector);
-    if (provider.state === 'credentials_rejected') return { status: 'credentials_rejected', connector, provider: rejected(provider) };
+    if (provider.state === 'credentials_rejected') return { status: 'credentials_rejected', connector, provider: rejected(provider), skipped: true };
     const { refreshToken } = this.tokens.open(connector);
     if (!refreshToken) return this.markNeedsReauth(connector, 'no_refresh_token');
     await this.markStarted(connector);

@@ -4,10 +4,13 @@ import { NestFactory } from '@nestjs/core';
 import { CONFIG_EXIT_CODE, ConfigError, type FlowConfig, instancePort, loadConfig } from '@flow-oauth/config';
 import { ApiExceptionFilter } from '@flow-oauth/http-common';
 import { createProcessLogger, useProcessLogger } from '@flow-oauth/observability';
-import { EncryptionKeyMismatchError } from '@flow-oauth/persistence';
-import { waitForRedis } from '@flow-oauth/redis';
+import { EncryptionKeyMismatchError, waitForDatabase } from '@flow-oauth/persistence';
+import { REDIS, waitForRedis } from '@flow-oauth/redis';
 import { STRICT_CSP_DIRECTIVES } from '@flow-oauth/web-pages';
 import helmet from 'helmet';
+import type { Redis } from 'ioredis';
+import type { RequestListener, Server } from 'node:http';
+import { listenOnPublicPort, type PublicPortOptions, standInForPublicPort } from './public-port';
 
 export interface HttpAppSpec {
   /** pm2 name, used as the logger context. */
@@ -17,6 +20,11 @@ export interface HttpAppSpec {
   port: (config: FlowConfig) => number;
   /** Listen address when FLOW_BIND_HOST is not set; undefined = every interface (SPEC section 6). */
   defaultBindHost?: string;
+  /**
+   * The configured port is the public one (flow-oauth-server: FLOW_PUBLIC_URL, redirect URIs): when
+   * pm2 scale removes instance 0, another instance serves it too until an instance 0 is back (public-port.ts).
+   */
+  keepPublicPort?: boolean;
   /** Extra set-up before listen (microservice transports, middleware). */
   configure?: (app: INestApplication, config: FlowConfig) => Promise<void> | void;
 }
@@ -53,7 +61,7 @@ function securityHeaders(config: FlowConfig): Parameters<typeof helmet>[0] {
   };
 }
 
-/** main.ts of every process: validate config, wait for Redis, start, listen, tell pm2 we are ready. */
+/** main.ts of every process: validate config, wait for Redis and the database, start, listen, tell pm2 we are ready. */
 export async function runHttpApp(spec: HttpAppSpec): Promise<INestApplicationContext | undefined> {
   const logger = new Logger(spec.name);
   let config: FlowConfig;
@@ -74,11 +82,21 @@ export async function runHttpApp(spec: HttpAppSpec): Promise<INestApplicationCon
     logger.log(`Generated ${config.generated.join(', ')} into ${config.dataDir} (keep this folder; back it up with the database).`);
   }
   await waitForRedis(config.redisUrl, logger);
+  await waitForDatabase(config.database, logger);
   try {
     const app = await createHttpApp(spec, config);
     const host = config.bindHost ?? spec.defaultBindHost;
-    const port = instancePort(spec.port(config), config.instance);
-    await (host === undefined ? app.listen(port) : app.listen(port, host));
+    const base = spec.port(config);
+    const port = instancePort(base, config.instance);
+    const listen = () => (host === undefined ? app.listen(port) : app.listen(port, host));
+    const publicPort: PublicPortOptions | undefined =
+      spec.keepPublicPort && base !== 0 ? { redis: app.get<Redis>(REDIS), claimKey: `${config.queuePrefix}:public-port:${spec.name}:${base}`, port: base, host, logger } : undefined;
+    if (publicPort && config.instance === 0) await listenOnPublicPort(listen, publicPort);
+    else await listen();
+    if (publicPort && config.instance > 0) {
+      const standIn = standInForPublicPort(app.getHttpAdapter().getInstance() as RequestListener, publicPort);
+      (app.getHttpServer() as Server).once('close', () => void standIn.stop());
+    }
     logger.log(`${spec.name} listening on ${await app.getUrl()}`);
     process.send?.('ready');
     return app;

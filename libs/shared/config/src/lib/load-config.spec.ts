@@ -42,6 +42,18 @@ describe('loadConfig', () => {
     expect(fs.statSync(path.join(cwd, 'data', 'generated-keys.json')).mode & 0o777).toBe(0o600);
   });
 
+  it('FLOW_PUBLIC_URL, when unset, follows FLOW_OAUTH_PORT; when set, wins', () => {
+    const cwd = tmp();
+    expect(loadConfig({ cwd, env: { FLOW_OAUTH_PORT: '8080' } })).toMatchObject({
+      ports: { flowOauth: 8080 },
+      publicUrl: 'http://localhost:8080',
+      returnUrl: 'http://localhost:8080/Thingworx/Oauths/oauth/return',
+    });
+    // Instance 1 listens on 8180, but the public URL stays the configured port's (the one a proxy or instance 0 serves).
+    expect(loadConfig({ cwd, env: { FLOW_OAUTH_PORT: '8080', NODE_APP_INSTANCE: '1' } }).publicUrl).toBe('http://localhost:8080');
+    expect(loadConfig({ cwd, env: { FLOW_OAUTH_PORT: '8080', FLOW_PUBLIC_URL: 'https://flow.example.com/' } }).publicUrl).toBe('https://flow.example.com');
+  });
+
   it('names every invalid variable at once, never its value', () => {
     const secretish = 'not-base64-!!-SECRET';
     let error: unknown;
@@ -244,6 +256,11 @@ describe('loadConfig', () => {
 
   it('refuses a webhook URL without its secret, naming FLOW_WEBHOOK_SECRET', () => {
     expect(() => loadConfig({ cwd: tmp(), env: { FLOW_WEBHOOK_URL: 'https://hooks.example.com/flow' } })).toThrow(/FLOW_WEBHOOK_SECRET must be set when FLOW_WEBHOOK_URL is set/);
+    const secret16 = 'webhook-secret-0123456789';
+    for (const bad of ['hooks.example.com/flow', '/flow', 'http:hooks.example.com', 'https://', 'mailto:ops@example.com', 'https://hooks.example.com/a b', 'https://hooks.example.com/#x']) {
+      expect(() => loadConfig({ cwd: tmp(), env: { FLOW_WEBHOOK_URL: bad, FLOW_WEBHOOK_SECRET: secret16 } })).toThrow(/FLOW_WEBHOOK_URL must be an absolute http\(s\) URL/);
+    }
+    expect(loadConfig({ cwd: tmp(), env: { FLOW_WEBHOOK_URL: 'http://127.0.0.1:9000/hook', FLOW_WEBHOOK_SECRET: secret16 } }).webhooks.url).toBe('http://127.0.0.1:9000/hook');
   });
 
   it('refuses bad webhook, health and audit values, naming each variable and never the secret', () => {

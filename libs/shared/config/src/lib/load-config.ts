@@ -54,7 +54,9 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`FLOW_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   const logFormat = (get('FLOW_LOG_FORMAT') ?? 'json').toLowerCase() as LogFormat;
   if (!LOG_FORMATS.includes(logFormat)) problems.push(`FLOW_LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}`);
-  const publicUrl = (get('FLOW_PUBLIC_URL') ?? 'http://localhost:3000').replace(/\/+$/, '');
+  // Unset, it follows FLOW_OAUTH_PORT: the return URL must reach this flow-oauth-server (instance 0's
+  // port). Port 0 (any free port, tests) names no reachable URL: the documented 3000 then.
+  const publicUrl = (get('FLOW_PUBLIC_URL') ?? `http://localhost:${ports.flowOauth || 3000}`).replace(/\/+$/, '');
   if (!isHttpUrl(publicUrl) || new URL(publicUrl).search || new URL(publicUrl).hash) {
     problems.push('FLOW_PUBLIC_URL must be an absolute http(s) URL without query or fragment');
   }
@@ -181,7 +183,10 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
   function parseWebhooks(): FlowConfig['webhooks'] {
     const url = get('FLOW_WEBHOOK_URL');
     const secret = get('FLOW_WEBHOOK_SECRET');
-    if (url !== undefined && (!isHttpUrl(url) || new URL(url).hash)) problems.push('FLOW_WEBHOOK_URL must be an absolute http(s) URL without a fragment');
+    // `http:hooks.example.com` parses as a URL too; an absolute one names its host after `//`.
+    if (url !== undefined && (!/^https?:\/\/[^\s/?#]/i.test(url) || /\s/.test(url) || !isHttpUrl(url) || new URL(url).hash)) {
+      problems.push('FLOW_WEBHOOK_URL must be an absolute http(s) URL without a fragment, such as https://hooks.example.com/flow');
+    }
     if (url !== undefined && secret === undefined) problems.push('FLOW_WEBHOOK_SECRET must be set when FLOW_WEBHOOK_URL is set: every delivery is signed with it (e.g. `openssl rand -hex 32`)');
     if (secret !== undefined) {
       if (/\s/.test(secret)) problems.push('FLOW_WEBHOOK_SECRET must not contain spaces');

@@ -36,6 +36,9 @@ export function genericDefinition(product: { name: ConnectorType; title: string 
     oauth2_scope_separator: ' ',
     oauth2_pkce: 'S256',
     oauth2_client_auth: 'client_secret_post',
+    // RFC 7009 section 2.1: a confidential client authenticates at the revocation endpoint, as at the
+    // token endpoint (oauth2_client_auth says how); a provider that wants none sets `post_form`.
+    oauth2_revoke_method: 'post_form_client_auth',
     refresh_token_rotates: 'unknown',
     refreshable: true,
     provider_parameters: [CLIENT_ID, CLIENT_SECRET, ...GENERIC_ENDPOINT_PARAMETERS, SCOPES],
