@@ -46,7 +46,7 @@ const PROVIDER = { type: 'odata', name: 'Bench-Refresh' };
 const MARGIN_SECONDS = 3600;
 const SEED_EXPIRES_IN_SECONDS = 1800;
 const ENDPOINT_EXPIRES_IN_SECONDS = 7200;
-const DEFAULTS = { n: 10_000, dbs: ['sqlite', 'postgres'], processes: [1, 2], concurrency: undefined, servers: 1 };
+const DEFAULTS = { n: 10_000, dbs: ['sqlite', 'postgres'], processes: [1, 2], concurrency: undefined, servers: 1, cpuProf: undefined };
 const USAGE = `Usage: npm run bench -- refresh [--n <connectors>] [--db sqlite|postgres|both] [--processes 1|2|both] [--concurrency <n>] [--servers <n>] [--quick]
   --n <n>            connectors due at once (default ${DEFAULTS.n})
   --db <kind>        database (default both, one run each)
@@ -54,6 +54,7 @@ const USAGE = `Usage: npm run bench -- refresh [--n <connectors>] [--db sqlite|p
   --concurrency <n>  refresh jobs in flight per process, given to the refreshers as REFRESH_CONCURRENCY
                      (default: the product's default, DEFAULT_REFRESH_CONCURRENCY in libs/shared/config)
   --servers <n>      flow-oauth-server instances running beside them (default ${DEFAULTS.servers})
+  --cpu-prof <dir>   write a V8 CPU profile of each refresher into <dir> (node --cpu-prof; open in Chrome DevTools)
   --quick            --n 2000 --db sqlite --processes 1 (about a minute; the ratio is the last line)`;
 
 function parseArgs(argv) {
@@ -69,6 +70,11 @@ function parseArgs(argv) {
     if (arg === '--n') options.n = whole('n', 1, 1_000_000);
     else if (arg === '--concurrency') options.concurrency = whole('concurrency', 1, 512);
     else if (arg === '--servers') options.servers = whole('servers', 0, 8);
+    else if (arg === '--cpu-prof') {
+      const value = argv[++i];
+      if (!value) throw new Error('--cpu-prof needs a directory');
+      options.cpuProf = path.resolve(value);
+    }
     else if (arg === '--db') {
       const value = argv[++i];
       if (!['sqlite', 'postgres', 'both'].includes(value)) throw new Error('--db is sqlite, postgres or both');
@@ -193,7 +199,7 @@ async function measure(options, db, processes, endpoint) {
     }
     const refresherPorts = [];
     for (let i = 0; i < processes; i++) refresherPorts.push(await freePort());
-    const refreshers = await Promise.all(refresherPorts.map((port) => startDistApp('token-refresher', { env: { ...env, TOKEN_REFRESHER_PORT: String(port) }, cwd: dir })));
+    const refreshers = await Promise.all(refresherPorts.map((port) => startDistApp('token-refresher', { env: { ...env, TOKEN_REFRESHER_PORT: String(port) }, cwd: dir, execArgv: options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProf}`] : [] })));
     apps.push(...(await Promise.all(others)), ...refreshers);
 
     product = await openProduct(env);

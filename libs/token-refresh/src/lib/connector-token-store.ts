@@ -63,6 +63,11 @@ export class ConnectorTokenStore {
     };
   }
 
+  /** The connector's refresh token in clear (in memory only); what a refresh needs, without opening the access token. */
+  openRefreshToken(connector: Pick<ConnectorEntity, 'id' | 'refreshToken'>): string | null {
+    return connector.refreshToken ? this.box.open(connector.refreshToken, refreshTokenOf(connector.id)) : null;
+  }
+
   /**
    * Column values for a fresh token set of the connector `connectorId` (a missing refresh token
    * keeps `keepRefreshToken`), with the next refresh time computed from its expiry and `issuedAt`.

@@ -10,6 +10,7 @@ import { ConnectorTokenStore } from './connector-token-store';
 import { PendingTokenStore, RedisPendingTokenStore } from './pending-token-store';
 import { RedisRefreshHistory, RefreshHistory } from './refresh-history';
 import { RefreshProducer } from './refresh.producer';
+import { RefreshProviders } from './refresh-providers';
 import { RefreshSweep } from './refresh-sweep';
 import { RedisSweepTurn, SweepTimer, SweepTurn } from './sweep-timer';
 import { TokenRefreshService } from './token-refresh.service';
@@ -25,6 +26,7 @@ import { TokenRefreshService } from './token-refresh.service';
     ConnectorTokenStore,
     { provide: PendingTokenStore, useClass: RedisPendingTokenStore },
     RefreshProducer,
+    RefreshProviders,
     { provide: RefreshHistory, useClass: RedisRefreshHistory },
     RefreshSweep,
     { provide: SweepTurn, useClass: RedisSweepTurn },
@@ -32,6 +34,6 @@ import { TokenRefreshService } from './token-refresh.service';
     TokenRefreshService,
     { provide: OAuthClient, inject: [FLOW_CONFIG], useFactory: (config: FlowConfig) => new OAuthClient({ returnUrl: config.returnUrl, env: config.flowEnv }) },
   ],
-  exports: [ConnectorLock, ConnectorTokenStore, PendingTokenStore, RefreshProducer, RefreshHistory, RefreshSweep, SweepTimer, TokenRefreshService, OAuthClient, ProviderConfigModule, ActivityModule, BullModule],
+  exports: [ConnectorLock, ConnectorTokenStore, PendingTokenStore, RefreshProducer, RefreshProviders, RefreshHistory, RefreshSweep, SweepTimer, TokenRefreshService, OAuthClient, ProviderConfigModule, ActivityModule, BullModule],
 })
 export class TokenRefreshModule {}

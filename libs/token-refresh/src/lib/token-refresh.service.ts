@@ -13,6 +13,7 @@ import { ConnectorTokenStore, type PendingTokenSet, StaleTokenWriteError } from 
 import { PendingTokenStore } from './pending-token-store';
 import { ProviderChangedError, RefreshStorageError } from './refresh-errors';
 import { RefreshProducer } from './refresh.producer';
+import { RefreshProviders } from './refresh-providers';
 import { reauthDue } from './grant-lifetime';
 import { connectorDueAt } from './refresh-schedule';
 import { WriteBackoff } from './write-backoff';
@@ -40,6 +41,8 @@ export type RefreshOutcome =
 export interface RefreshOptions {
   /** How long to wait for another refresh of the same connector; 0 gives up at once (LockTimeoutError). */
   lockWaitMs?: number;
+  /** The refresh job this refresh runs in (the worker's): scheduling the next one leaves it alone. */
+  runningJobId?: string;
 }
 
 /**
@@ -66,6 +69,7 @@ export class TokenRefreshService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly providers: ProviderReader,
+    private readonly refreshProviders: RefreshProviders,
     private readonly providerState: ProviderCredentialsState,
     private readonly lock: ConnectorLock,
     private readonly tokens: ConnectorTokenStore,
@@ -84,10 +88,10 @@ export class TokenRefreshService {
 
   /** Refreshes a connector's tokens (if due, or always with 'force'). */
   async refreshConnector(connectorId: string, mode: RefreshMode = 'if-due', options: RefreshOptions = {}): Promise<RefreshOutcome> {
-    return this.lock.withLock(connectorId, () => this.refreshLocked(connectorId, mode), { waitMs: options.lockWaitMs });
+    return this.lock.withLock(connectorId, () => this.refreshLocked(connectorId, mode, options.runningJobId), { waitMs: options.lockWaitMs });
   }
 
-  private async refreshLocked(connectorId: string, mode: RefreshMode): Promise<RefreshOutcome> {
+  private async refreshLocked(connectorId: string, mode: RefreshMode, runningJobId: string | undefined): Promise<RefreshOutcome> {
     const repo = this.dataSource.getRepository(ConnectorEntity);
     const connector = await beforeProvider(connectorId, () => repo.findOneBy({ id: connectorId }));
     if (!connector) return { status: 'missing' };
@@ -95,13 +99,13 @@ export class TokenRefreshService {
     // A token set an earlier refresh obtained but could not store: write it, whatever else holds.
     const kept = await beforeProvider(connectorId, () => this.pending.get(connector.id, connector.tokenVersion));
     const keptAnswer = kept === undefined ? undefined : await this.openKept(connector, kept);
-    if (keptAnswer) return this.writePending(connector, keptAnswer);
+    if (keptAnswer) return this.writePending(connector, keptAnswer, runningJobId);
     if (mode === 'if-due' && !this.isDue(connector)) return { status: 'fresh', connector };
-    const provider = await beforeProvider(connectorId, () => this.providers.findById(connector.providerId));
+    const provider = await beforeProvider(connectorId, () => this.refreshProviders.findById(connector.providerId));
     if (!provider) return this.markNeedsReauth(connector, 'provider_deleted');
     if (!definitionRefreshes(provider.definition)) return this.leaveSchedule(connector);
     if (provider.state === 'credentials_rejected') return { status: 'credentials_rejected', connector, provider: rejected(provider) };
-    const { refreshToken } = this.tokens.open(connector);
+    const refreshToken = this.tokens.openRefreshToken(connector);
     if (!refreshToken) return this.markNeedsReauth(connector, 'no_refresh_token');
     await this.markStarted(connector);
     let answer: PendingTokenSet;
@@ -119,7 +123,7 @@ export class TokenRefreshService {
       throw error;
     }
     const keptInStore = await this.keepPending(connector, answer);
-    const updated = await this.writeTokens(connector, answer, refreshToken, keptInStore, { provider });
+    const updated = await this.writeTokens(connector, answer, refreshToken, keptInStore, { provider, runningJobId });
     return { status: 'refreshed', connector: updated, source: 'provider' };
   }
 
@@ -145,7 +149,7 @@ export class TokenRefreshService {
    * connector's lock (ConnectorLock), as the refresh does.
    */
   async writeTokenSet(connector: ConnectorEntity, tokens: TokenSet, options: { newGrant: boolean; obtainedAt?: Date }): Promise<ConnectorEntity> {
-    const keep = options.newGrant ? null : this.tokens.open(connector).refreshToken;
+    const keep = options.newGrant ? null : this.tokens.openRefreshToken(connector);
     return this.writeTokens(connector, { tokens, obtainedAt: options.obtainedAt ?? new Date() }, keep, false, { newGrant: options.newGrant });
   }
 
@@ -164,9 +168,9 @@ export class TokenRefreshService {
   }
 
   /** Writes a token set kept from an earlier refresh of this token version, without calling the provider. */
-  private async writePending(connector: ConnectorEntity, answer: PendingTokenSet): Promise<RefreshOutcome> {
-    const { refreshToken } = this.tokens.open(connector);
-    const updated = await this.writeTokens(connector, answer, refreshToken, true);
+  private async writePending(connector: ConnectorEntity, answer: PendingTokenSet, runningJobId: string | undefined): Promise<RefreshOutcome> {
+    const refreshToken = this.tokens.openRefreshToken(connector);
+    const updated = await this.writeTokens(connector, answer, refreshToken, true, { runningJobId });
     this.logger.warn(`connector ${connector.id}: stored the token set of an earlier refresh whose database write had failed (the provider was not called again)`);
     return { status: 'refreshed', connector: updated, source: 'pending' };
   }
@@ -217,7 +221,7 @@ export class TokenRefreshService {
     answer: PendingTokenSet,
     keepRefreshToken: string | null,
     pendingKept: boolean,
-    options: { provider?: LoadedProvider; newGrant?: boolean } = {},
+    options: { provider?: LoadedProvider; newGrant?: boolean; runningJobId?: string } = {},
   ): Promise<ConnectorEntity> {
     // Skipped only when the answer is kept in the pending store: otherwise this write is its one chance.
     if (pendingKept) this.skipWhilePaused(connector.id, 'after');
@@ -237,9 +241,12 @@ export class TokenRefreshService {
       throw new RefreshStorageError(connector.id, 'after', error);
     }
     this.writes.accepted();
-    if (pendingKept) await this.dropPending(connector);
-    // The tokens are saved; a job Redis could not take now is re-created by the sweep.
-    await this.producer.schedule(updated, 'scheduled').catch((e: Error) => this.logger.error(`next refresh of ${connector.id} not scheduled: ${e.message}`));
+    // The tokens are saved: the pending copy goes, and the next refresh is scheduled (a job Redis could
+    // not take now is re-created by the sweep). Both in flight at once: one round trip.
+    await Promise.all([
+      pendingKept ? this.dropPending(connector) : undefined,
+      this.producer.schedule(updated, 'scheduled', { runningJobId: options.runningJobId }).catch((e: Error) => this.logger.error(`next refresh of ${connector.id} not scheduled: ${e.message}`)),
+    ]);
     if (previousStatus !== 'active') {
       this.logger.log(`connector ${connector.id} recovered (was ${previousStatus})`);
       await this.activity.record({ kind: 'connector', type: 'connector.recovered', actor: 'system', connector: updated, data: { previousStatus } });
@@ -254,7 +261,7 @@ export class TokenRefreshService {
     keepRefreshToken: string | null,
     options: { provider?: LoadedProvider; newGrant?: boolean },
   ): Promise<Partial<ConnectorEntity>> {
-    const provider = options.provider ?? (await this.providers.findById(connector.providerId));
+    const provider = options.provider ?? (await this.refreshProviders.findById(connector.providerId));
     const due = reauthDue({
       type: connector.type,
       parameters: provider?.parameters ?? {},
@@ -281,7 +288,9 @@ export class TokenRefreshService {
   private async rejectCredentials(connector: ConnectorEntity, provider: LoadedProvider, error: OAuthProtocolError): Promise<RefreshOutcome> {
     const code = error.providerError ?? 'invalid_client';
     if (!(await this.providerState.markRejected(provider, code))) {
-      const now = await this.providers.findById(provider.id);
+      // The provider as it is now, not as this process remembers it.
+      this.refreshProviders.forget(provider.id);
+      const now = await this.refreshProviders.findById(provider.id);
       if (now?.state !== 'credentials_rejected') throw new ProviderChangedError(provider.id);
       return { status: 'credentials_rejected', connector, provider: rejected(now) };
     }

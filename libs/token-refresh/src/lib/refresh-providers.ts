@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { type LoadedProvider, ProviderReader } from '@flow-oauth/provider-config';
+
+/** How long a refresh reuses a provider it read (per process). */
+export const PROVIDER_REUSE_MS = 1000;
+
+/**
+ * The providers as refreshes read them: each one read from the database (and its secrets opened)
+ * at most once per PROVIDER_REUSE_MS per process, instead of once per refresh (a DB read and a
+ * decryption that were a tenth of a refresh's CPU time in bench/refresh).
+ *
+ * Why a reused provider is safe:
+ * - a load changes a provider's settings or secret: refreshes use the old ones for at most
+ *   PROVIDER_REUSE_MS; a provider that refuses the old secret (invalid_client) is not marked
+ *   credentials_rejected (the mark is guarded by the provider's updated_at) and the refresh is
+ *   retried with the provider read again (`forget`);
+ * - a provider remembered as `credentials_rejected` is always read again: a load that fixed it must
+ *   resume its refreshes at once, and that load's event reaches only one token-refresher;
+ * - a provider marked rejected elsewhere but remembered as `ok` is asked once more, answers
+ *   invalid_client again, and the refresh sees the mark.
+ * Hand-written: a map and a time per entry; a cache library would add more than it saves.
+ */
+@Injectable()
+export class RefreshProviders {
+  private readonly held = new Map<string, { provider: LoadedProvider; until: number }>();
+  /** How long a provider read is reused (tests set 0). */
+  reuseMs = PROVIDER_REUSE_MS;
+
+  constructor(private readonly reader: ProviderReader) {}
+
+  /** The provider, as read at most reuseMs ago (never a remembered `credentials_rejected` one, nor a remembered absence). */
+  async findById(id: string): Promise<LoadedProvider | undefined> {
+    const now = Date.now();
+    const held = this.held.get(id);
+    if (held && held.until > now && held.provider.state !== 'credentials_rejected') return held.provider;
+    const provider = await this.reader.findById(id);
+    if (provider) this.held.set(id, { provider, until: now + this.reuseMs });
+    else this.held.delete(id);
+    return provider;
+  }
+
+  /** Forgets a provider: the next refresh reads it again. */
+  forget(id: string): void {
+    this.held.delete(id);
+  }
+}
