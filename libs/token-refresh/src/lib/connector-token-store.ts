@@ -4,6 +4,7 @@ import type { TokenSet } from '@flow-oauth/oauth-client';
 import { ConnectorEntity, type ConnectorStatus, nowIso } from '@flow-oauth/persistence';
 import { type SealedPlace, SecretBox } from '@flow-oauth/secrets';
 import type { EntityManager } from 'typeorm';
+import { ConnectorSql } from './connector-sql';
 import { nextRefreshTime } from './refresh-schedule';
 
 /** The tokens of a connector, opened. */
@@ -122,16 +123,11 @@ export class ConnectorTokenStore {
       lastRefreshedAt: nowIso(),
       ...extra,
     };
-    const write = (activeOnly: boolean) =>
-      manager
-        .createQueryBuilder()
-        .update(ConnectorEntity)
-        .set(values)
-        .where(`id = :id AND token_version = :version${activeOnly ? " AND status = 'active'" : ''}`, { id: connector.id, version: connector.tokenVersion })
-        .execute();
+    const sql = ConnectorSql.of(manager.connection);
+    const write = (activeOnly: boolean) => sql.update(manager, values, { id: connector.id, tokenVersion: connector.tokenVersion, activeOnly });
     let previousStatus: ConnectorStatus = connector.status;
-    if (connector.status !== 'active' || !(await write(true)).affected) {
-      if (!(await write(false)).affected) throw new StaleTokenWriteError(connector.id);
+    if (connector.status !== 'active' || !(await write(true))) {
+      if (!(await write(false))) throw new StaleTokenWriteError(connector.id);
       if (previousStatus === 'active') previousStatus = 'refresh_failed';
     }
     return { connector: Object.assign(new ConnectorEntity(), connector, values), previousStatus };

@@ -19,7 +19,10 @@ export interface SchedulableConnector {
 }
 
 export interface ScheduleOptions {
-  /** The id of the refresh job this scheduling runs in, if any: it is not removed (it completes by itself). */
+  /**
+   * The id of the refresh job this scheduling runs in, if any: it is not removed (it completes by
+   * itself), and the connector's token version was just written by that refresh.
+   */
   runningJobId?: string;
 }
 
@@ -76,10 +79,15 @@ export class RefreshProducer {
       return;
     }
     const jobId = RefreshProducer.jobId(connector.id, connector.tokenVersion);
-    // BullMQ ignores an add whose id it still keeps (completed or failed history): clear that first.
-    // (Asked while the removal above is in flight: one round trip for both.)
-    const [kept] = await Promise.all([this.queue.getJob(jobId), removing]);
-    if (kept && ((await kept.isCompleted()) || (await kept.isFailed()))) await kept.remove().catch(() => undefined);
+    if (options.runningJobId === undefined) {
+      // BullMQ ignores an add whose id it still keeps (completed or failed history): clear that first.
+      // (Asked while the removal above is in flight: one round trip for both.) Skipped when a refresh
+      // job schedules the token version it has just written: no job of that version can have run
+      // (versions only grow), and should one have (a database restored from a backup), the sweep
+      // re-creates a finished job of a due connector anyway.
+      const [kept] = await Promise.all([this.queue.getJob(jobId), removing]);
+      if (kept && ((await kept.isCompleted()) || (await kept.isFailed()))) await kept.remove().catch(() => undefined);
+    } else await removing;
     await this.queue.add(
       TokenRefreshJobName.RefreshConnector,
       { connectorId: connector.id, reason, dueAt: new Date(due).toISOString() },

@@ -9,6 +9,7 @@ import { FlowEvent } from '@flow-oauth/queue-contracts';
 import type { ClientProxy } from '@nestjs/microservices';
 import { DataSource } from 'typeorm';
 import { ConnectorLock } from './connector-lock';
+import { ConnectorSql } from './connector-sql';
 import { ConnectorTokenStore, type PendingTokenSet, StaleTokenWriteError } from './connector-token-store';
 import { PendingTokenStore } from './pending-token-store';
 import { ProviderChangedError, RefreshStorageError } from './refresh-errors';
@@ -65,6 +66,9 @@ export class TokenRefreshService {
   private readonly logger = new Logger('TokenRefresh');
   /** Shared by the worker and the token API of this process: one refused write pauses both. */
   private readonly writes = new WriteBackoff();
+  private get sql(): ConnectorSql {
+    return ConnectorSql.of(this.dataSource);
+  }
 
   constructor(
     private readonly dataSource: DataSource,
@@ -93,7 +97,7 @@ export class TokenRefreshService {
 
   private async refreshLocked(connectorId: string, mode: RefreshMode, runningJobId: string | undefined): Promise<RefreshOutcome> {
     const repo = this.dataSource.getRepository(ConnectorEntity);
-    const connector = await beforeProvider(connectorId, () => repo.findOneBy({ id: connectorId }));
+    const connector = await beforeProvider(connectorId, () => this.sql.findById(this.dataSource.manager, connectorId));
     if (!connector) return { status: 'missing' };
     if (connector.status === 'needs_reauth') return { status: 'needs_reauth', connector, reason: connector.lastError ?? 'sign-in required' };
     // A token set an earlier refresh obtained but could not store: write it, whatever else holds.
@@ -181,15 +185,9 @@ export class TokenRefreshService {
    */
   private async markStarted(connector: ConnectorEntity): Promise<void> {
     this.skipWhilePaused(connector.id, 'before');
-    let affected: number | undefined;
+    let affected: number;
     try {
-      const result = await this.dataSource
-        .createQueryBuilder()
-        .update(ConnectorEntity)
-        .set({ refreshStartedAt: nowIso() })
-        .where('id = :id AND token_version = :version', { id: connector.id, version: connector.tokenVersion })
-        .execute();
-      affected = result.affected;
+      affected = await this.sql.update(this.dataSource.manager, { refreshStartedAt: nowIso() }, { id: connector.id, tokenVersion: connector.tokenVersion });
     } catch (error) {
       this.writes.refused();
       throw new RefreshStorageError(connector.id, 'before', error);
