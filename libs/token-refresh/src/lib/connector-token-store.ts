@@ -121,6 +121,8 @@ export class ConnectorTokenStore {
       metadata: JSON.stringify(metadata),
       tokenVersion: connector.tokenVersion + 1,
       lastRefreshedAt: nowIso(),
+      // No refresh of the new version has started (a refresh looks for a kept token set only when one has).
+      refreshStartedAt: null,
       ...extra,
     };
     const sql = ConnectorSql.of(manager.connection);

@@ -101,7 +101,10 @@ export class TokenRefreshService {
     if (!connector) return { status: 'missing' };
     if (connector.status === 'needs_reauth') return { status: 'needs_reauth', connector, reason: connector.lastError ?? 'sign-in required' };
     // A token set an earlier refresh obtained but could not store: write it, whatever else holds.
-    const kept = await beforeProvider(connectorId, () => this.pending.get(connector.id, connector.tokenVersion));
+    // Only a refresh that reached the provider can have left one, and it first marked this very token
+    // version started (refresh_started_at, which every token write clears as it bumps the version):
+    // with no mark there is nothing to look for, and no Redis round trip.
+    const kept = connector.refreshStartedAt ? await beforeProvider(connectorId, () => this.pending.get(connector.id, connector.tokenVersion)) : undefined;
     const keptAnswer = kept === undefined ? undefined : await this.openKept(connector, kept);
     if (keptAnswer) return this.writePending(connector, keptAnswer, runningJobId);
     if (mode === 'if-due' && !this.isDue(connector)) return { status: 'fresh', connector };
