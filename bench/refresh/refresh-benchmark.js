@@ -21,7 +21,7 @@
 // - Then the product's processes stop, and the bare client makes N refresh calls (other token
 //   families) at the concurrency the refreshers used: --concurrency per process x --processes.
 // - Figures: refreshes/s (N / time from the due instant to the last write), the bare client's calls/s,
-//   the ratio, the lag p50 / p99, the peak RSS of each refresher (VmHWM), its CPU seconds, the
+//   the ratio, the lag p50 / p99, the peak RSS of each refresher (VmHWM), its CPU seconds and CPU µs per refresh (beside the bare client's CPU µs per call), the
 //   endpoint's refusals, and the number of sockets the refreshers opened to the endpoint.
 'use strict';
 
@@ -236,7 +236,9 @@ async function measure(options, db, processes, endpoint) {
     await Promise.all(apps.splice(0).map((app) => app.stop()));
 
     const concurrency = options.concurrency * processes;
+    const bareCpuBefore = process.cpuUsage();
     const bareMs = await bareRefreshes(endpoint.url, options.n, concurrency, `${db[0]}${processes}b`);
+    const bareCpu = process.cpuUsage(bareCpuBefore);
     return {
       db,
       processes,
@@ -248,6 +250,10 @@ async function measure(options, db, processes, endpoint) {
       lagP99: percentile(lags, 99),
       peakRss,
       cpu,
+      // CPU per refresh (all refresher processes) and per bare call (this process), in µs: steadier
+      // than the rates on a busy machine, where every process waits for a core.
+      cpuPerRefreshUs: (cpu.reduce((sum, c) => sum + c, 0) * 1e6) / options.n,
+      bareCpuPerCallUs: (bareCpu.user + bareCpu.system) / options.n,
       accepted: after.accepted - before.accepted,
       refused: after.refused - before.refused,
       clientRejected: after.clientRejected - before.clientRejected,
@@ -271,7 +277,7 @@ async function measure(options, db, processes, endpoint) {
 function table(results) {
   const mb = (bytes) => `${Math.round(bytes / 1024 / 1024)} MB`;
   const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
-  const header = ['db', 'refreshers', 'connectors', 'in flight', 'refreshes/s', 'bare client/s', 'ratio', 'lag p50', 'lag p99', 'peak RSS', 'CPU s', 'sockets', 'refused'];
+  const header = ['db', 'refreshers', 'connectors', 'in flight', 'refreshes/s', 'bare client/s', 'ratio', 'lag p50', 'lag p99', 'peak RSS', 'CPU s', 'CPU/refresh', 'bare CPU/call', 'sockets', 'refused'];
   const lines = results.map((r) => [
     r.db,
     String(r.processes),
@@ -284,6 +290,8 @@ function table(results) {
     s(r.lagP99),
     r.peakRss.map(mb).join(' + '),
     r.cpu.map((c) => c.toFixed(1)).join(' + '),
+    `${Math.round(r.cpuPerRefreshUs)} µs`,
+    `${Math.round(r.bareCpuPerCallUs)} µs`,
     String(r.sockets),
     String(r.refused),
   ]);

@@ -23,6 +23,8 @@ export const PROVIDER_REUSE_MS = 1000;
 @Injectable()
 export class RefreshProviders {
   private readonly held = new Map<string, { provider: LoadedProvider; until: number }>();
+  /** Reads in flight: the refreshes that miss together wait for one read. */
+  private readonly reading = new Map<string, Promise<LoadedProvider | undefined>>();
   /** How long a provider read is reused (tests set 0). */
   reuseMs = PROVIDER_REUSE_MS;
 
@@ -33,14 +35,30 @@ export class RefreshProviders {
     const now = Date.now();
     const held = this.held.get(id);
     if (held && held.until > now && held.provider.state !== 'credentials_rejected') return held.provider;
-    const provider = await this.reader.findById(id);
-    if (provider) this.held.set(id, { provider, until: now + this.reuseMs });
-    else this.held.delete(id);
-    return provider;
+    const inFlight = this.reading.get(id);
+    if (inFlight) return inFlight;
+    const read: Promise<LoadedProvider | undefined> = this.reader.findById(id).then(
+      (provider) => {
+        // Only a read nobody forgot meanwhile is remembered.
+        if (this.reading.get(id) === read) {
+          this.reading.delete(id);
+          if (provider) this.held.set(id, { provider, until: Date.now() + this.reuseMs });
+          else this.held.delete(id);
+        }
+        return provider;
+      },
+      (error: unknown) => {
+        if (this.reading.get(id) === read) this.reading.delete(id);
+        throw error;
+      },
+    );
+    this.reading.set(id, read);
+    return read;
   }
 
-  /** Forgets a provider: the next refresh reads it again. */
+  /** Forgets a provider: the next call reads it again (a read already in flight answers its own callers only). */
   forget(id: string): void {
     this.held.delete(id);
+    this.reading.delete(id);
   }
 }
