@@ -17,7 +17,7 @@ function countingReader(rows: Map<string, Partial<LoadedProvider>>) {
 
 describe('RefreshProviders: a provider read once per PROVIDER_REUSE_MS per process', () => {
   it('reuses a read while it is recent; the refreshes that miss together share one read', async () => {
-    const rows = new Map([['p1', { id: 'p1', state: 'ok' as const, updatedAt: 'a' }]]);
+    const rows = new Map<string, Partial<LoadedProvider>>([['p1', { id: 'p1', state: 'ok', updatedAt: 'a' }]]);
     const reader = countingReader(rows);
     const providers = new RefreshProviders(reader as unknown as ProviderReader);
     const first = await Promise.all([providers.findById('p1'), providers.findById('p1'), providers.findById('p1')]);
@@ -41,7 +41,7 @@ describe('RefreshProviders: a provider read once per PROVIDER_REUSE_MS per proce
   });
 
   it('never answers a remembered credentials_rejected provider (a load may have fixed it), nor a remembered absence', async () => {
-    const rows = new Map([['p2', { id: 'p2', state: 'credentials_rejected' as const, updatedAt: 'a' }]]);
+    const rows = new Map<string, Partial<LoadedProvider>>([['p2', { id: 'p2', state: 'credentials_rejected', updatedAt: 'a' }]]);
     const reader = countingReader(rows);
     const providers = new RefreshProviders(reader as unknown as ProviderReader);
     providers.reuseMs = 60_000;
