@@ -38,6 +38,10 @@ describe('RefreshProviders: a provider read once per PROVIDER_REUSE_MS per proce
     await new Promise((resolve) => setTimeout(resolve, 2));
     expect((await unshared.findById('p1'))?.updatedAt).toBe('c');
     expect(reader.reads).toBe(4);
+    // A load changed providers (providers.changed): every one is read again.
+    providers.forgetAll();
+    await providers.findById('p1');
+    expect(reader.reads).toBe(5);
   });
 
   it('never answers a remembered credentials_rejected provider (a load may have fixed it), nor a remembered absence', async () => {

@@ -5,9 +5,11 @@ import { type LoadedProvider, ProviderReader } from '@flow-oauth/provider-config
 export const PROVIDER_REUSE_MS = 1000;
 
 /**
- * The providers as refreshes read them: each one read from the database (and its secrets opened)
- * at most once per PROVIDER_REUSE_MS per process, instead of once per refresh (a DB read and a
- * decryption that were a tenth of a refresh's CPU time in bench/refresh).
+ * The providers as background refreshes read them: each one read from the database (and its
+ * secrets opened) at most once per PROVIDER_REUSE_MS per process, instead of once per refresh (a DB
+ * read and a decryption that were a tenth of a refresh's CPU time in bench/refresh). The token API
+ * and health checks read the provider each time (TokenRefreshService); token-refresher forgets
+ * every provider when it hears `providers.changed`.
  *
  * Why a reused provider is safe:
  * - a load changes a provider's settings or secret: refreshes use the old ones for at most
@@ -54,6 +56,12 @@ export class RefreshProviders {
     );
     this.reading.set(id, read);
     return read;
+  }
+
+  /** Forgets every provider (a load changed providers: `providers.changed`). */
+  forgetAll(): void {
+    this.held.clear();
+    this.reading.clear();
   }
 
   /** Forgets a provider: the next call reads it again (a read already in flight answers its own callers only). */

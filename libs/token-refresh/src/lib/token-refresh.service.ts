@@ -42,7 +42,11 @@ export type RefreshOutcome =
 export interface RefreshOptions {
   /** How long to wait for another refresh of the same connector; 0 gives up at once (LockTimeoutError). */
   lockWaitMs?: number;
-  /** The refresh job this refresh runs in (the worker's): scheduling the next one leaves it alone. */
+  /**
+   * The refresh job this refresh runs in (the worker's): scheduling the next one leaves it alone,
+   * and the provider may be one this process read up to a second ago (RefreshProviders). Without it
+   * (the token API, a health check) the provider is read now: a load's change shows at once there.
+   */
   runningJobId?: string;
 }
 
@@ -108,7 +112,7 @@ export class TokenRefreshService {
     const keptAnswer = kept === undefined ? undefined : await this.openKept(connector, kept);
     if (keptAnswer) return this.writePending(connector, keptAnswer, runningJobId);
     if (mode === 'if-due' && !this.isDue(connector)) return { status: 'fresh', connector };
-    const provider = await beforeProvider(connectorId, () => this.refreshProviders.findById(connector.providerId));
+    const provider = await beforeProvider(connectorId, () => (runningJobId !== undefined ? this.refreshProviders.findById(connector.providerId) : this.providers.findById(connector.providerId)));
     if (!provider) return this.markNeedsReauth(connector, 'provider_deleted');
     if (!definitionRefreshes(provider.definition)) return this.leaveSchedule(connector);
     if (provider.state === 'credentials_rejected') return { status: 'credentials_rejected', connector, provider: rejected(provider) };
@@ -262,7 +266,7 @@ export class TokenRefreshService {
     keepRefreshToken: string | null,
     options: { provider?: LoadedProvider; newGrant?: boolean },
   ): Promise<Partial<ConnectorEntity>> {
-    const provider = options.provider ?? (await this.refreshProviders.findById(connector.providerId));
+    const provider = options.provider ?? (await this.providers.findById(connector.providerId));
     const due = reauthDue({
       type: connector.type,
       parameters: provider?.parameters ?? {},
