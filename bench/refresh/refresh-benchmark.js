@@ -21,7 +21,7 @@
 // - Then the product's processes stop, and the bare client makes N refresh calls (other token
 //   families) at the concurrency the refreshers used: --concurrency per process x --processes.
 // - Figures: refreshes/s (N / time from the due instant to the last write), the bare client's calls/s,
-//   the ratio, the lag p50 / p99, the peak RSS of each refresher (VmHWM), its CPU seconds, the
+//   the ratio, the lag p50 / p99, the peak RSS of each refresher (VmHWM), its CPU seconds and CPU µs per refresh (beside the bare client's CPU µs per call), the
 //   endpoint's refusals, and the number of sockets the refreshers opened to the endpoint.
 'use strict';
 
@@ -46,7 +46,7 @@ const PROVIDER = { type: 'odata', name: 'Bench-Refresh' };
 const MARGIN_SECONDS = 3600;
 const SEED_EXPIRES_IN_SECONDS = 1800;
 const ENDPOINT_EXPIRES_IN_SECONDS = 7200;
-const DEFAULTS = { n: 10_000, dbs: ['sqlite', 'postgres'], processes: [1, 2], concurrency: undefined, servers: 1 };
+const DEFAULTS = { n: 10_000, dbs: ['sqlite', 'postgres'], processes: [1, 2], concurrency: undefined, servers: 1, cpuProf: undefined };
 const USAGE = `Usage: npm run bench -- refresh [--n <connectors>] [--db sqlite|postgres|both] [--processes 1|2|both] [--concurrency <n>] [--servers <n>] [--quick]
   --n <n>            connectors due at once (default ${DEFAULTS.n})
   --db <kind>        database (default both, one run each)
@@ -54,6 +54,7 @@ const USAGE = `Usage: npm run bench -- refresh [--n <connectors>] [--db sqlite|p
   --concurrency <n>  refresh jobs in flight per process, given to the refreshers as REFRESH_CONCURRENCY
                      (default: the product's default, DEFAULT_REFRESH_CONCURRENCY in libs/shared/config)
   --servers <n>      flow-oauth-server instances running beside them (default ${DEFAULTS.servers})
+  --cpu-prof <dir>   write a V8 CPU profile of each refresher into <dir> (node --cpu-prof; open in Chrome DevTools)
   --quick            --n 2000 --db sqlite --processes 1 (about a minute; the ratio is the last line)`;
 
 function parseArgs(argv) {
@@ -69,6 +70,11 @@ function parseArgs(argv) {
     if (arg === '--n') options.n = whole('n', 1, 1_000_000);
     else if (arg === '--concurrency') options.concurrency = whole('concurrency', 1, 512);
     else if (arg === '--servers') options.servers = whole('servers', 0, 8);
+    else if (arg === '--cpu-prof') {
+      const value = argv[++i];
+      if (!value) throw new Error('--cpu-prof needs a directory');
+      options.cpuProf = path.resolve(value);
+    }
     else if (arg === '--db') {
       const value = argv[++i];
       if (!['sqlite', 'postgres', 'both'].includes(value)) throw new Error('--db is sqlite, postgres or both');
@@ -193,7 +199,7 @@ async function measure(options, db, processes, endpoint) {
     }
     const refresherPorts = [];
     for (let i = 0; i < processes; i++) refresherPorts.push(await freePort());
-    const refreshers = await Promise.all(refresherPorts.map((port) => startDistApp('token-refresher', { env: { ...env, TOKEN_REFRESHER_PORT: String(port) }, cwd: dir })));
+    const refreshers = await Promise.all(refresherPorts.map((port) => startDistApp('token-refresher', { env: { ...env, TOKEN_REFRESHER_PORT: String(port) }, cwd: dir, execArgv: options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProf}`] : [] })));
     apps.push(...(await Promise.all(others)), ...refreshers);
 
     product = await openProduct(env);
@@ -230,7 +236,9 @@ async function measure(options, db, processes, endpoint) {
     await Promise.all(apps.splice(0).map((app) => app.stop()));
 
     const concurrency = options.concurrency * processes;
+    const bareCpuBefore = process.cpuUsage();
     const bareMs = await bareRefreshes(endpoint.url, options.n, concurrency, `${db[0]}${processes}b`);
+    const bareCpu = process.cpuUsage(bareCpuBefore);
     return {
       db,
       processes,
@@ -242,6 +250,10 @@ async function measure(options, db, processes, endpoint) {
       lagP99: percentile(lags, 99),
       peakRss,
       cpu,
+      // CPU per refresh (all refresher processes) and per bare call (this process), in µs: steadier
+      // than the rates on a busy machine, where every process waits for a core.
+      cpuPerRefreshUs: (cpu.reduce((sum, c) => sum + c, 0) * 1e6) / options.n,
+      bareCpuPerCallUs: (bareCpu.user + bareCpu.system) / options.n,
       accepted: after.accepted - before.accepted,
       refused: after.refused - before.refused,
       clientRejected: after.clientRejected - before.clientRejected,
@@ -265,7 +277,7 @@ async function measure(options, db, processes, endpoint) {
 function table(results) {
   const mb = (bytes) => `${Math.round(bytes / 1024 / 1024)} MB`;
   const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
-  const header = ['db', 'refreshers', 'connectors', 'in flight', 'refreshes/s', 'bare client/s', 'ratio', 'lag p50', 'lag p99', 'peak RSS', 'CPU s', 'sockets', 'refused'];
+  const header = ['db', 'refreshers', 'connectors', 'in flight', 'refreshes/s', 'bare client/s', 'ratio', 'lag p50', 'lag p99', 'peak RSS', 'CPU s', 'CPU/refresh', 'bare CPU/call', 'sockets', 'refused'];
   const lines = results.map((r) => [
     r.db,
     String(r.processes),
@@ -278,6 +290,8 @@ function table(results) {
     s(r.lagP99),
     r.peakRss.map(mb).join(' + '),
     r.cpu.map((c) => c.toFixed(1)).join(' + '),
+    `${Math.round(r.cpuPerRefreshUs)} µs`,
+    `${Math.round(r.bareCpuPerCallUs)} µs`,
     String(r.sockets),
     String(r.refused),
   ]);

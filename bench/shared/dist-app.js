@@ -31,11 +31,11 @@ function freePort() {
 }
 
 /**
- * Starts `app` from dist with exactly `env` (plus PATH) in `cwd`; resolves once it is ready.
+ * Starts `app` from dist with exactly `env` (plus PATH) in `cwd` (node flags in `execArgv`); resolves once it is ready.
  * `stop()` sends SIGINT (a graceful stop, as pm2 does) and SIGKILLs after `killAfterMs`.
  */
-async function startDistApp(app, { env, cwd, readyTimeoutMs = 60_000, killAfterMs = 15_000 }) {
-  const child = spawn(process.execPath, [distMain(app)], { cwd, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { PATH: process.env.PATH, ...env } });
+async function startDistApp(app, { env, cwd, readyTimeoutMs = 60_000, killAfterMs = 15_000, execArgv = [] }) {
+  const child = spawn(process.execPath, [...execArgv, distMain(app)], { cwd, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { PATH: process.env.PATH, ...env } });
   let output = '';
   const keep = (chunk) => {
     output = (output + chunk.toString()).slice(-16_000);

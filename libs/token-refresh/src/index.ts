@@ -5,6 +5,7 @@ export * from './lib/refresh-errors';
 export * from './lib/refresh-history';
 export * from './lib/refresh-schedule';
 export * from './lib/refresh.producer';
+export * from './lib/refresh-providers';
 export * from './lib/refresh-sweep';
 export * from './lib/sweep-timer';
 export * from './lib/token-refresh.module';

@@ -90,6 +90,8 @@ export class TokenRefreshProcessor extends WorkerHost implements OnApplicationBo
   async beforeApplicationShutdown(): Promise<void> {
     await this.sweepTimer.stop();
     await this.worker.close();
+    // The outcomes of the last refreshes, still in memory.
+    await this.history.flush();
   }
 
   async process(job: RefreshJob, token?: string): Promise<string> {
@@ -111,7 +113,7 @@ export class TokenRefreshProcessor extends WorkerHost implements OnApplicationBo
       return { connectorId: job.data.connectorId, outcome, durationMs: end - started, lagMs: Number.isFinite(due) ? end - due : undefined, attempt: job.attemptsMade + 1, detail, ...(skipped ? { skipped } : {}) };
     };
     try {
-      const outcome = await this.refresher.refreshConnector(job.data.connectorId, 'if-due');
+      const outcome = await this.refresher.refreshConnector(job.data.connectorId, 'if-due', { runningJobId: job.id });
       const kind = refreshOutcomeKind(outcome);
       const detail = outcome.status === 'credentials_rejected' ? `${outcome.provider.type}/${outcome.provider.provider}: ${outcome.provider.rejectedError ?? 'invalid_client'}` : undefined;
       this.recordOutcome(measure(kind, detail, refreshHistoryOutcome(outcome) === 'skipped'));

@@ -67,8 +67,11 @@ export class ConnectorLock {
       return await fn();
     } finally {
       clearInterval(watchdog);
-      // The lock expires by itself; a failed release must not replace the work's own outcome.
-      await this.redis.eval(RELEASE, 1, key, owner).catch((error: Error) => this.logger.warn(`lock of ${connectorId} not released: ${error.message}`));
+      // The lock expires by itself; a failed release must not replace the work's own outcome. Not
+      // awaited: the work is done and its writes are acknowledged, so what comes next (the job's
+      // completion) need not wait a round trip for it; commands on one connection run in order, so
+      // this caller's next command on it (a new lock) still comes after the release.
+      void this.redis.eval(RELEASE, 1, key, owner).catch((error: Error) => this.logger.warn(`lock of ${connectorId} not released: ${error.message}`));
     }
   }
 

@@ -5,6 +5,7 @@ import { ConnectorEntity, type ConnectorStatus, nowIso } from '@flow-oauth/persi
 import { type SealedPlace, SecretBox } from '@flow-oauth/secrets';
 import type { EntityManager } from 'typeorm';
 import { pendingTokenSetPlace } from './pending-token-store';
+import { ConnectorSql } from './connector-sql';
 import { nextRefreshTime } from './refresh-schedule';
 
 /** The tokens of a connector, opened. */
@@ -64,6 +65,11 @@ export class ConnectorTokenStore {
     };
   }
 
+  /** The connector's refresh token in clear (in memory only); what a refresh needs, without opening the access token. */
+  openRefreshToken(connector: Pick<ConnectorEntity, 'id' | 'refreshToken'>): string | null {
+    return connector.refreshToken ? this.box.open(connector.refreshToken, refreshTokenOf(connector.id)) : null;
+  }
+
   /**
    * Column values for a fresh token set of the connector `connectorId` (a missing refresh token
    * keeps `keepRefreshToken`), with the next refresh time computed from its expiry and `issuedAt`.
@@ -116,18 +122,15 @@ export class ConnectorTokenStore {
       metadata: JSON.stringify(metadata),
       tokenVersion: connector.tokenVersion + 1,
       lastRefreshedAt: nowIso(),
+      // No refresh of the new version has started (a refresh looks for a kept token set only when one has).
+      refreshStartedAt: null,
       ...extra,
     };
-    const write = (activeOnly: boolean) =>
-      manager
-        .createQueryBuilder()
-        .update(ConnectorEntity)
-        .set(values)
-        .where(`id = :id AND token_version = :version${activeOnly ? " AND status = 'active'" : ''}`, { id: connector.id, version: connector.tokenVersion })
-        .execute();
+    const sql = ConnectorSql.of(manager.connection);
+    const write = (activeOnly: boolean) => sql.update(manager, values, { id: connector.id, tokenVersion: connector.tokenVersion, activeOnly });
     let previousStatus: ConnectorStatus = connector.status;
-    if (connector.status !== 'active' || !(await write(true)).affected) {
-      if (!(await write(false)).affected) throw new StaleTokenWriteError(connector.id);
+    if (connector.status !== 'active' || !(await write(true))) {
+      if (!(await write(false))) throw new StaleTokenWriteError(connector.id);
       if (previousStatus === 'active') previousStatus = 'refresh_failed';
     }
     return { connector: Object.assign(new ConnectorEntity(), connector, values), previousStatus };

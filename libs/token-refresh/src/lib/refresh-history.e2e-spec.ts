@@ -1,6 +1,6 @@
 import { testConfig, testRedisPrefix, TEST_REDIS_URL } from '@flow-oauth/testing';
 import { Redis } from 'ioredis';
-import { RedisRefreshHistory } from './refresh-history';
+import { HISTORY_FLUSH_MS, RedisRefreshHistory } from './refresh-history';
 
 describe('hourly refresh history in Redis (the admin page chart)', () => {
   const prefix = testRedisPrefix('history');
@@ -37,6 +37,15 @@ describe('hourly refresh history in Redis (the admin page chart)', () => {
     expect(hours[20]).toMatchObject({ hourStart: '2026-11-30T07:00:00.000Z', refreshed: 0, failed: 1 });
     expect(hours[0]).toMatchObject({ refreshed: 0, failed: 1, byOutcome: { credentials_rejected: 1 } });
     expect(hours.reduce((sum, h) => sum + h.refreshed, 0)).toBe(3);
+  });
+
+  it('counts are summed in memory and written within HISTORY_FLUSH_MS, without anyone reading', async () => {
+    const at = hoursAgo(5);
+    for (let i = 0; i < 50; i++) history.record('refreshed', at);
+    history.record('lock_busy', at);
+    const key = `${prefix}:refresh-history:${Math.floor(at.getTime() / 3600_000)}`;
+    await new Promise((resolve) => setTimeout(resolve, HISTORY_FLUSH_MS * 3));
+    expect(await redis.hgetall(key)).toEqual({ refreshed: '50', lock_busy: '1' });
   });
 
   it('keeps each hour a little over a day, then Redis forgets it', async () => {

@@ -19,6 +19,14 @@ export interface SchedulableConnector {
   nextRefreshAt?: string | null;
 }
 
+export interface ScheduleOptions {
+  /**
+   * The id of the refresh job this scheduling runs in, if any: it is not removed (it completes by
+   * itself), and the connector's token version was just written by that refresh.
+   */
+  runningJobId?: string;
+}
+
 /** A connector whose refresh job the sweep makes sure of. */
 export interface DueConnector {
   id: string;
@@ -57,19 +65,30 @@ export class RefreshProducer {
    * Schedules the refresh of a connector with a next refresh time (no-op for tokens that are never
    * refreshed). BullMQ waits for Redis indefinitely; callers on a request path get an error after 3 s instead.
    */
-  async schedule(connector: SchedulableConnector, reason: RefreshReason): Promise<void> {
-    await withDeadline(this.scheduleNow(connector, reason), 3000, 'Redis did not answer while scheduling a refresh job');
+  async schedule(connector: SchedulableConnector, reason: RefreshReason, options: ScheduleOptions = {}): Promise<void> {
+    await withDeadline(this.scheduleNow(connector, reason, options), 3000, 'Redis did not answer while scheduling a refresh job');
   }
 
-  private async scheduleNow(connector: SchedulableConnector, reason: RefreshReason): Promise<void> {
+  private async scheduleNow(connector: SchedulableConnector, reason: RefreshReason, options: ScheduleOptions): Promise<void> {
     if (tokenVersionGone(connector)) return;
-    if (connector.tokenVersion > 0) await this.removeVersion(connector.id, connector.tokenVersion - 1);
+    const previous = connector.tokenVersion > 0 ? RefreshProducer.jobId(connector.id, connector.tokenVersion - 1) : undefined;
+    // The job running this refresh cannot be removed (BullMQ refuses, it is locked): it completes by itself.
+    const removing = previous !== undefined && previous !== options.runningJobId ? this.removeVersion(connector.id, connector.tokenVersion - 1) : undefined;
     const due = connectorDueAt(connector, this.config.refreshMarginSeconds);
-    if (!Number.isFinite(due)) return;
+    if (!Number.isFinite(due)) {
+      await removing;
+      return;
+    }
     const jobId = RefreshProducer.jobId(connector.id, connector.tokenVersion);
-    // BullMQ ignores an add whose id it still keeps (completed or failed history): clear that first.
-    const kept = await this.queue.getJob(jobId);
-    if (kept && ((await kept.isCompleted()) || (await kept.isFailed()))) await kept.remove().catch(() => undefined);
+    if (options.runningJobId === undefined) {
+      // BullMQ ignores an add whose id it still keeps (completed or failed history): clear that first.
+      // (Asked while the removal above is in flight: one round trip for both.) Skipped when a refresh
+      // job schedules the token version it has just written: no job of that version can have run
+      // (versions only grow), and should one have (a database restored from a backup), the sweep
+      // re-creates a finished job of a due connector anyway.
+      const [kept] = await Promise.all([this.queue.getJob(jobId), removing]);
+      if (kept && ((await kept.isCompleted()) || (await kept.isFailed()))) await kept.remove().catch(() => undefined);
+    } else await removing;
     await this.queue.add(
       TokenRefreshJobName.RefreshConnector,
       { connectorId: connector.id, reason, dueAt: new Date(due).toISOString() },

@@ -9,6 +9,7 @@ import { ConnectorTokenStore } from './connector-token-store';
 import { PendingTokenStore, RedisPendingTokenStore } from './pending-token-store';
 import { RedisRefreshHistory, RefreshHistory } from './refresh-history';
 import { RefreshProducer } from './refresh.producer';
+import { RefreshProviders } from './refresh-providers';
 import { RefreshSweep } from './refresh-sweep';
 import { RedisSweepTurn, SweepTimer, SweepTurn } from './sweep-timer';
 import { TokenRefreshService } from './token-refresh.service';
@@ -24,12 +25,13 @@ import { TokenRefreshService } from './token-refresh.service';
     ConnectorTokenStore,
     { provide: PendingTokenStore, useClass: RedisPendingTokenStore },
     RefreshProducer,
+    RefreshProviders,
     { provide: RefreshHistory, useClass: RedisRefreshHistory },
     RefreshSweep,
     { provide: SweepTurn, useClass: RedisSweepTurn },
     SweepTimer,
     TokenRefreshService,
   ],
-  exports: [ConnectorLock, ConnectorTokenStore, PendingTokenStore, RefreshProducer, RefreshHistory, RefreshSweep, SweepTimer, TokenRefreshService, ActivityModule, BullModule],
+  exports: [ConnectorLock, ConnectorTokenStore, PendingTokenStore, RefreshProducer, RefreshProviders, RefreshHistory, RefreshSweep, SweepTimer, TokenRefreshService, ActivityModule, BullModule],
 })
 export class TokenRefreshModule {}

@@ -9,10 +9,12 @@ import { FlowEvent } from '@flow-oauth/queue-contracts';
 import type { ClientProxy } from '@nestjs/microservices';
 import { DataSource } from 'typeorm';
 import { ConnectorLock } from './connector-lock';
+import { ConnectorSql } from './connector-sql';
 import { ConnectorTokenStore, type PendingTokenSet, StaleTokenWriteError } from './connector-token-store';
 import { PendingTokenStore } from './pending-token-store';
 import { ProviderChangedError, RefreshStorageError } from './refresh-errors';
 import { RefreshProducer } from './refresh.producer';
+import { RefreshProviders } from './refresh-providers';
 import { reauthDue } from './grant-lifetime';
 import { connectorDueAt } from './refresh-schedule';
 import { WriteBackoff } from './write-backoff';
@@ -41,6 +43,12 @@ export type RefreshOutcome =
 export interface RefreshOptions {
   /** How long to wait for another refresh of the same connector; 0 gives up at once (LockTimeoutError). */
   lockWaitMs?: number;
+  /**
+   * The refresh job this refresh runs in (the worker's): scheduling the next one leaves it alone,
+   * and the provider may be one this process read up to a second ago (RefreshProviders). Without it
+   * (the token API, a health check) the provider is read now: a load's change shows at once there.
+   */
+  runningJobId?: string;
 }
 
 /**
@@ -63,10 +71,14 @@ export class TokenRefreshService {
   private readonly logger = new Logger('TokenRefresh');
   /** Shared by the worker and the token API of this process: one refused write pauses both. */
   private readonly writes = new WriteBackoff();
+  private get sql(): ConnectorSql {
+    return ConnectorSql.of(this.dataSource);
+  }
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly providers: ProviderReader,
+    private readonly refreshProviders: RefreshProviders,
     private readonly providerState: ProviderCredentialsState,
     private readonly lock: ConnectorLock,
     private readonly tokens: ConnectorTokenStore,
@@ -85,24 +97,27 @@ export class TokenRefreshService {
 
   /** Refreshes a connector's tokens (if due, or always with 'force'). */
   async refreshConnector(connectorId: string, mode: RefreshMode = 'if-due', options: RefreshOptions = {}): Promise<RefreshOutcome> {
-    return this.lock.withLock(connectorId, () => this.refreshLocked(connectorId, mode), { waitMs: options.lockWaitMs });
+    return this.lock.withLock(connectorId, () => this.refreshLocked(connectorId, mode, options.runningJobId), { waitMs: options.lockWaitMs });
   }
 
-  private async refreshLocked(connectorId: string, mode: RefreshMode): Promise<RefreshOutcome> {
+  private async refreshLocked(connectorId: string, mode: RefreshMode, runningJobId: string | undefined): Promise<RefreshOutcome> {
     const repo = this.dataSource.getRepository(ConnectorEntity);
-    const connector = await beforeProvider(connectorId, () => repo.findOneBy({ id: connectorId }));
+    const connector = await beforeProvider(connectorId, () => this.sql.findById(this.dataSource.manager, connectorId));
     if (!connector) return { status: 'missing' };
     if (connector.status === 'needs_reauth') return { status: 'needs_reauth', connector, reason: connector.lastError ?? 'sign-in required', skipped: true };
     // A token set an earlier refresh obtained but could not store: write it, whatever else holds.
-    const kept = await beforeProvider(connectorId, () => this.pending.get(connector.id, connector.tokenVersion));
+    // Only a refresh that reached the provider can have left one, and it first marked this very token
+    // version started (refresh_started_at, which every token write clears as it bumps the version):
+    // with no mark there is nothing to look for, and no Redis round trip.
+    const kept = connector.refreshStartedAt ? await beforeProvider(connectorId, () => this.pending.get(connector.id, connector.tokenVersion)) : undefined;
     const keptAnswer = kept === undefined ? undefined : await this.openKept(connector, kept);
-    if (keptAnswer) return this.writePending(connector, keptAnswer);
+    if (keptAnswer) return this.writePending(connector, keptAnswer, runningJobId);
     if (mode === 'if-due' && !this.isDue(connector)) return { status: 'fresh', connector };
-    const provider = await beforeProvider(connectorId, () => this.providers.findById(connector.providerId));
+    const provider = await beforeProvider(connectorId, () => (runningJobId !== undefined ? this.refreshProviders.findById(connector.providerId) : this.providers.findById(connector.providerId)));
     if (!provider) return this.markNeedsReauth(connector, 'provider_deleted');
     if (!definitionRefreshes(provider.definition)) return this.leaveSchedule(connector);
     if (provider.state === 'credentials_rejected') return { status: 'credentials_rejected', connector, provider: rejected(provider), skipped: true };
-    const { refreshToken } = this.tokens.open(connector);
+    const refreshToken = this.tokens.openRefreshToken(connector);
     if (!refreshToken) return this.markNeedsReauth(connector, 'no_refresh_token');
     await this.markStarted(connector);
     let answer: PendingTokenSet;
@@ -120,7 +135,7 @@ export class TokenRefreshService {
       throw error;
     }
     const keptInStore = await this.keepPending(connector, answer);
-    const updated = await this.writeTokens(connector, answer, refreshToken, keptInStore, { provider });
+    const updated = await this.writeTokens(connector, answer, refreshToken, keptInStore, { provider, runningJobId });
     return { status: 'refreshed', connector: updated, source: 'provider' };
   }
 
@@ -146,7 +161,7 @@ export class TokenRefreshService {
    * connector's lock (ConnectorLock), as the refresh does.
    */
   async writeTokenSet(connector: ConnectorEntity, tokens: TokenSet, options: { newGrant: boolean; obtainedAt?: Date }): Promise<ConnectorEntity> {
-    const keep = options.newGrant ? null : this.tokens.open(connector).refreshToken;
+    const keep = options.newGrant ? null : this.tokens.openRefreshToken(connector);
     return this.writeTokens(connector, { tokens, obtainedAt: options.obtainedAt ?? new Date() }, keep, false, { newGrant: options.newGrant });
   }
 
@@ -165,9 +180,9 @@ export class TokenRefreshService {
   }
 
   /** Writes a token set kept from an earlier refresh of this token version, without calling the provider. */
-  private async writePending(connector: ConnectorEntity, answer: PendingTokenSet): Promise<RefreshOutcome> {
-    const { refreshToken } = this.tokens.open(connector);
-    const updated = await this.writeTokens(connector, answer, refreshToken, true);
+  private async writePending(connector: ConnectorEntity, answer: PendingTokenSet, runningJobId: string | undefined): Promise<RefreshOutcome> {
+    const refreshToken = this.tokens.openRefreshToken(connector);
+    const updated = await this.writeTokens(connector, answer, refreshToken, true, { runningJobId });
     this.logger.warn(`connector ${connector.id}: stored the token set of an earlier refresh whose database write had failed (the provider was not called again)`);
     return { status: 'refreshed', connector: updated, source: 'pending' };
   }
@@ -178,15 +193,9 @@ export class TokenRefreshService {
    */
   private async markStarted(connector: ConnectorEntity): Promise<void> {
     this.skipWhilePaused(connector.id, 'before');
-    let affected: number | undefined;
+    let affected: number;
     try {
-      const result = await this.dataSource
-        .createQueryBuilder()
-        .update(ConnectorEntity)
-        .set({ refreshStartedAt: nowIso() })
-        .where('id = :id AND token_version = :version', { id: connector.id, version: connector.tokenVersion })
-        .execute();
-      affected = result.affected;
+      affected = await this.sql.update(this.dataSource.manager, { refreshStartedAt: nowIso() }, { id: connector.id, tokenVersion: connector.tokenVersion });
     } catch (error) {
       this.writes.refused();
       throw new RefreshStorageError(connector.id, 'before', error);
@@ -218,7 +227,7 @@ export class TokenRefreshService {
     answer: PendingTokenSet,
     keepRefreshToken: string | null,
     pendingKept: boolean,
-    options: { provider?: LoadedProvider; newGrant?: boolean } = {},
+    options: { provider?: LoadedProvider; newGrant?: boolean; runningJobId?: string } = {},
   ): Promise<ConnectorEntity> {
     // Skipped only when the answer is kept in the pending store: otherwise this write is its one chance.
     if (pendingKept) this.skipWhilePaused(connector.id, 'after');
@@ -238,9 +247,12 @@ export class TokenRefreshService {
       throw new RefreshStorageError(connector.id, 'after', error);
     }
     this.writes.accepted();
-    if (pendingKept) await this.dropPending(connector);
-    // The tokens are saved; a job Redis could not take now is re-created by the sweep.
-    await this.producer.schedule(updated, 'scheduled').catch((e: Error) => this.logger.error(`next refresh of ${connector.id} not scheduled: ${e.message}`));
+    // The tokens are saved: the pending copy goes, and the next refresh is scheduled (a job Redis could
+    // not take now is re-created by the sweep). Both in flight at once: one round trip.
+    await Promise.all([
+      pendingKept ? this.dropPending(connector) : undefined,
+      this.producer.schedule(updated, 'scheduled', { runningJobId: options.runningJobId }).catch((e: Error) => this.logger.error(`next refresh of ${connector.id} not scheduled: ${e.message}`)),
+    ]);
     if (previousStatus !== 'active') {
       this.logger.log(`connector ${connector.id} recovered (was ${previousStatus})`);
       await this.activity.record({ kind: 'connector', type: 'connector.recovered', actor: 'system', connector: updated, data: { previousStatus } });
@@ -282,7 +294,9 @@ export class TokenRefreshService {
   private async rejectCredentials(connector: ConnectorEntity, provider: LoadedProvider, error: OAuthProtocolError): Promise<RefreshOutcome> {
     const code = error.providerError ?? 'invalid_client';
     if (!(await this.providerState.markRejected(provider, code))) {
-      const now = await this.providers.findById(provider.id);
+      // The provider as it is now, not as this process remembers it.
+      this.refreshProviders.forget(provider.id);
+      const now = await this.refreshProviders.findById(provider.id);
       if (now?.state !== 'credentials_rejected') throw new ProviderChangedError(provider.id);
       return { status: 'credentials_rejected', connector, provider: rejected(now) };
     }

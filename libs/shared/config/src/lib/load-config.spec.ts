@@ -26,7 +26,7 @@ describe('loadConfig', () => {
       returnUrl: 'http://localhost:3000/Thingworx/Oauths/oauth/return',
       flowEnv: 'production',
       refreshMarginSeconds: 300,
-      refreshConcurrency: 16,
+      refreshConcurrency: 32,
       refreshSweepSeconds: 60,
       cacheSeconds: 10,
       allowedRedirectOrigins: [],

@@ -6,8 +6,8 @@ import { type DatabaseSettings, type FlowConfig, instancePort, LOG_FORMATS, LOG_
 import { readOrCreateGeneratedKeys } from './generated-keys';
 import { parseBindHost, parseTrustProxy } from './network-settings';
 
-/** REFRESH_CONCURRENCY when unset (provisional until bench/refresh has measured it). */
-export const DEFAULT_REFRESH_CONCURRENCY = 16;
+/** REFRESH_CONCURRENCY when unset: chosen from bench/refresh (README, Token lifecycle: why 32). */
+export const DEFAULT_REFRESH_CONCURRENCY = 32;
 
 const ENVIRONMENTS: readonly DeploymentEnvironment[] = ['local', 'development', 'staging', 'pre_prod', 'production'];
 /** Shortest admin / service key NODE_ENV=production accepts (generated keys are 43 characters or more). */
@@ -63,8 +63,8 @@ export function loadConfig(options: LoadConfigOptions = {}): FlowConfig {
   const flowEnv = (get('FLOW_ENV') ?? 'production') as DeploymentEnvironment;
   if (!ENVIRONMENTS.includes(flowEnv)) problems.push(`FLOW_ENV must be one of ${ENVIRONMENTS.join(', ')}`);
   const refreshMarginSeconds = integer('REFRESH_MARGIN_SECONDS', 300, 0, 86_400);
-  // Provisional default: refreshes wait on the provider's HTTP answer, so a process keeps several in
-  // flight; the refresh benchmark (bench/refresh) sets the final figure.
+  // Refreshes wait on the provider's HTTP answer, so a process keeps several in flight; the refreshes
+  // in flight together also share their database statements (batched), see DEFAULT_REFRESH_CONCURRENCY.
   const refreshConcurrency = integer('REFRESH_CONCURRENCY', DEFAULT_REFRESH_CONCURRENCY, 1, 1000);
   const refreshSweepSeconds = integer('REFRESH_SWEEP_SECONDS', 60, 1, 3600);
   const cacheSeconds = integer('FLOW_CACHE_SECONDS', 10, 0, 300);

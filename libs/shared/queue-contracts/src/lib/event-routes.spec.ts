@@ -11,8 +11,11 @@ describe('event routing table', () => {
     expect(Object.keys(FLOW_EVENT_ROUTES).sort()).toEqual(Object.values(FlowEvent).sort());
   });
 
-  it('broadcasts providers.changed to every flow-oauth-server instance (token-refresher reads providers per refresh)', () => {
-    expect(routesOf('providers.changed')).toEqual([{ group: 'flow-oauth-server', delivery: 'broadcast' }]);
+  it('broadcasts providers.changed to every flow-oauth-server and token-refresher instance (refreshes reuse a provider read for a second)', () => {
+    expect(routesOf('providers.changed')).toEqual([
+      { group: 'flow-oauth-server', delivery: 'broadcast' },
+      { group: 'token-refresher', delivery: 'broadcast' },
+    ]);
   });
 
   it('broadcasts what ends a cached token answer or user key to every flow-oauth-server instance', () => {

@@ -34,6 +34,7 @@ export interface EventRoute {
  * | event | producer (file, process) | consumer: group, delivery -> handler (file) | what the handler does |
  * |---|---|---|---|
  * | `providers.changed` | ProviderConfigurationService after a load or delete commits (libs/provider-config, config-loader) | flow-oauth-server, broadcast -> FlowEventsController.providersChanged (apps/flow-oauth-server/src/app/flow-events.controller.ts) | ProviderRegistry.reload() |
+ * | `providers.changed` | (the same) | token-refresher, broadcast -> ProviderEventsController.providersChanged (apps/token-refresher/src/app/provider-events.controller.ts) | RefreshProviders.forgetAll(): the next refresh reads the provider again |
  * | `connector.needs_reauth` | TokenRefreshService when a refresh ends in needs_reauth (libs/token-refresh; token-refresher, and flow-oauth-server's on-demand refresh); ProviderConfigurationService.purgeTokens (config-loader) | flow-oauth-server, broadcast -> FlowEventsController.needsReauth | ConnectorsService.forget(id): drops the held token answer |
  * | `connector.deleted` | ConnectorsService.delete (libs/connectors, flow-oauth-server) | flow-oauth-server, broadcast -> FlowEventsController.connectorDeleted | ConnectorsService.forget(id) |
  * | `connector.tokens_replaced` | ConnectorAuthorizationService.storeReconnected (libs/connectors, flow-oauth-server) | flow-oauth-server, broadcast -> FlowEventsController.tokensReplaced | ConnectorsService.forget(id) |
@@ -42,12 +43,16 @@ export interface EventRoute {
  *
  * A broadcast reaches its sender's own instance too, which has already done the same (forget is
  * idempotent); there is no event per refresh (a held answer is never
- * served past its refresh time). token-refresher hears no `providers.changed`: it reads the provider
- * at each refresh.
+ * served past its refresh time). token-refresher's background refreshes reuse a provider read for
+ * at most a second, and `providers.changed` ends that at once.
  */
 export const FLOW_EVENT_ROUTES: Readonly<Record<FlowEventName, readonly EventRoute[]>> = {
   // Several flow-oauth-server instances must all serve new providers within a second.
-  [FlowEvent.ProvidersChanged]: [{ group: FlowApp.FlowOAuthServer, delivery: 'broadcast' }],
+  [FlowEvent.ProvidersChanged]: [
+    { group: FlowApp.FlowOAuthServer, delivery: 'broadcast' },
+    // Background refreshes reuse a provider read for up to a second; a load ends that at once.
+    { group: FlowApp.TokenRefresher, delivery: 'broadcast' },
+  ],
   // Every flow-oauth-server instance serves token answers and user keys from memory (within their
   // expiry and a few seconds), so each must hear when one stops being valid.
   [FlowEvent.ConnectorNeedsReauth]: [{ group: FlowApp.FlowOAuthServer, delivery: 'broadcast' }],

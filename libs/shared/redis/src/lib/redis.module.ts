@@ -9,7 +9,7 @@ export const REDIS = Symbol('REDIS');
  * The shared client serves requests (OAuth state, locks, health), not BullMQ: while Redis is down a
  * command fails within two seconds (and the request gets 503) instead of waiting for Redis to return.
  */
-const REQUEST_PATH_OPTIONS = { maxRetriesPerRequest: 1, commandTimeout: 2000 };
+const REQUEST_PATH_OPTIONS = { maxRetriesPerRequest: 1, commandTimeout: 2000, enableAutoPipelining: true };
 
 class RedisCloser implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}

@@ -1,0 +1,122 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { buildDataSourceOptions, ConnectorEntity, prepareDatabase, ProviderEntity } from '@flow-oauth/persistence';
+import { SecretBox } from '@flow-oauth/secrets';
+import { createTestDatabase, TEST_DATABASE_KINDS, type TestDatabase } from '@flow-oauth/testing';
+import { DataSource } from 'typeorm';
+import { ConnectorSql } from './connector-sql';
+
+/**
+ * The refresh's connector reads and guarded writes, batched per turn of the event loop: each caller
+ * gets its own row and its own guarded outcome, exactly as with one statement per call.
+ */
+describe.each(TEST_DATABASE_KINDS)('ConnectorSql on %s', (kind) => {
+  let db: TestDatabase;
+  let ds: DataSource;
+  let sql: ConnectorSql;
+  const ids: string[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase(kind);
+    ds = await new DataSource(buildDataSourceOptions(db.settings)).initialize();
+    await prepareDatabase(ds, new SecretBox(randomBytes(32)), { runMigrations: true });
+    sql = ConnectorSql.of(ds);
+    const now = new Date().toISOString();
+    const providerId = randomUUID();
+    await ds.getRepository(ProviderEntity).insert({ id: providerId, type: 'odata', name: 'P', settings: '{}', secrets: 'x', fingerprint: 'f', state: 'ok', rejectedAt: null, rejectedError: null, createdAt: now, updatedAt: now });
+    for (let i = 0; i < 5; i++) {
+      const id = randomUUID();
+      ids.push(id);
+      await ds.getRepository(ConnectorEntity).insert({
+        id,
+        label: `Sql_${kind}_${i}`,
+        providerId,
+        type: 'odata',
+        providerName: 'P',
+        owner: 'u',
+        status: i === 4 ? 'refresh_failed' : 'active',
+        accessToken: null,
+        refreshToken: null,
+        tokenType: 'Bearer',
+        scope: null,
+        expiresAt: null,
+        params: '{}',
+        metadata: '{}',
+        lastError: null,
+        tokenVersion: 3,
+        createdAt: now,
+        updatedAt: now,
+      });
+    }
+  });
+  afterAll(async () => {
+    await ds?.destroy();
+    await db?.drop();
+  });
+
+  it('reads many connectors at once, each caller its own row; an unknown id is undefined', async () => {
+    const unknown = randomUUID();
+    const read = await Promise.all([...ids, unknown, ids[0]].map((id) => sql.findById(ds.manager, id)));
+    expect(read.map((c) => c?.id)).toEqual([...ids, undefined, ids[0]]);
+    expect(read[2]).toBeInstanceOf(ConnectorEntity);
+    expect(read[2]).toMatchObject({ label: `Sql_${kind}_2`, tokenVersion: 3, status: 'active', scope: null, params: '{}' });
+    expect(typeof read[2]?.tokenVersion).toBe('number');
+  });
+
+  it('guards each write of a batch by its own token version (and status when asked), in one statement', async () => {
+    const at = new Date().toISOString();
+    const queries: string[] = [];
+    const query = ds.manager.query.bind(ds.manager);
+    ds.manager.query = ((text: string, params?: unknown[]) => {
+      queries.push(text);
+      return query(text, params);
+    }) as typeof ds.manager.query;
+    let changed: number[];
+    try {
+      changed = await Promise.all([
+        sql.update(ds.manager, { lastError: 'a', refreshStartedAt: at, tokenVersion: 4 }, { id: ids[0], tokenVersion: 3, activeOnly: true }),
+        // stale version: unchanged
+        sql.update(ds.manager, { lastError: 'b', refreshStartedAt: at, tokenVersion: 3 }, { id: ids[1], tokenVersion: 2, activeOnly: true }),
+        sql.update(ds.manager, { lastError: null, refreshStartedAt: null, tokenVersion: 4 }, { id: ids[2], tokenVersion: 3, activeOnly: true }),
+        // not active: unchanged with activeOnly
+        sql.update(ds.manager, { lastError: 'd', refreshStartedAt: at, tokenVersion: 4 }, { id: ids[4], tokenVersion: 3, activeOnly: true }),
+      ]);
+    } finally {
+      ds.manager.query = query;
+    }
+    expect(changed).toEqual([1, 0, 1, 0]);
+    expect(queries.filter((q) => q.includes('UPDATE connectors'))).toHaveLength(1);
+    const rows = await ds.getRepository(ConnectorEntity).find({ order: { label: 'ASC' } });
+    expect(rows.map((r) => [r.lastError, r.tokenVersion, r.refreshStartedAt])).toEqual([
+      ['a', 4, at],
+      [null, 3, null],
+      [null, 4, null],
+      [null, 3, null],
+      [null, 3, null],
+    ]);
+    // A lone write, and one without the status guard.
+    expect(await sql.update(ds.manager, { lastError: 'e' }, { id: ids[4], tokenVersion: 3 })).toBe(1);
+    expect(await sql.update(ds.manager, { lastError: 'f' }, { id: ids[4], tokenVersion: 9 })).toBe(0);
+    expect((await ds.getRepository(ConnectorEntity).findOneByOrFail({ id: ids[4] })).lastError).toBe('e');
+  });
+
+  it('the same connector twice in one turn: both writes guarded on their own, the second sees the first', async () => {
+    const [first, second] = await Promise.all([
+      sql.update(ds.manager, { lastError: 'x', tokenVersion: 5 }, { id: ids[3], tokenVersion: 3 }),
+      sql.update(ds.manager, { lastError: 'y', tokenVersion: 5 }, { id: ids[3], tokenVersion: 3 }),
+    ]);
+    expect(first + second).toBe(1);
+    expect((await ds.getRepository(ConnectorEntity).findOneByOrFail({ id: ids[3] })).tokenVersion).toBe(5);
+  });
+
+  it('a batch the database refuses fails each of its callers', async () => {
+    if (kind === 'sqlite') await ds.query("CREATE TRIGGER refuse_sql_test BEFORE UPDATE OF last_error ON connectors BEGIN SELECT RAISE(ABORT, 'refused (test)'); END");
+    else await ds.query("CREATE FUNCTION refuse_sql_test() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused (test)'; END $$ LANGUAGE plpgsql; CREATE TRIGGER refuse_sql_test BEFORE UPDATE OF last_error ON connectors FOR EACH ROW EXECUTE FUNCTION refuse_sql_test()");
+    try {
+      const results = await Promise.allSettled(ids.slice(0, 3).map((id) => sql.update(ds.manager, { lastError: 'z' }, { id, tokenVersion: 4 })));
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    } finally {
+      await ds.query(kind === 'sqlite' ? 'DROP TRIGGER refuse_sql_test' : 'DROP TRIGGER refuse_sql_test ON connectors; DROP FUNCTION refuse_sql_test()');
+    }
+    expect((await ds.getRepository(ConnectorEntity).find()).some((r) => r.lastError === 'z')).toBe(false);
+  });
+});
