@@ -32,8 +32,8 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const { deleteRedisKeys } = require('../../tools/redis-keys');
-const { postgresProblem, redisProblem } = require('../../tools/dependency-checks');
-const { createBenchDatabase, POSTGRES_URL } = require('../shared/bench-database');
+const { benchOptions } = require('../shared/bench-start');
+const { createBenchDatabase } = require('../shared/bench-database');
 const { freePort, startDistApp } = require('../shared/dist-app');
 const { connectorRows, distLib, openProduct, refreshProgress, runId, storeAllDueAtOnce, writeTimes, wrongGenerations } = require('./refresh-fixture');
 
@@ -301,29 +301,8 @@ function table(results) {
 }
 
 async function run(argv) {
-  let options;
-  try {
-    options = parseArgs(argv);
-  } catch (error) {
-    console.error(`${error.message}\n${USAGE}`);
-    return 2;
-  }
-  if (!options) {
-    console.log(USAGE);
-    return 0;
-  }
-  const redisDown = await redisProblem(process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379');
-  if (redisDown) {
-    console.error(`bench refresh needs Redis: ${redisDown}. Set TEST_REDIS_URL.`);
-    return 1;
-  }
-  if (options.dbs.includes('postgres')) {
-    const pgDown = await postgresProblem(POSTGRES_URL);
-    if (pgDown) {
-      console.error(`bench refresh --db postgres needs PostgreSQL: ${pgDown}. Set TEST_POSTGRES_URL.`);
-      return 1;
-    }
-  }
+  const { options, exitCode } = await benchOptions('refresh', argv, { parseArgs, usage: USAGE, needsPostgres: (o) => o.dbs.includes('postgres') });
+  if (!options) return exitCode;
   const started = Date.now();
   console.log(
     `bench refresh: ${options.n.toLocaleString('en-US')} connectors due at once; token-refresher from dist (REFRESH_CONCURRENCY=${options.concurrency}), ` +

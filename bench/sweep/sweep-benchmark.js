@@ -28,8 +28,8 @@ const os = require('node:os');
 const path = require('node:path');
 const { Redis } = require('ioredis');
 const { deleteRedisKeys } = require('../../tools/redis-keys');
-const { postgresProblem, redisProblem } = require('../../tools/dependency-checks');
-const { createBenchDatabase, POSTGRES_URL } = require('../shared/bench-database');
+const { benchOptions } = require('../shared/bench-start');
+const { createBenchDatabase } = require('../shared/bench-database');
 const { connectorRows, distLib, insertRows, queueJobs, runId } = require('../refresh/refresh-fixture');
 
 const MARGIN_SECONDS = 300;
@@ -216,29 +216,8 @@ function table(results) {
 }
 
 async function run(argv) {
-  let options;
-  try {
-    options = parseArgs(argv);
-  } catch (error) {
-    console.error(`${error.message}\n${USAGE}`);
-    return 2;
-  }
-  if (!options) {
-    console.log(USAGE);
-    return 0;
-  }
-  const redisDown = await redisProblem(process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379');
-  if (redisDown) {
-    console.error(`bench sweep needs Redis: ${redisDown}. Set TEST_REDIS_URL.`);
-    return 1;
-  }
-  if (options.dbs.includes('postgres')) {
-    const pgDown = await postgresProblem(POSTGRES_URL);
-    if (pgDown) {
-      console.error(`bench sweep --db postgres needs PostgreSQL: ${pgDown}. Set TEST_POSTGRES_URL.`);
-      return 1;
-    }
-  }
+  const { options, exitCode } = await benchOptions('sweep', argv, { parseArgs, usage: USAGE, needsPostgres: (o) => o.dbs.includes('postgres') });
+  if (!options) return exitCode;
   const started = Date.now();
   console.log(
     `bench sweep: one sweep with nothing to heal (every connector has its job), ${options.due} connectors due before the next sweep at every size; ` +

@@ -45,7 +45,7 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const autocannon = require('autocannon');
-const { postgresProblem, redisProblem } = require('../../tools/dependency-checks');
+const { benchOptions } = require('../shared/bench-start');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const REGISTER = path.join(__dirname, 'ts-register.js');
@@ -358,29 +358,8 @@ async function measureInvalidation(primary, target, siblingUrl, trials) {
 }
 
 async function run(argv) {
-  let options;
-  try {
-    options = parseArgs(argv);
-  } catch (error) {
-    console.error(`${error.message}\n${USAGE}`);
-    return 2;
-  }
-  if (!options) {
-    console.log(USAGE);
-    return 0;
-  }
-  const redisDown = await redisProblem(process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379');
-  if (redisDown) {
-    console.error(`bench token-api needs Redis: ${redisDown}. Set TEST_REDIS_URL.`);
-    return 1;
-  }
-  if (options.db === 'postgres') {
-    const pgDown = await postgresProblem(process.env.TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test');
-    if (pgDown) {
-      console.error(`bench token-api --db postgres needs PostgreSQL: ${pgDown}. Set TEST_POSTGRES_URL.`);
-      return 1;
-    }
-  }
+  const { options, exitCode } = await benchOptions('token-api', argv, { parseArgs, usage: USAGE, needsPostgres: (o) => o.db === 'postgres' });
+  if (!options) return exitCode;
 
   const started = Date.now();
   console.log(
