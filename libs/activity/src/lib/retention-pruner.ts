@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditTrail } from '@flow-oauth/audit';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
+import { PeriodicTask } from '@flow-oauth/periodic';
 import { WebhookOutbox } from '@flow-oauth/webhooks';
 
 const DAY_MS = 86_400_000;
@@ -13,8 +14,9 @@ const DAY_MS = 86_400_000;
 @Injectable()
 export class RetentionPruner {
   private readonly logger = new Logger('Retention');
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly task = new PeriodicTask('retention prune', () => this.run(), this.logger, ({ auditEntries, deliveries }) => {
+    if (auditEntries + deliveries > 0) this.logger.log(`pruned ${auditEntries} audit entr${auditEntries === 1 ? 'y' : 'ies'} and ${deliveries} webhook deliver${deliveries === 1 ? 'y' : 'ies'} past retention`);
+  });
 
   constructor(
     private readonly audit: AuditTrail,
@@ -23,16 +25,11 @@ export class RetentionPruner {
   ) {}
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => this.tick(), DAY_MS);
-    this.timer.unref();
-    this.tick();
+    this.task.start(DAY_MS);
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+    await this.task.stop();
   }
 
   /** One prune; returns what it deleted. */
@@ -40,17 +37,5 @@ export class RetentionPruner {
     const auditEntries = await this.audit.prune(new Date(now - this.config.auditRetentionDays * DAY_MS));
     const deliveries = await this.outbox.prune(new Date(now - this.config.webhooks.retentionDays * DAY_MS));
     return { auditEntries, deliveries };
-  }
-
-  private tick(): void {
-    if (this.running) return;
-    this.running = this.run()
-      .then(({ auditEntries, deliveries }) => {
-        if (auditEntries + deliveries > 0) this.logger.log(`pruned ${auditEntries} audit entr${auditEntries === 1 ? 'y' : 'ies'} and ${deliveries} webhook deliver${deliveries === 1 ? 'y' : 'ies'} past retention`);
-      })
-      .catch((error: Error) => this.logger.error(`retention prune failed: ${error.message}`))
-      .finally(() => {
-        this.running = undefined;
-      });
   }
 }

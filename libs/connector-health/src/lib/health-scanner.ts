@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
+import { PeriodicTask } from '@flow-oauth/periodic';
 import { sqlDialect, updatedRowCount } from '@flow-oauth/persistence';
 import { DataSource } from 'typeorm';
 import { ConnectorHealthCheck } from './connector-health-check';
@@ -39,8 +40,9 @@ export class HealthScanner {
   private readonly logger = new Logger('HealthScanner');
   private readonly dueSql: string;
   private readonly claimSql: string;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
+  private readonly task = new PeriodicTask('health scan', () => this.run(), this.logger, (r) => {
+    if (r.checked + r.deferred + r.warned > 0) this.logger.debug(`health scan: ${r.checked} checked, ${r.deferred} deferred, ${r.warned} reauth warning(s)`);
+  });
 
   constructor(
     private readonly dataSource: DataSource,
@@ -58,17 +60,12 @@ export class HealthScanner {
 
   /** Starts scanning (token-refresher only). */
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => this.tick(), this.config.health.scanSeconds * 1000);
-    this.timer.unref();
-    this.tick();
+    this.task.start(this.config.health.scanSeconds * 1000);
   }
 
   /** Stops scanning and waits for the checks in flight. */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+    await this.task.stop();
   }
 
   /** One scan: due warnings, then due checks. */
@@ -98,18 +95,6 @@ export class HealthScanner {
 
   private async claimed(row: DueCheck, next: string | null): Promise<boolean> {
     return updatedRowCount(await this.dataSource.query(this.claimSql, [next, row.id, row.nextCheckAt])) === 1;
-  }
-
-  private tick(): void {
-    if (this.running || !this.timer) return;
-    this.running = this.run()
-      .then((r) => {
-        if (r.checked + r.deferred + r.warned > 0) this.logger.debug(`health scan: ${r.checked} checked, ${r.deferred} deferred, ${r.warned} reauth warning(s)`);
-      })
-      .catch((error: Error) => this.logger.error(`health scan failed: ${error.message}`))
-      .finally(() => {
-        this.running = undefined;
-      });
   }
 }
 

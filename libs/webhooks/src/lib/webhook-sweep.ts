@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
+import { PeriodicTask } from '@flow-oauth/periodic';
 import { WebhookDeliveryProducer } from './webhook-delivery.producer';
 import { WebhookOutbox } from './webhook-outbox';
 
@@ -14,8 +15,9 @@ const SWEEP_BATCH = 500;
 @Injectable()
 export class WebhookSweep {
   private readonly logger = new Logger('WebhookSweep');
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly task = new PeriodicTask('webhook sweep', () => this.run(), this.logger, (n) => {
+    if (n > 0) this.logger.debug(`webhook sweep queued ${n} subject(s)`);
+  });
 
   constructor(
     private readonly outbox: WebhookOutbox,
@@ -25,17 +27,12 @@ export class WebhookSweep {
 
   /** Starts the timer (no-op while webhooks are off) and sweeps once now. */
   start(): void {
-    if (!this.outbox.enabled || this.timer) return;
-    this.timer = setInterval(() => this.tick(), this.config.refreshSweepSeconds * 1000);
-    this.timer.unref();
-    this.tick();
+    if (this.outbox.enabled) this.task.start(this.config.refreshSweepSeconds * 1000);
   }
 
   /** Stops the timer and waits for a sweep in progress. */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+    await this.task.stop();
   }
 
   /** One pass; returns how many subjects it queued. */
@@ -44,17 +41,5 @@ export class WebhookSweep {
     const slot = Math.floor(now.getTime() / (this.config.refreshSweepSeconds * 1000));
     for (const subject of subjects) await this.producer.kick(subject, `sweep-${slot}`);
     return subjects.length;
-  }
-
-  private tick(): void {
-    if (this.running) return;
-    this.running = this.run()
-      .then((n) => {
-        if (n > 0) this.logger.debug(`webhook sweep queued ${n} subject(s)`);
-      })
-      .catch((error: Error) => this.logger.error(`webhook sweep failed: ${error.message}`))
-      .finally(() => {
-        this.running = undefined;
-      });
   }
 }
