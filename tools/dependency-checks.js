@@ -1,9 +1,9 @@
 // Pre-flight checks shared by `npm start` and `npm test`: does Redis / PostgreSQL answer right now?
-// The Redis ping and the URL mask are the libs' own (libs/shared/redis, libs/shared/config), loaded
-// from the build rather than copied here: both callers build first, and a copy would drift.
+// The Redis and PostgreSQL pings and the URL mask are the libs' own (libs/shared/redis,
+// libs/shared/persistence, libs/shared/config), loaded from the build rather than copied here: both
+// callers build first, and a copy would drift.
 const fs = require('node:fs');
 const path = require('node:path');
-const { Client } = require('pg');
 
 const REDIS_START_COMMAND = 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no';
 const POSTGRES_START_COMMAND = 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start';
@@ -19,18 +19,6 @@ function builtLib(name) {
 /** A URL fit for a message: any password replaced by `***` (libs/shared/config). */
 function maskUrl(url) {
   return builtLib('config').maskUrl(url);
-}
-
-/** Resolves when PostgreSQL accepts a connection and answers SELECT 1. */
-async function pingPostgres(url, timeoutMs = 3000) {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 /** `undefined` when the service answers, else a one-line reason (never containing a password). */
@@ -51,5 +39,5 @@ module.exports = {
   POSTGRES_START_COMMAND,
   maskUrl,
   redisProblem: (url) => problemWith(builtLib('redis').pingRedis, url),
-  postgresProblem: (url) => problemWith(pingPostgres, url),
+  postgresProblem: (url) => problemWith((u) => builtLib('persistence').pingPostgres(u, 3000), url),
 };

@@ -29,8 +29,9 @@ export async function waitForDatabase(settings: DatabaseSettings, logger: Pick<L
   }
 }
 
-async function pingPostgres(url: string): Promise<void> {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+/** Resolves when PostgreSQL accepts a connection and answers SELECT 1 (also `npm start`'s and `npm test`'s pre-flight check). */
+export async function pingPostgres(url: string, timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
   // An idle client's socket error must not become an uncaught 'error' event.
   client.on('error', () => undefined);
   try {
