@@ -5,10 +5,7 @@ import { ownerName, type Principal } from '@flow-oauth/api-auth';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { ApiError, invalidRequest, isDependencyError } from '@flow-oauth/http-common';
 import { OAuthClient, OAuthProtocolError, validateConnectionParams } from '@flow-oauth/oauth-client';
-import { emitEvent, FLOW_EVENTS_CLIENT } from '@flow-oauth/messaging';
 import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
-import { FlowEvent } from '@flow-oauth/queue-contracts';
-import type { ClientProxy } from '@nestjs/microservices';
 import { actorOfOwner } from '@flow-oauth/audit';
 import { definitionRefreshes, type LoadedProvider } from '@flow-oauth/provider-reader';
 import { ConnectorTokenStore, reauthDue, RefreshProducer } from '@flow-oauth/token-refresh';
@@ -66,7 +63,6 @@ export class ConnectorAuthorizationService {
     @Inject(FLOW_CONFIG) private readonly config: FlowConfig,
     private readonly activity: ActivityRecorder,
     private readonly connectors: ConnectorsService,
-    @Inject(FLOW_EVENTS_CLIENT) private readonly events: ClientProxy,
   ) {}
 
   /**
@@ -315,10 +311,7 @@ export class ConnectorAuthorizationService {
     }
     this.logger.log(`connector ${stored.id} (${stored.type}/${stored.providerName}) signed in again for ${stored.owner}: new tokens, token version ${stored.tokenVersion}`);
     // The old token answer (maybe of other scopes) must not be served again, here or on another instance.
-    this.connectors.forget(stored.id);
-    await emitEvent(this.events, FlowEvent.ConnectorTokensReplaced, { connectorId: stored.id, at: nowIso() }).catch((e: Error) =>
-      this.logger.error(`${FlowEvent.ConnectorTokensReplaced} could not be sent (other instances serve the old answer for at most FLOW_CACHE_SECONDS): ${e.message}`),
-    );
+    await this.connectors.tokensReplaced(stored.id);
     await this.producer.schedule(stored, 'reauthorized').catch((e: Error) => this.logger.error(`refresh job for ${stored.id} not scheduled (the sweep will): ${e.message}`));
     if (before && before.status !== 'active') {
       await this.activity.record({ kind: 'connector', type: 'connector.recovered', actor: actorOfOwner(stored.owner), connector: stored, data: { previousStatus: before.status, reconnected: true } });

@@ -204,6 +204,22 @@ export class ConnectorsService {
     this.answers.forget(id);
   }
 
+  /** New tokens were stored (a reconnect): drops the held answer here and, by event, on every other instance. */
+  async tokensReplaced(id: string): Promise<void> {
+    await this.forgetEverywhere(id, FlowEvent.ConnectorTokensReplaced);
+  }
+
+  /** Drops the held answer here, then tells every instance to (the event also reaches this one: forget is idempotent). */
+  private async forgetEverywhere(id: string, event: typeof FlowEvent.ConnectorDeleted | typeof FlowEvent.ConnectorTokensReplaced): Promise<void> {
+    this.answers.forget(id);
+    try {
+      await emitEvent(this.events, event, { connectorId: id, at: nowIso() });
+    } catch (error) {
+      // Done all the same; other instances stop serving the held answer within FLOW_CACHE_SECONDS.
+      this.logger.error(`${event} could not be sent: ${(error as Error).message}`);
+    }
+  }
+
   /** Tests the connector's token against the provider's validation endpoint. */
   async validate(principal: Principal, id: string): Promise<{ valid: boolean; status?: number; detail: string }> {
     const connector = await this.visible(principal, id);
@@ -259,13 +275,7 @@ export class ConnectorsService {
       this.logger.warn(`connector ${connector.id} (${connector.type}/${connector.providerName}) is deleted, but not revoked at the provider: ${revocation.detail}`);
     }
     await this.dataSource.getRepository(ConnectorEntity).delete({ id: connector.id });
-    this.answers.forget(connector.id);
-    try {
-      await emitEvent(this.events, FlowEvent.ConnectorDeleted, { connectorId: connector.id, at: nowIso() });
-    } catch (error) {
-      // Deleted; other instances stop serving its token within FLOW_CACHE_SECONDS anyway.
-      this.logger.error(`${FlowEvent.ConnectorDeleted} could not be sent: ${(error as Error).message}`);
-    }
+    await this.forgetEverywhere(connector.id, FlowEvent.ConnectorDeleted);
     await this.producer.cancel(connector).catch(() => undefined);
     this.logger.log(`connector ${connector.id} deleted (revoked: ${revocation.revoked})`);
     await this.activity.record({ kind: 'connector', type: 'connector.deleted', actor: actorOf(principal), connector, data: { revoked: revocation.revoked } });
