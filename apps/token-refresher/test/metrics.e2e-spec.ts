@@ -3,7 +3,7 @@ import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
 import { type OidcTestServer, parsePrometheusText, startOidcTestServer, startRecordingServer } from '@flow-oauth/testing';
 import { ConnectorTokenStore, RefreshProducer } from '@flow-oauth/token-refresh';
 import type { INestApplication } from '@nestjs/common';
-import { oidcProvider, REDIRECT, type RefresherRig, startRig } from './refresher-rig';
+import { oidcProvider, REDIRECT, type RefresherRig, startRig, waitFor } from './refresher-rig';
 
 /**
  * token-refresher's /metrics after background refreshes against a real authorization server
@@ -51,7 +51,12 @@ describe('token-refresher /metrics', () => {
     expect(pending.sum('flow_queue_jobs', { queue: 'token-refresh', state: 'delayed' })).toBeGreaterThanOrEqual(1);
 
     await rig.untilConnector('Metrics_1', (c) => c.tokenVersion >= 2);
-    const after = await metrics();
+    // The tokens are written before the worker counts the outcome and completes the job: scrape until both are done.
+    const after = await waitFor('the refresh counted and its job completed', async () => {
+      const scraped = await metrics();
+      const done = scraped.sum('flow_refresh_outcomes_total', { outcome: 'refreshed' }) >= 1 && scraped.sum('flow_queue_jobs', { queue: 'token-refresh', state: 'completed' }) >= 1;
+      return done ? scraped : undefined;
+    });
     expect(after.sum('flow_refresh_outcomes_total', { outcome: 'refreshed' })).toBeGreaterThanOrEqual(1);
     expect(after.sum('flow_refresh_duration_seconds_count', { outcome: 'refreshed' })).toBeGreaterThanOrEqual(1);
     expect(after.sum('flow_refresh_duration_seconds_sum', { outcome: 'refreshed' })).toBeGreaterThan(0);
