@@ -21,31 +21,20 @@ async function openProduct(env) {
   const { loadConfig } = distLib('shared/config');
   const { buildDataSourceOptions, ConnectorEntity, ProviderEntity, sqlDialect } = distLib('shared/persistence');
   const { SecretBox } = distLib('shared/secrets');
-  const { ConnectorTokenStore, RefreshProducer, SWEEP_BATCH } = distLib('token-refresh');
-  const { QueueName } = distLib('shared/queue-contracts');
-  const { bullConnectionOptions } = distLib('shared/redis');
+  const { ConnectorTokenStore } = distLib('token-refresh');
   const { DataSource } = require('typeorm');
-  const { Queue } = require('bullmq');
-  const { Redis } = require('ioredis');
 
   const config = loadConfig({ env, cwd: env.FLOW_DATA_DIR });
   const dataSource = await new DataSource(buildDataSourceOptions(config.database)).initialize();
-  const queue = new Queue(QueueName.TokenRefresh, { connection: bullConnectionOptions(config.redisUrl), prefix: config.queuePrefix });
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   return {
     config,
     dataSource,
-    queue,
     ConnectorEntity,
     ProviderEntity,
     sql: sqlDialect(dataSource),
-    sweepBatch: SWEEP_BATCH,
     // The key ring the processes use: tokens sealed here open there (and are bound to their row).
     store: new ConnectorTokenStore(new SecretBox(config.encryptionKey, config.oldEncryptionKeys), config),
-    producer: new RefreshProducer(queue, config, redis),
     async close() {
-      await queue.close();
-      redis.disconnect();
       await dataSource.destroy();
     },
   };
@@ -101,18 +90,7 @@ async function inParallel(items, width, fn) {
   );
 }
 
-/**
- * Every row's refresh job, as the product keeps them: one delayed job per connector and token
- * version, due at its next_refresh_at, queued by the product's RefreshProducer in the sweep's own
- * batches (one pipeline and one addBulk per batch).
- */
-async function queueJobs(product, rows) {
-  for (let i = 0; i < rows.length; i += product.sweepBatch) {
-    await product.producer.ensureJobs(rows.slice(i, i + product.sweepBatch).map((r) => ({ id: r.id, tokenVersion: r.tokenVersion, nextRefreshAt: r.nextRefreshAt })));
-  }
-}
-
-/** Time left, per connector, to store the rows and queue their jobs before the common due instant. */
+/** Time left, per connector, to store the rows before the common due instant. */
 const LEAD_MS_PER_CONNECTOR = 1;
 const LEAD_MS = 5000;
 
@@ -120,12 +98,10 @@ const LEAD_MS = 5000;
  * Stores `rows` and makes them all due at one instant, returned (ms): the due time the lag is
  * measured from. THIS is the function to adapt when the schedule changes.
  *
- * The schedule is each connector's next_refresh_at (indexed; the sweep reads only what is due
- * soon) and one delayed BullMQ job per connector due at that time, as production has them after a
- * batch of sign-ins: the rows are written not due (a day ahead), then one UPDATE moves every
- * next_refresh_at to an instant a few seconds ahead, their jobs are queued delayed until it (the
- * refreshers' own sweeps may queue some first: the same jobs), and at that instant BullMQ releases
- * all of them. The refreshers run the whole time: nothing is paused.
+ * The schedule is each connector's next_refresh_at (indexed; each token-refresher reads what is due
+ * from it): the rows are written not due (a day ahead), then one UPDATE moves every next_refresh_at
+ * to an instant a few seconds ahead, as production has them after a batch of sign-ins. The
+ * refreshers run the whole time: nothing is paused.
  */
 async function storeAllDueAtOnce(product, rows) {
   const later = new Date(Date.now() + 86_400_000).toISOString();
@@ -136,8 +112,7 @@ async function storeAllDueAtOnce(product, rows) {
   const due = new Date(dueAt).toISOString();
   await product.dataSource.query(`UPDATE connectors SET next_refresh_at = ${product.sql.param(1)}`, [due]);
   for (const row of rows) row.nextRefreshAt = due;
-  await queueJobs(product, rows);
-  if (Date.now() > dueAt) throw new Error(`queueing ${rows.length} refresh jobs took longer than the ${leadMs} ms lead: the figure would include it`);
+  if (Date.now() > dueAt) throw new Error(`storing ${rows.length} connectors took longer than the ${leadMs} ms lead: the figure would include it`);
   return dueAt;
 }
 
@@ -171,4 +146,4 @@ function runId(name) {
   return `${name}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
 }
 
-module.exports = { connectorRows, distLib, inParallel, insertRows, openProduct, queueJobs, refreshProgress, runId, storeAllDueAtOnce, writeTimes, wrongGenerations };
+module.exports = { connectorRows, distLib, inParallel, insertRows, openProduct, refreshProgress, runId, storeAllDueAtOnce, writeTimes, wrongGenerations };

@@ -1,6 +1,6 @@
 import { Controller, Logger } from '@nestjs/common';
 import { FlowEvent, type ProviderCredentialsRestoredEvent } from '@flow-oauth/queue-contracts';
-import { RefreshProviders, RefreshSweep } from '@flow-oauth/token-refresh';
+import { DueRefreshLoop, RefreshProviders } from '@flow-oauth/token-refresh';
 import { EventPattern, Payload } from '@nestjs/microservices';
 
 /** Events for token-refresher. */
@@ -9,7 +9,7 @@ export class ProviderEventsController {
   private readonly logger = new Logger('ProviderEvents');
 
   constructor(
-    private readonly sweep: RefreshSweep,
+    private readonly loop: DueRefreshLoop,
     private readonly providers: RefreshProviders,
   ) {}
 
@@ -19,10 +19,11 @@ export class ProviderEventsController {
     this.providers.forgetAll();
   }
 
-  /** A load fixed a provider whose credentials were rejected: its paused refreshes are queued now, not at the next sweep. */
+  /** A load fixed a provider whose credentials were rejected: its paused refreshes are due again, looked for now. */
   @EventPattern(FlowEvent.ProviderCredentialsRestored)
-  async credentialsRestored(@Payload() event: ProviderCredentialsRestoredEvent): Promise<void> {
-    const result = await this.sweep.run({ providerId: event.providerId });
-    this.logger.log(`provider ${event.type}/${event.provider} restored: ${result.recreated} paused refresh(es) queued`);
+  credentialsRestored(@Payload() event: ProviderCredentialsRestoredEvent): void {
+    this.providers.forget(event.providerId);
+    this.loop.wake();
+    this.logger.log(`provider ${event.type}/${event.provider} restored: its paused refreshes resume`);
   }
 }

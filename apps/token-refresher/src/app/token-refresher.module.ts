@@ -6,12 +6,12 @@ import { BullMqServer } from '@flow-oauth/messaging';
 import { QueueMetricsModule, RefreshMetricsModule } from '@flow-oauth/observability';
 import { FlowApp, QueueName } from '@flow-oauth/queue-contracts';
 import { TokenRefreshModule } from '@flow-oauth/token-refresh';
+import { BackgroundRefresh } from './background-refresh';
 import { BackgroundScans } from './background-scans';
 import { ProviderEventsController } from './provider-events.controller';
-import { TokenRefreshProcessor } from './token-refresh.processor';
 import { WebhookDeliveryProcessor } from './webhook-delivery.processor';
 
-/** token-refresher: background refresh jobs with retries, the safety sweep, health checks and reauth warnings, webhook deliveries. */
+/** token-refresher: background refresh of due connectors with retries, health checks and reauth warnings, webhook deliveries. */
 @Module({})
 export class TokenRefresherModule {
   static forRoot(config: FlowConfig): DynamicModule {
@@ -22,10 +22,10 @@ export class TokenRefresherModule {
         TokenRefreshModule,
         ConnectorHealthModule,
         RefreshMetricsModule,
-        QueueMetricsModule.forQueues([QueueName.TokenRefresh, QueueName.WebhookDelivery]),
+        QueueMetricsModule.forQueues([QueueName.WebhookDelivery]),
       ],
       controllers: [ProviderEventsController],
-      providers: [TokenRefreshProcessor, WebhookDeliveryProcessor, BackgroundScans],
+      providers: [BackgroundRefresh, WebhookDeliveryProcessor, BackgroundScans],
     };
   }
 }

@@ -8,7 +8,7 @@ import { OAuthClient, OAuthProtocolError, validateConnectionParams } from '@flow
 import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
 import { actorOfOwner } from '@flow-oauth/audit';
 import { definitionRefreshes, type LoadedProvider } from '@flow-oauth/provider-reader';
-import { ConnectorTokenStore, reauthDue, RefreshProducer } from '@flow-oauth/token-refresh';
+import { ConnectorTokenStore, reauthDue } from '@flow-oauth/token-refresh';
 import { DataSource } from 'typeorm';
 import type { BrowserCookie } from '@flow-oauth/web-pages';
 import type { ReauthorizeRequest, StartAuthorizationRequest } from './authorization-request';
@@ -56,7 +56,6 @@ export class ConnectorAuthorizationService {
     private readonly states: AuthorizationStateStore,
     private readonly oauth: OAuthClient,
     private readonly tokens: ConnectorTokenStore,
-    private readonly producer: RefreshProducer,
     private readonly dataSource: DataSource,
     private readonly bindings: SignInBindingStore,
     private readonly signInCookies: SignInCookies,
@@ -282,7 +281,6 @@ export class ConnectorAuthorizationService {
       }
       this.logger.log(`connector ${connector.id} (${connector.type}/${connector.providerName}) created for ${connector.owner}`);
       await this.activity.record({ kind: 'connector', type: 'connector.created', actor: actorOfOwner(connector.owner), connector });
-      await this.producer.schedule(connector, 'created').catch((e: Error) => this.logger.error(`refresh job for ${connector.id} not scheduled (the sweep will): ${e.message}`));
       return { ok: true, connector: toConnectorView(connector), redirectUrl };
     } catch (error) {
       const failed = providerFailure(error, 'finishing the sign-in');
@@ -293,8 +291,8 @@ export class ConnectorAuthorizationService {
   /**
    * A reconnect's tokens replace the connector's in one statement (token_version bumped, so a refresh
    * that read the old tokens cannot write over them), only while the connector still exists, has the
-   * same owner and provider, and the provider has the settings the sign-in started under. Then its
-   * refresh is scheduled. Otherwise nothing is stored and the new tokens are revoked.
+   * same owner and provider, and the provider has the settings the sign-in started under (its next
+   * refresh time is written with them). Otherwise nothing is stored and the new tokens are revoked.
    */
   private async storeReconnected(provider: LoadedProvider, pending: PendingAuthorization, id: string, values: Partial<ConnectorEntity>): Promise<ReturnOutcome> {
     const redirectUrl = pending.redirectUrl;
@@ -312,7 +310,6 @@ export class ConnectorAuthorizationService {
     this.logger.log(`connector ${stored.id} (${stored.type}/${stored.providerName}) signed in again for ${stored.owner}: new tokens, token version ${stored.tokenVersion}`);
     // The old token answer (maybe of other scopes) must not be served again, here or on another instance.
     await this.connectors.tokensReplaced(stored.id);
-    await this.producer.schedule(stored, 'reauthorized').catch((e: Error) => this.logger.error(`refresh job for ${stored.id} not scheduled (the sweep will): ${e.message}`));
     if (before && before.status !== 'active') {
       await this.activity.record({ kind: 'connector', type: 'connector.recovered', actor: actorOfOwner(stored.owner), connector: stored, data: { previousStatus: before.status, reconnected: true } });
     }

@@ -21,7 +21,6 @@ import {
   refreshHistoryOutcome,
   refreshOutcomeKind,
   RefreshHistory,
-  RefreshProducer,
   RefreshStorageError,
   type RejectedProvider,
   StaleTokenWriteError,
@@ -70,7 +69,6 @@ export class ConnectorsService {
     private readonly registry: ProviderRegistry,
     private readonly tokens: ConnectorTokenStore,
     private readonly refresher: TokenRefreshService,
-    private readonly producer: RefreshProducer,
     private readonly oauth: OAuthClient,
     private readonly lock: ConnectorLock,
     private readonly metrics: RefreshMetrics,
@@ -276,7 +274,6 @@ export class ConnectorsService {
     }
     await this.dataSource.getRepository(ConnectorEntity).delete({ id: connector.id });
     await this.forgetEverywhere(connector.id, FlowEvent.ConnectorDeleted);
-    await this.producer.cancel(connector).catch(() => undefined);
     this.logger.log(`connector ${connector.id} deleted (revoked: ${revocation.revoked})`);
     await this.activity.record({ kind: 'connector', type: 'connector.deleted', actor: actorOf(principal), connector, data: { revoked: revocation.revoked } });
     return revocation;

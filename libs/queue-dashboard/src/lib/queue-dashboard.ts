@@ -15,7 +15,7 @@ import type { NextFunction, Request, Response } from 'express';
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 
 /** The product's work queues the dashboard lists (the event transport's queues belong to the messaging lib). */
-export const DASHBOARD_QUEUES: readonly QueueName[] = [QueueName.TokenRefresh, QueueName.WebhookDelivery];
+export const DASHBOARD_QUEUES: readonly QueueName[] = [QueueName.WebhookDelivery];
 
 /**
  * The dashboard's own Content-Security-Policy, in place of the strict one of every other page.

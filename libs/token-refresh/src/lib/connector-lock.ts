@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { REDIS } from '@flow-oauth/redis';
 import type { Redis } from 'ioredis';
+import { RefreshStorageError } from './refresh-errors';
 
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 const EXTEND = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
@@ -57,7 +58,7 @@ export class ConnectorLock {
     const waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
     const deadline = Date.now() + waitMs;
     let pause = 10;
-    while ((await this.redis.set(key, owner, 'PX', ttl, 'NX')) !== 'OK') {
+    while ((await this.take(key, owner, ttl, connectorId)) !== 'OK') {
       if (waitMs <= 0 || Date.now() > deadline) throw new LockTimeoutError(connectorId);
       await new Promise((resolve) => setTimeout(resolve, pause));
       pause = Math.min(pause * 2, 200);
@@ -72,6 +73,15 @@ export class ConnectorLock {
       // completion) need not wait a round trip for it; commands on one connection run in order, so
       // this caller's next command on it (a new lock) still comes after the release.
       void this.redis.eval(RELEASE, 1, key, owner).catch((error: Error) => this.logger.warn(`lock of ${connectorId} not released: ${error.message}`));
+    }
+  }
+
+  /** SET NX; Redis not answering is a storage failure (retried soon, nothing asked of the provider), not a busy lock. */
+  private async take(key: string, owner: string, ttl: number, connectorId: string): Promise<string | null> {
+    try {
+      return await this.redis.set(key, owner, 'PX', ttl, 'NX');
+    } catch (error) {
+      throw new RefreshStorageError(connectorId, 'before', error);
     }
   }
 

@@ -86,6 +86,9 @@ export class ConnectorTokenStore {
       nextRefreshAt: nextRefreshTime(tokens.expiresAt, issuedAt, this.config.refreshMarginSeconds)?.toISOString() ?? null,
       status: 'active',
       lastError: null,
+      // New tokens start with no failed background refresh attempt.
+      refreshAttempts: 0,
+      refreshRetryAt: null,
       // Every new token is checked at the provider soon after (the health scan picks it up).
       nextCheckAt: nowIso(),
       updatedAt: nowIso(),

@@ -1,4 +1,4 @@
-import { connectorDueAt, nextRefreshTime, refreshDueAt, refreshRetryDelay, sweepHorizon } from './refresh-schedule';
+import { connectorDueAt, nextRefreshTime, refreshDueAt, refreshRetryDelay } from './refresh-schedule';
 
 const at = (iso: string) => new Date(iso);
 
@@ -37,12 +37,6 @@ describe('connectorDueAt', () => {
   it('is never (Infinity) when the stored time is null, whatever the expiry (unknown expiry, not refreshable, needs_reauth)', () => {
     expect(connectorDueAt({ nextRefreshAt: null, expiresAt: '2026-01-01T01:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' }, 300)).toBe(Number.POSITIVE_INFINITY);
     expect(connectorDueAt({ expiresAt: null, updatedAt: '2026-01-01T00:00:00.000Z' }, 300)).toBe(Number.POSITIVE_INFINITY);
-  });
-});
-
-describe('sweepHorizon', () => {
-  it('looks two sweep intervals ahead, whatever the margin (next_refresh_at already includes it)', () => {
-    expect(sweepHorizon(Date.parse('2026-01-01T00:00:00Z'), 60_000)).toEqual(at('2026-01-01T00:02:00Z'));
   });
 });
 

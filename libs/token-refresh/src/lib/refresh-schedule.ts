@@ -1,6 +1,6 @@
 /**
- * The pure decisions of the refresh schedule: when a token is due, which connectors a sweep reads,
- * and how long a failed refresh waits before its next attempt.
+ * The pure decisions of the refresh schedule: when a token is due, and how long a failed refresh
+ * waits before its next attempt.
  */
 
 /**
@@ -33,16 +33,6 @@ export function connectorDueAt(connector: { nextRefreshAt?: string | null; expir
   if (connector.nextRefreshAt === undefined) return refreshDueAt(connector, marginSeconds);
   const at = connector.nextRefreshAt === null ? Number.NaN : Date.parse(connector.nextRefreshAt);
   return Number.isFinite(at) ? at : Number.POSITIVE_INFINITY;
-}
-
-/**
- * The sweep reads connectors due before this instant. next_refresh_at already has the margin in
- * it, so looking one interval ahead is enough for every job to exist before it is due; a second
- * interval absorbs a late or skipped sweep. Adding the margin too would make each sweep re-read
- * (interval + margin) / interval times the connectors it needs to.
- */
-export function sweepHorizon(now: number, sweepIntervalMs: number): Date {
-  return new Date(now + 2 * sweepIntervalMs);
 }
 
 /** Errors that did not involve the provider's answer (the database refused a write) and are worth retrying soon. */

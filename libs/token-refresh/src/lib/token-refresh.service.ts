@@ -13,10 +13,9 @@ import { ConnectorSql } from './connector-sql';
 import { ConnectorTokenStore, type PendingTokenSet, StaleTokenWriteError } from './connector-token-store';
 import { PendingTokenStore } from './pending-token-store';
 import { ProviderChangedError, RefreshStorageError } from './refresh-errors';
-import { RefreshProducer } from './refresh.producer';
 import { RefreshProviders } from './refresh-providers';
 import { reauthDue } from './grant-lifetime';
-import { connectorDueAt } from './refresh-schedule';
+import { connectorDueAt, refreshRetryDelay } from './refresh-schedule';
 import { WriteBackoff } from './write-backoff';
 
 export type RefreshMode = 'if-due' | 'force';
@@ -44,12 +43,15 @@ export interface RefreshOptions {
   /** How long to wait for another refresh of the same connector; 0 gives up at once (LockTimeoutError). */
   lockWaitMs?: number;
   /**
-   * The refresh job this refresh runs in (the worker's): scheduling the next one leaves it alone,
-   * and the provider may be one this process read up to a second ago (RefreshProviders). Without it
-   * (the token API, a health check) the provider is read now: a load's change shows at once there.
+   * A background refresh (DueRefreshLoop): the provider may be one this process read up to a second
+   * ago (RefreshProviders). Otherwise (the token API, a health check) the provider is read now: a
+   * load's change shows at once there.
    */
-  runningJobId?: string;
+  background?: boolean;
 }
+
+/** Background refresh retries after a provider failure: 30 s doubled per attempt (with jitter), at most an hour; refresh_failed after this many in a row. */
+export const REFRESH_RETRY = { attempts: 8, delayMs: 30_000, jitter: 0.5, maxDelayMs: 3_600_000 } as const;
 
 /**
  * THE refresh function, used by the background worker and the on-demand token API alike: takes the
@@ -83,7 +85,6 @@ export class TokenRefreshService {
     private readonly lock: ConnectorLock,
     private readonly tokens: ConnectorTokenStore,
     private readonly pending: PendingTokenStore,
-    private readonly producer: RefreshProducer,
     private readonly oauth: OAuthClient,
     @Inject(FLOW_EVENTS_CLIENT) private readonly events: ClientProxy,
     @Inject(FLOW_CONFIG) private readonly config: FlowConfig,
@@ -97,10 +98,10 @@ export class TokenRefreshService {
 
   /** Refreshes a connector's tokens (if due, or always with 'force'). */
   async refreshConnector(connectorId: string, mode: RefreshMode = 'if-due', options: RefreshOptions = {}): Promise<RefreshOutcome> {
-    return this.lock.withLock(connectorId, () => this.refreshLocked(connectorId, mode, options.runningJobId), { waitMs: options.lockWaitMs });
+    return this.lock.withLock(connectorId, () => this.refreshLocked(connectorId, mode, options.background === true), { waitMs: options.lockWaitMs });
   }
 
-  private async refreshLocked(connectorId: string, mode: RefreshMode, runningJobId: string | undefined): Promise<RefreshOutcome> {
+  private async refreshLocked(connectorId: string, mode: RefreshMode, background: boolean): Promise<RefreshOutcome> {
     const repo = this.dataSource.getRepository(ConnectorEntity);
     const connector = await beforeProvider(connectorId, () => this.sql.findById(this.dataSource.manager, connectorId));
     if (!connector) return { status: 'missing' };
@@ -111,9 +112,9 @@ export class TokenRefreshService {
     // with no mark there is nothing to look for, and no Redis round trip.
     const kept = connector.refreshStartedAt ? await beforeProvider(connectorId, () => this.pending.get(connector.id, connector.tokenVersion)) : undefined;
     const keptAnswer = kept === undefined ? undefined : await this.openKept(connector, kept);
-    if (keptAnswer) return this.writePending(connector, keptAnswer, runningJobId);
+    if (keptAnswer) return this.writePending(connector, keptAnswer);
     if (mode === 'if-due' && !this.isDue(connector)) return { status: 'fresh', connector };
-    const provider = await beforeProvider(connectorId, () => (runningJobId !== undefined ? this.refreshProviders.findById(connector.providerId) : this.providers.findById(connector.providerId)));
+    const provider = await beforeProvider(connectorId, () => (background ? this.refreshProviders.findById(connector.providerId) : this.providers.findById(connector.providerId)));
     if (!provider) return this.markNeedsReauth(connector, 'provider_deleted');
     if (!definitionRefreshes(provider.definition)) return this.leaveSchedule(connector);
     if (provider.state === 'credentials_rejected') return { status: 'credentials_rejected', connector, provider: rejected(provider), skipped: true };
@@ -135,21 +136,33 @@ export class TokenRefreshService {
       throw error;
     }
     const keptInStore = await this.keepPending(connector, answer);
-    const updated = await this.writeTokens(connector, answer, refreshToken, keptInStore, { provider, runningJobId });
+    const updated = await this.writeTokens(connector, answer, refreshToken, keptInStore, { provider });
     return { status: 'refreshed', connector: updated, source: 'provider' };
   }
 
   /**
-   * Marks a connector as failed after the worker ran out of retries, unless its tokens moved on
-   * meanwhile (an on-demand refresh succeeded, or they were purged).
+   * Records a failed background attempt (DueRefreshLoop) and says when the next may run: 'soon'
+   * when the provider was not the cause (the database or Redis refused; nothing was asked of it, or
+   * its answer waits in the pending store): the loop tries again within seconds and nothing is
+   * written. Otherwise the attempt is counted on the row with the time of the next one (the
+   * provider's Retry-After when it gave one, else REFRESH_RETRY's backoff), guarded by the token
+   * version read; after REFRESH_RETRY.attempts in a row the connector shows refresh_failed and
+   * keeps being tried, at most an hour apart, until a refresh succeeds.
    */
-  async markRefreshFailed(connectorId: string, tokenVersion: number | undefined, error: unknown): Promise<void> {
-    const where = tokenVersion === undefined ? { id: connectorId, status: 'active' as const } : { id: connectorId, status: 'active' as const, tokenVersion };
+  async recordBackgroundFailure(row: { id: string; tokenVersion: number; refreshAttempts: number }, error: unknown): Promise<'soon' | 'later'> {
+    if (typeof error === 'object' && error !== null && (error as { retrySoon?: boolean }).retrySoon === true) return 'soon';
+    const attempts = row.refreshAttempts + 1;
+    const retryAfterMs = error instanceof OAuthProtocolError && error.kind === 'transient' && error.retryAfterSeconds ? Math.min(error.retryAfterSeconds, 3600) * 1000 : undefined;
+    const delay = Math.min(retryAfterMs ?? refreshRetryDelay(attempts, error, REFRESH_RETRY.delayMs, REFRESH_RETRY.jitter), REFRESH_RETRY.maxDelayMs);
+    const failed = attempts >= REFRESH_RETRY.attempts;
+    const values = { refreshAttempts: attempts, refreshRetryAt: new Date(Date.now() + delay).toISOString(), lastError: describe(error) };
     const repo = this.dataSource.getRepository(ConnectorEntity);
-    const result = await repo.update(where, { status: 'refresh_failed', lastError: describe(error) });
-    if (!result.affected) return;
-    const connector = await repo.findOneBy({ id: connectorId });
-    if (connector) await this.activity.record({ kind: 'connector', type: 'connector.refresh_failed', actor: 'system', connector, data: { reason: connector.lastError } });
+    await repo.update({ id: row.id, tokenVersion: row.tokenVersion }, values);
+    if (failed && (await repo.update({ id: row.id, tokenVersion: row.tokenVersion, status: 'active' }, { status: 'refresh_failed' })).affected) {
+      const connector = await repo.findOneBy({ id: row.id });
+      if (connector) await this.activity.record({ kind: 'connector', type: 'connector.refresh_failed', actor: 'system', connector, data: { reason: connector.lastError } });
+    }
+    return 'later';
   }
 
   /**
@@ -180,9 +193,9 @@ export class TokenRefreshService {
   }
 
   /** Writes a token set kept from an earlier refresh of this token version, without calling the provider. */
-  private async writePending(connector: ConnectorEntity, answer: PendingTokenSet, runningJobId: string | undefined): Promise<RefreshOutcome> {
+  private async writePending(connector: ConnectorEntity, answer: PendingTokenSet): Promise<RefreshOutcome> {
     const refreshToken = this.tokens.openRefreshToken(connector);
-    const updated = await this.writeTokens(connector, answer, refreshToken, true, { runningJobId });
+    const updated = await this.writeTokens(connector, answer, refreshToken, true);
     this.logger.warn(`connector ${connector.id}: stored the token set of an earlier refresh whose database write had failed (the provider was not called again)`);
     return { status: 'refreshed', connector: updated, source: 'pending' };
   }
@@ -227,7 +240,7 @@ export class TokenRefreshService {
     answer: PendingTokenSet,
     keepRefreshToken: string | null,
     pendingKept: boolean,
-    options: { provider?: LoadedProvider; newGrant?: boolean; runningJobId?: string } = {},
+    options: { provider?: LoadedProvider; newGrant?: boolean } = {},
   ): Promise<ConnectorEntity> {
     // Skipped only when the answer is kept in the pending store: otherwise this write is its one chance.
     if (pendingKept) this.skipWhilePaused(connector.id, 'after');
@@ -247,12 +260,8 @@ export class TokenRefreshService {
       throw new RefreshStorageError(connector.id, 'after', error);
     }
     this.writes.accepted();
-    // The tokens are saved: the pending copy goes, and the next refresh is scheduled (a job Redis could
-    // not take now is re-created by the sweep). Both in flight at once: one round trip.
-    await Promise.all([
-      pendingKept ? this.dropPending(connector) : undefined,
-      this.producer.schedule(updated, 'scheduled', { runningJobId: options.runningJobId }).catch((e: Error) => this.logger.error(`next refresh of ${connector.id} not scheduled: ${e.message}`)),
-    ]);
+    // The tokens are saved with their next refresh time (the schedule DueRefreshLoop reads): the pending copy goes.
+    if (pendingKept) await this.dropPending(connector);
     if (previousStatus !== 'active') {
       this.logger.log(`connector ${connector.id} recovered (was ${previousStatus})`);
       await this.activity.record({ kind: 'connector', type: 'connector.recovered', actor: 'system', connector: updated, data: { previousStatus } });

@@ -1,5 +1,5 @@
 import { Global, Injectable, Module } from '@nestjs/common';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** How one refresh attempt ended: the `outcome` label of the refresh metrics. */
 /**
@@ -36,8 +36,18 @@ export class RefreshMetrics {
   private readonly outcomes: Counter<'outcome'>;
   private readonly duration: Histogram<'outcome'>;
   private readonly lag: Histogram;
+  private inFlight?: () => number;
 
   constructor(registry: Registry) {
+    const metrics = this;
+    new Gauge({
+      name: 'flow_refresh_in_flight',
+      help: 'Background refreshes this token-refresher process is running now (at most REFRESH_CONCURRENCY)',
+      registers: [registry],
+      collect() {
+        if (metrics.inFlight) this.set(metrics.inFlight());
+      },
+    });
     this.outcomes = new Counter({
       name: 'flow_refresh_outcomes_total',
       help: 'Token refreshes by outcome (REFRESH_OUTCOMES: refreshed, recovered_pending, fresh, needs_reauth, credentials_rejected, provider_error, storage_error, ...)',
@@ -59,6 +69,11 @@ export class RefreshMetrics {
     });
     // Every outcome from zero, so rate() and alerts work before the first of its kind happens.
     for (const outcome of REFRESH_OUTCOMES) this.outcomes.inc({ outcome }, 0);
+  }
+
+  /** Where flow_refresh_in_flight is read from (token-refresher's due-refresh loop). */
+  trackInFlight(read: () => number): void {
+    this.inFlight = read;
   }
 
   /** Counts one refresh; `lagSeconds` only for scheduled refreshes (the on-demand ones have no due time). */

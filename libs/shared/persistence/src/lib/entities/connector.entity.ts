@@ -86,6 +86,14 @@ export class ConnectorEntity {
   @Column({ name: 'refresh_started_at', type: 'varchar', length: 32, nullable: true })
   refreshStartedAt!: string | null;
 
+  /** Background refresh attempts in a row that failed at the provider (0 after every token write). */
+  @Column({ name: 'refresh_attempts', type: 'integer', default: 0 })
+  refreshAttempts!: number;
+
+  /** ISO 8601: the next background attempt after a failed one waits until then; null when none failed. */
+  @Column({ name: 'refresh_retry_at', type: 'varchar', length: 32, nullable: true })
+  refreshRetryAt!: string | null;
+
   /**
    * ISO 8601: when the grant will need its user again (the refresh token lapses, or a token that
    * cannot be refreshed expires); null when unknown. Indexed: the reauth warning reads only those due soon.
