@@ -1,7 +1,5 @@
-import { QueueName } from '@flow-oauth/queue-contracts';
-import { bullConnectionOptions } from '@flow-oauth/redis';
 import { freeLoopbackPort, holdSqliteWriteLock, parsePrometheusText } from '@flow-oauth/testing';
-import { Queue } from 'bullmq';
+import { Client } from 'pg';
 import { listeningPorts, PM2_POLL_MS, waitUntil } from '../pm2-deployment';
 import { describeFailures, describeStates, type FaultRig, type FaultRigOptions, type Settled, startFaultRig, type TokenServeLog } from './refresh-fault-rig';
 
@@ -211,19 +209,17 @@ describe('background refresh under faults (pm2, dist, private Redis, SQLite / Po
       withRig({ name: 'two-refreshers', database: 'postgres', accessTokenTtlSeconds: 40, apps: ['config-loader', 'flow-oauth-server'] }, async (rig) => {
         const connectors = await rig.signIn(200);
         // Nobody asks the token API here: its on-demand refreshes would count among the 200.
-        // Hold the refresh queue while both processes start, so neither gets a head start; then wait
-        // until every connector is due and let both loose at once.
-        const queue = new Queue(QueueName.TokenRefresh, { connection: bullConnectionOptions(rig.redis.url), prefix: String(rig.deployment.env['FLOW_QUEUE_PREFIX']) });
+        // Hold the schedule while both processes start, so neither gets a head start (every connector
+        // due a day later); then make every connector due at one instant, in one statement.
+        const db = new Client({ connectionString: String(rig.deployment.env['DATABASE_URL']) });
+        await db.connect();
         try {
-          await queue.pause();
+          await db.query('UPDATE connectors SET next_refresh_at = $1', [new Date(Date.now() + 86_400_000).toISOString()]);
           const secondPort = await freeLoopbackPort();
           await Promise.all([rig.deployment.start(['token-refresher']), rig.deployment.startCopy('token-refresher', 'token-refresher-2', { TOKEN_REFRESHER_PORT: String(secondPort) })]);
           await waitUntil('both token-refresher processes answer /health', async () => (await rig.deployment.health(rig.deployment.ports['token-refresher'])) === 200 && (await rig.deployment.health(secondPort)) === 200, 90 * SECOND);
-          const states = await rig.states();
-          const lastDue = Math.max(...states.map((c) => Date.parse(c.expiresAt as string) - rig.dueBeforeExpiryMs));
-          await sleep(Math.max(0, lastDue - Date.now()) + SECOND);
           const releasedAt = Date.now();
-          await queue.resume();
+          await db.query('UPDATE connectors SET next_refresh_at = $1', [new Date(releasedAt).toISOString()]);
           const refreshed = await rig.refreshedAfter(connectors.map((c) => c.id), releasedAt, 120 * SECOND);
           const doneAt = Date.now();
           // A double refresh would still be in flight now: give it the time of a few refreshes to show.
@@ -241,7 +237,7 @@ describe('background refresh under faults (pm2, dist, private Redis, SQLite / Po
           expect([...byAccount.values()].every((n) => n === 1)).toBe(true);
           expect(byAccount.size).toBe(connectors.length);
         } finally {
-          await queue.close();
+          await db.end();
         }
       }),
     SCENARIO_TIMEOUT,
@@ -290,7 +286,8 @@ describe('background refresh under faults (pm2, dist, private Redis, SQLite / Po
         rig.report(`after FLUSHDB every connector refreshed in the background: ${after.afterMs === undefined ? `NO, ${after.notRefreshed.length} of ${ids.length} not refreshed 150 s later` : `yes, within ${seconds(after.afterMs)}`}; invalid_grant ${rig.invalidGrants()}`);
 
         // Known failure before the refresh rework: the sweep's own job scheduler lived in Redis and was
-        // flushed with the refresh jobs, so nothing re-created them until a process restarted.
+        // flushed with the refresh jobs, so nothing re-created them until a process restarted. The
+        // schedule is the database's now: a flush loses nothing of it.
         expect(after.notRefreshed).toEqual([]);
         expect(still.pm2_env.restart_time).toBe(refresher.pm2_env.restart_time);
         expect(rig.invalidGrants()).toBe(0);

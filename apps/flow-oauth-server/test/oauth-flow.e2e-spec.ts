@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
 import { BrowserSessions, hashApiKey, UsersService } from '@flow-oauth/api-auth';
 import { ConnectorEntity } from '@flow-oauth/persistence';
-import { QueueName } from '@flow-oauth/queue-contracts';
-import { bullConnectionOptions, REDIS } from '@flow-oauth/redis';
-import { ConnectorTokenStore, RefreshProducer } from '@flow-oauth/token-refresh';
-import { Queue } from 'bullmq';
+import { REDIS } from '@flow-oauth/redis';
+import { ConnectorTokenStore } from '@flow-oauth/token-refresh';
 import { SecretBox } from '@flow-oauth/secrets';
 import { HttpSession, LogCapture, type OidcTestServer, openStartLink, readForm, startOidcTestServer, TEST_DATABASE_KINDS } from '@flow-oauth/testing';
 import type { Redis } from 'ioredis';
@@ -38,7 +36,6 @@ describe.each(TEST_DATABASE_KINDS)('flow-oauth-server OAuth 2 flows against oidc
   let userKey: string;
   let otherKey: string;
   const logs = new LogCapture();
-  let refreshQueue: Queue;
 
   beforeAll(async () => {
     flow = await startFlowServer(kind, { FLOW_ALLOWED_REDIRECT_ORIGINS: 'https://flow.example.com' });
@@ -69,7 +66,6 @@ describe.each(TEST_DATABASE_KINDS)('flow-oauth-server OAuth 2 flows against oidc
       };
     }
     await flow.loadProviders({ odata: providers });
-    refreshQueue = new Queue(QueueName.TokenRefresh, { connection: bullConnectionOptions(flow.config.redisUrl), prefix: flow.config.queuePrefix });
     userKey = await flow.createUser('alice');
     otherKey = await flow.createUser('mallory');
     logs.start();
@@ -77,8 +73,6 @@ describe.each(TEST_DATABASE_KINDS)('flow-oauth-server OAuth 2 flows against oidc
 
   afterAll(async () => {
     logs.stop();
-    await refreshQueue?.obliterate({ force: true }).catch(() => undefined);
-    await refreshQueue?.close();
     await flow?.close();
     await oidc?.stop();
   });
@@ -130,12 +124,10 @@ describe.each(TEST_DATABASE_KINDS)('flow-oauth-server OAuth 2 flows against oidc
     expect(Object.keys(connector)).toEqual(expect.arrayContaining(['id', 'label', 'type', 'provider', 'owner', 'status', 'expiresAt', 'createdAt', 'updatedAt']));
     expect(JSON.stringify(list.json)).not.toMatch(/access_token|refresh_token/);
 
-    // Hand-off to token-refresher: one pending refresh job, due at expires_at - margin.
-    const job = await refreshQueue.getJob(RefreshProducer.jobId(connector.id, 1));
-    expect(job?.name).toBe('refresh-connector');
-    expect(job?.data).toMatchObject({ connectorId: connector.id });
-    const due = (job?.timestamp ?? 0) + (job?.delay ?? 0);
-    expect(Math.abs(due - (Date.parse(connector.expiresAt) - flow.config.refreshMarginSeconds * 1000))).toBeLessThan(5000);
+    // Hand-off to token-refresher: the next refresh time, expires_at - margin, stored with the tokens.
+    const stored = await connectorByLabel(label);
+    expect(Date.parse(stored.nextRefreshAt as string)).toBe(Date.parse(connector.expiresAt) - flow.config.refreshMarginSeconds * 1000);
+    expect(stored).toMatchObject({ refreshAttempts: 0, refreshRetryAt: null });
 
     const token = await flow.call('GET', `/api/connectors/${connector.id}/token`, undefined, flow.config.serviceKey);
     expect(token.status).toBe(200);
@@ -155,9 +147,8 @@ describe.each(TEST_DATABASE_KINDS)('flow-oauth-server OAuth 2 flows against oidc
     const after = await connectorByLabel(label);
     expect(after.refreshToken).not.toBe(before.refreshToken);
     expect(after.tokenVersion).toBe(before.tokenVersion + 1);
-    // The refreshed token's job replaces the first one.
-    expect(await refreshQueue.getJob(RefreshProducer.jobId(connector.id, 2))).toBeDefined();
-    expect(await refreshQueue.getJob(RefreshProducer.jobId(connector.id, 1))).toBeUndefined();
+    // The refreshed token's next refresh time replaces the first one.
+    expect(Date.parse(after.nextRefreshAt as string)).toBe(Date.parse(refreshed.json.expires_at) - flow.config.refreshMarginSeconds * 1000);
 
     const auths = (await oidc.tokenRequests()).filter((r) => r.clientId === `client-${c.name}` && r.endpoint === 'token');
     expect(auths.map((r) => r.grantType)).toEqual(['authorization_code', 'refresh_token']);
@@ -165,7 +156,6 @@ describe.each(TEST_DATABASE_KINDS)('flow-oauth-server OAuth 2 flows against oidc
     expect(auths[0].params.includes('code_verifier')).toBe(c.pkce);
 
     expect((await flow.call('DELETE', `/api/connectors/${connector.id}`, undefined, userKey)).status).toBe(204);
-    expect(await refreshQueue.getJob(RefreshProducer.jobId(connector.id, 2))).toBeUndefined();
     expect((await oidc.introspect(refreshed.json.access_token, { clientId: `client-${c.name}`, clientSecret: secretOf(c.name) })).active).toBe(false);
     expect((await flow.call('GET', `/api/connectors/${connector.id}`, undefined, userKey)).status).toBe(404);
   });

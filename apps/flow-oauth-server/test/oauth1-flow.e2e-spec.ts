@@ -1,9 +1,5 @@
 import { ConnectorEntity, ProviderEntity } from '@flow-oauth/persistence';
-import { QueueName } from '@flow-oauth/queue-contracts';
-import { bullConnectionOptions } from '@flow-oauth/redis';
-import { RefreshProducer } from '@flow-oauth/token-refresh';
 import { HttpSession, LogCapture, type OAuth1TestServer, openStartLink, readForm, startOAuth1TestServer } from '@flow-oauth/testing';
-import { Queue } from 'bullmq';
 import { type RunningFlowServer, startFlowServer } from './flow-oauth-server.harness';
 
 /**
@@ -19,7 +15,6 @@ describe('flow-oauth-server OAuth 1.0a flow against a signature-verifying server
   let oauth1: OAuth1TestServer;
   let flow: RunningFlowServer;
   let userKey: string;
-  let refreshQueue: Queue;
   const logs = new LogCapture();
 
   beforeAll(async () => {
@@ -60,15 +55,12 @@ describe('flow-oauth-server OAuth 1.0a flow against a signature-verifying server
         },
       },
     });
-    refreshQueue = new Queue(QueueName.TokenRefresh, { connection: bullConnectionOptions(flow.config.redisUrl), prefix: flow.config.queuePrefix });
     userKey = await flow.createUser('alice');
     logs.start();
   });
 
   afterAll(async () => {
     logs.stop();
-    await refreshQueue?.obliterate({ force: true }).catch(() => undefined);
-    await refreshQueue?.close();
     await flow?.close();
     await oauth1?.stop();
   });
@@ -134,7 +126,8 @@ describe('flow-oauth-server OAuth 1.0a flow against a signature-verifying server
     expect(connector).toMatchObject({ label, type: 'odata', provider: 'OData-1a', owner: 'alice', status: 'active', expiresAt: null, metadata: { member_id: 'test-member' } });
     expect(JSON.stringify(list.json)).not.toMatch(/access_token|oauth_token_secret/);
     // OAuth 1.0a tokens do not expire: no refresh job.
-    expect(await refreshQueue.getJob(RefreshProducer.jobId(connector.id, 1))).toBeUndefined();
+    // OAuth 1.0a tokens never expire here: no refresh is scheduled.
+    expect((await flow.dataSource.getRepository(ConnectorEntity).findOneByOrFail({ id: connector.id })).nextRefreshAt).toBeNull();
 
     const token = await flow.call('GET', `/api/connectors/${connector.id}/token`, undefined, flow.config.serviceKey);
     expect(token.status).toBe(200);

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
 import { type OidcTestServer, startOidcTestServer, startRecordingServer } from '@flow-oauth/testing';
-import { ConnectorTokenStore, RefreshProducer, RefreshSweep } from '@flow-oauth/token-refresh';
+import { ConnectorTokenStore, REFRESH_RETRY } from '@flow-oauth/token-refresh';
 import type { INestApplication } from '@nestjs/common';
 import { oidcProvider, REDIRECT, type RefresherRig, startRig } from './refresher-rig';
 
 /**
- * token-refresher against a real authorization server (oidc-provider): a connector's refresh job
- * comes due and the worker refreshes it in the background, persisting the rotated refresh token and
- * scheduling the next job; a dead refresh token turns the connector needs_reauth.
+ * token-refresher against a real authorization server (oidc-provider): a connector comes due
+ * (next_refresh_at) and the due-refresh loop refreshes it in the background, persisting the rotated
+ * refresh token with the next refresh time; a dead refresh token turns the connector needs_reauth;
+ * failed attempts are counted on the row and retried at their time.
  */
 describe('token-refresher background refresh', () => {
   let rig: RefresherRig;
@@ -36,20 +37,18 @@ describe('token-refresher background refresh', () => {
 
   it('refreshes a due connector in the background, rotates its refresh token and schedules the next refresh', async () => {
     const created = await createConnector('Background_1');
-    expect(await rig.queue.getJob(RefreshProducer.jobId(created.id, 1))).toBeDefined();
+    expect(created.nextRefreshAt).toBeTruthy();
     const refreshed = await rig.untilConnector('Background_1', (c) => c.tokenVersion >= 2);
     expect(refreshed.status).toBe('active');
     expect(refreshed.refreshToken).not.toBe(created.refreshToken);
     expect(refreshed.accessToken).not.toBe(created.accessToken);
     expect(Date.parse(refreshed.expiresAt as string)).toBeGreaterThan(Date.parse(created.expiresAt as string));
-    // The next refresh is queued for the new token version (right after the token write commits).
-    const deadline = Date.now() + 5000;
-    let next = await rig.queue.getJob(RefreshProducer.jobId(created.id, refreshed.tokenVersion));
-    while (!next && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-      next = await rig.queue.getJob(RefreshProducer.jobId(created.id, refreshed.tokenVersion));
-    }
-    expect(next ? await next.getState() : 'missing').toMatch(/delayed|waiting|active|completed/);
+    // The next refresh time is written with the tokens: later than the first one, before the new expiry.
+    expect(Date.parse(refreshed.nextRefreshAt as string)).toBeGreaterThan(Date.parse(created.nextRefreshAt as string));
+    expect(Date.parse(refreshed.nextRefreshAt as string)).toBeLessThan(Date.parse(refreshed.expiresAt as string));
+    expect(refreshed.lastRefreshedAt).toBeTruthy();
+    expect(refreshed.refreshAttempts).toBe(0);
+    expect(refreshed.refreshRetryAt).toBeNull();
   });
 
   it('a refresh token the server no longer accepts makes the connector needs_reauth, without retries', async () => {
@@ -88,7 +87,6 @@ describe('token-refresher background refresh', () => {
         expiresAt: new Date(Date.now() + 60_000).toISOString(), nextRefreshAt: now, params: '{}', metadata: '{}', lastError: null, tokenVersion: 1, createdAt: now, updatedAt: now,
       });
       await rig.dataSource.getRepository(ConnectorEntity).insert(connector);
-      await app.get(RefreshProducer).schedule(connector, 'created');
       const done = await rig.untilConnector('Rate_Limited', (c) => c.tokenVersion >= 2);
       expect(done.status).toBe('active');
       expect(app.get(ConnectorTokenStore).open(done)).toEqual({ accessToken: 'at-after-429', refreshToken: 'rt-after-429' });
@@ -96,17 +94,84 @@ describe('token-refresher background refresh', () => {
       expect(first.form.get('refresh_token')).toBe('rt-old');
       expect(second.form.get('refresh_token')).toBe('rt-old');
       expect(provider.requests).toHaveLength(2);
+      expect(done.refreshAttempts).toBe(0);
     } finally {
       await provider.stop();
     }
   });
 
-  it('the sweep re-creates a refresh job lost from Redis', async () => {
-    const created = await createConnector('Background_Sweep');
-    await rig.queue.remove(RefreshProducer.jobId(created.id, 1));
-    expect(await rig.queue.getJob(RefreshProducer.jobId(created.id, 1))).toBeUndefined();
-    const healed = await app.get(RefreshSweep).run();
-    expect(healed.recreated).toBeGreaterThanOrEqual(1);
-    expect(await rig.queue.getJob(RefreshProducer.jobId(created.id, 1))).toBeDefined();
+  it('a failed attempt is counted on the row and retried at its time; after REFRESH_RETRY.attempts the connector shows refresh_failed, and recovers (provider mocked: a 500 on demand)', async () => {
+    const provider = await startRecordingServer();
+    let failing = true;
+    provider.respond(() =>
+      failing ? { status: 500, body: { error: 'server_error' } } : { body: { access_token: 'at-recovered', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt-recovered' } },
+    );
+    try {
+      await rig.load({ odata: { 'Failing-Provider': { CLIENT_ID: 'fp', CLIENT_SECRET: 'fp-secret', AUTH_URL: `${provider.url}/authorize`, TOKEN_URL: `${provider.url}/token` } } });
+      const fp = (await rig.providers.all()).find((p) => p.name === 'Failing-Provider');
+      const box = rig.box;
+      const now = nowIso();
+      const id = randomUUID();
+      await rig.dataSource.getRepository(ConnectorEntity).insert(
+        Object.assign(new ConnectorEntity(), {
+          id, label: 'Failing_1', providerId: fp?.id, type: 'odata', providerName: 'Failing-Provider', owner: 'alice', status: 'active',
+          accessToken: box.seal('at-old', { table: 'connectors', column: 'access_token', row: id }), refreshToken: box.seal('rt-old', { table: 'connectors', column: 'refresh_token', row: id }), tokenType: 'Bearer', scope: null,
+          expiresAt: new Date(Date.now() + 60_000).toISOString(), nextRefreshAt: now, params: '{}', metadata: '{}', lastError: null, tokenVersion: 1, createdAt: now, updatedAt: now,
+        }),
+      );
+      const once = await rig.untilConnector('Failing_1', (c) => c.refreshAttempts >= 1);
+      expect(once.status).toBe('active');
+      expect(once.tokenVersion).toBe(1);
+      expect(once.lastError).toMatch(/HTTP 500/);
+      // The next attempt waits the backoff (30 s and more, with jitter), not a poll of the loop.
+      expect(Date.parse(once.refreshRetryAt as string)).toBeGreaterThan(Date.now() + 5_000);
+      const calls = provider.requests.length;
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(provider.requests).toHaveLength(calls);
+
+      // The last attempt before refresh_failed: its retry time brought forward.
+      await rig.dataSource.getRepository(ConnectorEntity).update({ id }, { refreshAttempts: REFRESH_RETRY.attempts - 1, refreshRetryAt: nowIso() });
+      const failed = await rig.untilConnector('Failing_1', (c) => c.status === 'refresh_failed');
+      expect(failed.refreshAttempts).toBe(REFRESH_RETRY.attempts);
+      expect(failed.tokenVersion).toBe(1);
+      expect(app.get(ConnectorTokenStore).open(failed)).toEqual({ accessToken: 'at-old', refreshToken: 'rt-old' });
+
+      // refresh_failed connectors keep being tried; the provider is back: the next attempt lands.
+      failing = false;
+      await rig.dataSource.getRepository(ConnectorEntity).update({ id }, { refreshRetryAt: nowIso() });
+      const recovered = await rig.untilConnector('Failing_1', (c) => c.tokenVersion >= 2);
+      expect(recovered.status).toBe('active');
+      expect(recovered.refreshAttempts).toBe(0);
+      expect(recovered.refreshRetryAt).toBeNull();
+      expect(app.get(ConnectorTokenStore).open(recovered)).toEqual({ accessToken: 'at-recovered', refreshToken: 'rt-recovered' });
+    } finally {
+      await provider.stop();
+    }
+  });
+
+  it('takes a connector of a provider that never refreshes (OAuth 1.0a) off the schedule for good', async () => {
+    await rig.load({ trello: { 'Trello-Never': { CONSUMER_KEY: 'tk', CONSUMER_SECRET: 'ts-never' } } });
+    const trello = (await rig.providers.all()).find((p) => p.name === 'Trello-Never');
+    const box = rig.box;
+    const now = nowIso();
+    const id = randomUUID();
+    await rig.dataSource.getRepository(ConnectorEntity).insert(
+      Object.assign(new ConnectorEntity(), {
+        id, label: 'Trello_Due', providerId: trello?.id, type: 'trello', providerName: 'Trello-Never', owner: 'alice', status: 'active',
+        accessToken: box.seal('oauth1-token', { table: 'connectors', column: 'access_token', row: id }), refreshToken: box.seal('oauth1-secret', { table: 'connectors', column: 'refresh_token', row: id }), tokenType: 'OAuth1', scope: null,
+        // A row that came due anyway (written before the schedule knew better).
+        expiresAt: new Date(Date.now() + 60_000).toISOString(), nextRefreshAt: now, params: '{}', metadata: '{}', lastError: null, tokenVersion: 1, createdAt: now, updatedAt: now,
+      }),
+    );
+    const off = await rig.untilConnector('Trello_Due', (c) => c.nextRefreshAt === null);
+    expect(off).toMatchObject({ status: 'active', tokenVersion: 1, refreshAttempts: 0, lastError: null });
+  });
+
+  it("keeps refreshing after the deployment's Redis data is lost (the schedule is in the database)", async () => {
+    await createConnector('Background_Flushed');
+    const keys = await rig.redis.keys(`${rig.config.queuePrefix}:*`);
+    if (keys.length > 0) await rig.redis.del(...keys);
+    const refreshed = await rig.untilConnector('Background_Flushed', (c) => c.tokenVersion >= 2);
+    expect(refreshed.status).toBe('active');
   });
 });

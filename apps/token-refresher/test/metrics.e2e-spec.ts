@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
 import { type OidcTestServer, parsePrometheusText, startOidcTestServer, startRecordingServer } from '@flow-oauth/testing';
-import { ConnectorTokenStore, RefreshProducer } from '@flow-oauth/token-refresh';
+import { ConnectorTokenStore } from '@flow-oauth/token-refresh';
 import type { INestApplication } from '@nestjs/common';
 import { oidcProvider, REDIRECT, type RefresherRig, startRig, waitFor } from './refresher-rig';
 
 /**
  * token-refresher's /metrics after background refreshes against a real authorization server
  * (oidc-provider, 6 s access tokens, rotating refresh tokens): refresh outcomes by kind, their
- * duration and their lag behind the due time, and the depth of the refresh queue.
+ * duration and their lag behind the due time, the refreshes in flight, and the depth of the work queue.
  */
 describe('token-refresher /metrics', () => {
   let rig: RefresherRig;
@@ -39,7 +39,7 @@ describe('token-refresher /metrics', () => {
     return parsePrometheusText(text);
   }
 
-  it('counts a background refresh by outcome, with its duration and its lag behind the due time, and shows the queue depth', async () => {
+  it('counts a background refresh by outcome, with its duration and its lag behind the due time, and shows the refreshes in flight and the queue depth', async () => {
     const before = await metrics();
     expect(before.sum('flow_refresh_outcomes_total', { app: 'token-refresher', outcome: 'refreshed' })).toBe(0);
     expect(before.sum('flow_refresh_lag_seconds_count')).toBe(0);
@@ -47,25 +47,21 @@ describe('token-refresher /metrics', () => {
     // Sign in at the real server and store the connector as the return endpoint would.
     await rig.signIn(oidc, 'OIDC-Metrics', 'Metrics_1');
 
-    const pending = await metrics();
-    expect(pending.sum('flow_queue_jobs', { queue: 'token-refresh', state: 'delayed' })).toBeGreaterThanOrEqual(1);
-
     await rig.untilConnector('Metrics_1', (c) => c.tokenVersion >= 2);
-    // The tokens are written before the worker counts the outcome and completes the job: scrape until both are done.
-    const after = await waitFor('the refresh counted and its job completed', async () => {
+    // The tokens are written before the loop counts the outcome: scrape until it is counted.
+    const after = await waitFor('the refresh counted', async () => {
       const scraped = await metrics();
-      const done = scraped.sum('flow_refresh_outcomes_total', { outcome: 'refreshed' }) >= 1 && scraped.sum('flow_queue_jobs', { queue: 'token-refresh', state: 'completed' }) >= 1;
-      return done ? scraped : undefined;
+      return scraped.sum('flow_refresh_outcomes_total', { outcome: 'refreshed' }) >= 1 ? scraped : undefined;
     });
     expect(after.sum('flow_refresh_outcomes_total', { outcome: 'refreshed' })).toBeGreaterThanOrEqual(1);
     expect(after.sum('flow_refresh_duration_seconds_count', { outcome: 'refreshed' })).toBeGreaterThanOrEqual(1);
     expect(after.sum('flow_refresh_duration_seconds_sum', { outcome: 'refreshed' })).toBeGreaterThan(0);
     expect(after.sum('flow_refresh_lag_seconds_count')).toBeGreaterThanOrEqual(1);
     expect(after.types.get('flow_refresh_lag_seconds')).toBe('histogram');
-    // Every state of the refresh queue is reported; the done job and the next one are in it.
-    expect(after.find('flow_queue_jobs', { queue: 'token-refresh' }).map((s) => s.labels['state']).sort()).toEqual(['active', 'completed', 'delayed', 'failed', 'prioritized', 'waiting']);
-    expect(after.sum('flow_queue_jobs', { queue: 'token-refresh', state: 'completed' })).toBeGreaterThanOrEqual(1);
-    expect(after.sum('flow_queue_jobs', { queue: 'token-refresh', state: 'delayed' })).toBeGreaterThanOrEqual(1);
+    // The refreshes running now (none once it is done), and every state of the webhook work queue.
+    expect(after.types.get('flow_refresh_in_flight')).toBe('gauge');
+    expect(after.find('flow_refresh_in_flight', {})).toHaveLength(1);
+    expect(after.find('flow_queue_jobs', { queue: 'webhook-delivery' }).map((s) => s.labels['state']).sort()).toEqual(['active', 'completed', 'delayed', 'failed', 'prioritized', 'waiting']);
   });
 
   it('counts a provider that says "later" (429) as provider_error, then the refresh that lands (provider mocked: oidc-provider does not rate-limit)', async () => {
@@ -89,7 +85,6 @@ describe('token-refresher /metrics', () => {
         expiresAt: new Date(Date.now() + 60_000).toISOString(), nextRefreshAt: new Date(Date.now() - 1000).toISOString(), params: '{}', metadata: '{}', lastError: null, tokenVersion: 1, createdAt: now, updatedAt: new Date(Date.now() - 3600_000).toISOString(),
       });
       await rig.dataSource.getRepository(ConnectorEntity).insert(connector);
-      await app.get(RefreshProducer).schedule(connector, 'created');
       await rig.untilConnector('Metrics_429', (c) => c.tokenVersion >= 2);
       const after = await metrics();
       expect(after.sum('flow_refresh_outcomes_total', { outcome: 'provider_error' }) - before.sum('flow_refresh_outcomes_total', { outcome: 'provider_error' })).toBe(1);

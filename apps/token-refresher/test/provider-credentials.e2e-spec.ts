@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConnectorEntity, ProviderEntity } from '@flow-oauth/persistence';
 import { LogCapture, type OidcTestServer, startOidcTestServer, startRecordingServer, TEST_DATABASE_KINDS } from '@flow-oauth/testing';
-import { ConnectorTokenStore, RefreshProducer, RefreshSweep } from '@flow-oauth/token-refresh';
+import { ConnectorTokenStore } from '@flow-oauth/token-refresh';
 import { oidcProvider, REDIRECT, refreshCounts, type RefresherRig, startRig, waitFor } from './refresher-rig';
 
 /**
@@ -23,8 +23,7 @@ describe.each(TEST_DATABASE_KINDS)('a provider that rejects the client credentia
       accessTokenTtlSeconds: 3600,
     });
     logs.start();
-    // A sweep an hour apart: whatever resumes the refreshes below is the load, not the sweep.
-    rig = await startRig(kind, { REFRESH_SWEEP_SECONDS: '3600' });
+    rig = await startRig(kind);
     await rig.load({ odata: { 'OIDC-Cred': oidcProvider(oidc, clientId, secret) } });
     for (const label of labels) await rig.signIn(oidc, 'OIDC-Cred', label);
     await rig.startRefresher();
@@ -39,9 +38,6 @@ describe.each(TEST_DATABASE_KINDS)('a provider that rejects the client credentia
     for (const label of labels) {
       const c = await rig.connector(label);
       await rig.dataSource.getRepository(ConnectorEntity).update({ id: c.id }, { nextRefreshAt: new Date().toISOString() });
-      const job = await rig.queue.getJob(RefreshProducer.jobId(c.id, c.tokenVersion));
-      if (job && (await job.getState()) === 'delayed') await job.promote();
-      else await rig.producer.schedule({ ...c, nextRefreshAt: new Date().toISOString() }, 'scheduled');
     }
   }
 
@@ -58,29 +54,23 @@ describe.each(TEST_DATABASE_KINDS)('a provider that rejects the client credentia
     });
     expect(provider).toMatchObject({ state: 'credentials_rejected', rejectedError: 'invalid_client' });
     expect(Date.parse(provider.rejectedAt as string)).toBeGreaterThan(Date.now() - 60_000);
-    // Every job ran (none is left waiting) and each ended as credentials_rejected, with no retry.
-    await waitFor('the three jobs to finish', async () => {
-      const jobs = await Promise.all(before.map((c) => rig.queue.getJob(RefreshProducer.jobId(c.id, 1))));
-      return jobs.every((j) => j?.finishedOn !== undefined) || undefined;
-    });
-    for (const c of before) expect((await rig.queue.getJob(RefreshProducer.jobId(c.id, 1)))?.returnvalue).toBe('credentials_rejected');
+    // Every due connector was tried and each ended as credentials_rejected: not a failed attempt, no retry counted.
+    await waitFor('an outcome for each connector', () => before.every((c) => logs.text().includes(`refresh of connector ${c.id}: credentials_rejected`)) || undefined);
     const refused = await refreshCounts(oidc, clientId);
     // At most one refused call per connector (those in flight together), usually one in all.
     expect(refused.invalidClient - start.invalidClient).toBeGreaterThanOrEqual(1);
     expect(refused.refreshes - start.refreshes).toBeLessThanOrEqual(labels.length);
     for (const [i, label] of labels.entries()) {
       const now = await rig.connector(label);
-      expect(now).toMatchObject({ status: 'active', tokenVersion: before[i].tokenVersion, accessToken: before[i].accessToken, refreshToken: before[i].refreshToken });
+      expect(now).toMatchObject({ status: 'active', tokenVersion: before[i].tokenVersion, accessToken: before[i].accessToken, refreshToken: before[i].refreshToken, refreshAttempts: 0, refreshRetryAt: null });
     }
 
-    // Paused: more due jobs and a sweep do not reach the provider.
+    // Paused: connectors due again (the loop reads what is due several times a second) do not reach the provider.
     await refreshAllNow();
-    const sweep = await new RefreshSweep(rig.dataSource, rig.producer, rig.providers, rig.config).run();
-    expect(sweep.read).toBe(0);
     await new Promise((r) => setTimeout(r, 1500));
     expect((await refreshCounts(oidc, clientId)).refreshes).toBe(refused.refreshes);
 
-    // The operator loads the right secret: every connector refreshes now (the sweep is an hour away).
+    // The operator loads the right secret: every connector refreshes now.
     const fixedAt = Date.now();
     await rig.load({ odata: { 'OIDC-Cred': oidcProvider(oidc, clientId, secret) } });
     await waitFor('every connector to refresh', async () => {
@@ -101,8 +91,8 @@ describe.each(TEST_DATABASE_KINDS)('a provider that rejects the client credentia
 });
 
 describe('a token answer with no expires_in', () => {
-  it('is stored with an unknown expiry and never refreshed again, by jobs or sweeps (provider mocked: oidc-provider always sends expires_in)', async () => {
-    const rig = await startRig('sqlite', { REFRESH_SWEEP_SECONDS: '1' });
+  it('is stored with an unknown expiry and never refreshed again (provider mocked: oidc-provider always sends expires_in)', async () => {
+    const rig = await startRig('sqlite');
     const provider = await startRecordingServer(() => ({ body: { access_token: 'at-no-expiry', token_type: 'Bearer', refresh_token: 'rt-no-expiry-2' } }));
     try {
       await rig.load({ odata: { 'No-Expiry': { CLIENT_ID: 'ne', CLIENT_SECRET: 'ne-secret', AUTH_URL: `${provider.url}/authorize`, TOKEN_URL: `${provider.url}/token` } } });
@@ -117,7 +107,6 @@ describe('a token answer with no expires_in', () => {
         expiresAt: new Date(Date.now() + 60_000).toISOString(), nextRefreshAt: now, params: '{}', metadata: '{}', lastError: null, tokenVersion: 1, createdAt: now, updatedAt: now,
       });
       await rig.dataSource.getRepository(ConnectorEntity).insert(connector);
-      await rig.producer.schedule(connector, 'created');
       await rig.startRefresher();
 
       const refreshed = await waitFor('the refresh', async () => {
@@ -126,8 +115,7 @@ describe('a token answer with no expires_in', () => {
       });
       expect(refreshed).toMatchObject({ status: 'active', expiresAt: null, nextRefreshAt: null });
       expect(store.open(refreshed).accessToken).toBe('at-no-expiry');
-      expect(await rig.queue.getJob(RefreshProducer.jobId(connector.id, 2))).toBeUndefined();
-      // Several sweeps later (one a second), still one call to the provider.
+      // Several seconds of the loop's reads later, still one call to the provider.
       await new Promise((r) => setTimeout(r, 3500));
       expect(provider.requests).toHaveLength(1);
       expect((await rig.connector('No_Expiry')).tokenVersion).toBe(2);

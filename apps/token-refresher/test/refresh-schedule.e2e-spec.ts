@@ -1,19 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { ConnectorEntity, ProviderEntity } from '@flow-oauth/persistence';
-import { QueueName } from '@flow-oauth/queue-contracts';
-import { bullConnectionOptions } from '@flow-oauth/redis';
-import { startOidcTestServer, startPrivateRedis, startTcpProxy, TEST_DATABASE_KINDS } from '@flow-oauth/testing';
-import { RefreshProducer, RefreshSweep, SWEEP_BATCH } from '@flow-oauth/token-refresh';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import { startOidcTestServer, startPrivateRedis, TEST_DATABASE_KINDS } from '@flow-oauth/testing';
+import { DueRefreshLoop } from '@flow-oauth/token-refresh';
 import { oidcProvider, REDIRECT, refreshCounts, type RefresherRig, startRig, waitFor } from './refresher-rig';
 
 const HOUR = 3600_000;
 
 /**
- * The schedule's cost follows the due work: the sweep reads only connectors due before its horizon
- * (indexed next_refresh_at) and re-creates their jobs in a few Redis round trips, whatever the size
- * of the table; and it heals lost Redis state without depending on anything that state held.
+ * The schedule's cost follows the due work: each token-refresher reads only the connectors due now
+ * (indexed next_refresh_at), whatever the size of the table; and the schedule lives in the database,
+ * so lost Redis state stops nothing.
  */
 describe.each(TEST_DATABASE_KINDS)('refresh schedule on %s', (kind) => {
   let rig: RefresherRig;
@@ -63,7 +59,7 @@ describe.each(TEST_DATABASE_KINDS)('refresh schedule on %s', (kind) => {
   const past = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
   const later = (days: number) => new Date(Date.now() + days * 24 * HOUR).toISOString();
 
-  it('reads only the connectors due before its horizon and re-creates their missing jobs; ten times more idle connectors cost it nothing more', async () => {
+  it('reads only the connectors due now that may be tried (not waiting for a retry, provider not rejected); ten times more idle connectors cost it nothing more', async () => {
     const rejected = await rig.dataSource.getRepository(ProviderEntity).findOneByOrFail({ name: 'Slack-Rejected' });
     await rig.dataSource.getRepository(ProviderEntity).update({ id: rejected.id }, { state: 'credentials_rejected', rejectedAt: new Date().toISOString(), rejectedError: 'invalid_client' });
     await insertConnectors(1900, 'Slack-Ok', (i) => later(1 + (i % 20)));
@@ -72,78 +68,43 @@ describe.each(TEST_DATABASE_KINDS)('refresh schedule on %s', (kind) => {
     const dueFailed = await insertConnectors(10, 'Slack-Ok', (i) => past(i), 'refresh_failed');
     await insertConnectors(10, 'Slack-Ok', (i) => past(i), 'needs_reauth');
     await insertConnectors(10, 'Slack-Rejected', (i) => past(i));
-    const sweep = new RefreshSweep(rig.dataSource, rig.producer, rig.providers, rig.config);
+    const retrying = await insertConnectors(5, 'Slack-Ok', (i) => past(i));
+    const retryLater = new Date(Date.now() + 60_000).toISOString();
+    for (const id of retrying) await rig.dataSource.getRepository(ConnectorEntity).update({ id }, { refreshAttempts: 1, refreshRetryAt: retryLater });
+    // The read alone (no refresher runs here, nothing is refreshed).
+    const loop = new DueRefreshLoop(rig.dataSource, undefined as never, rig.config);
+    const ids = (rows: Array<{ id: string }>) => rows.map((r) => r.id).sort();
 
-    const first = await sweep.run();
-    expect(first).toEqual({ read: 40, recreated: 40, cleared: 0 });
-    for (const id of [...dueActive, ...dueFailed]) {
-      const job = await rig.queue.getJob(RefreshProducer.jobId(id, 1));
-      expect(job?.data).toMatchObject({ connectorId: id, reason: 'sweep' });
-      expect(job?.opts.delay).toBe(0);
-    }
-    // Nothing missing now: the same rows are read, nothing is re-created.
-    expect(await sweep.run()).toEqual({ read: 40, recreated: 0, cleared: 0 });
+    const first = await loop.readDue(Date.now(), 1000);
+    expect(ids(first)).toEqual([...dueActive, ...dueFailed].sort());
+    // The longest overdue first, and a limit is a limit.
+    expect(first.map((r) => r.nextRefreshAt)).toEqual([...first.map((r) => r.nextRefreshAt)].sort());
+    expect(await loop.readDue(Date.now(), 7)).toHaveLength(7);
+    // A retry's time has come: it is read again.
+    expect(ids(await loop.readDue(Date.now() + 61_000, 1000))).toEqual([...dueActive, ...dueFailed, ...retrying].sort());
 
-    // Ten times the connectors that are not due: the sweep reads exactly as many rows as before.
+    // Ten times the connectors that are not due: the same rows are read.
     await insertConnectors(18_000, 'Slack-Ok', (i) => later(1 + (i % 30)));
-    expect(await sweep.run()).toEqual({ read: 40, recreated: 0, cleared: 0 });
+    expect(ids(await loop.readDue(Date.now(), 1000))).toEqual([...dueActive, ...dueFailed].sort());
 
     if (kind === 'sqlite') {
       // The statement walks the next_refresh_at index, not the table.
-      const plan = (await rig.dataSource.query(`EXPLAIN QUERY PLAN ${(sweep as unknown as { sql: string }).sql}`, [past(-2), '', '', ''])) as Array<{ detail: string }>;
-      expect(plan.map((p) => p.detail).join(' | ')).toMatch(/SEARCH c USING INDEX ix_connectors_next_refresh_at \(next_refresh_at>\? AND next_refresh_at<\?\)/);
-    }
-  });
-
-  it('takes a connector of a provider that never refreshes (OAuth 1.0a) off the schedule for good', async () => {
-    await insertConnectors(3, 'Trello-1', (i) => past(i));
-    const sweep = new RefreshSweep(rig.dataSource, rig.producer, rig.providers, rig.config);
-    const once = await sweep.run();
-    expect(once.cleared).toBe(3);
-    const again = await sweep.run();
-    expect(again.cleared).toBe(0);
-    expect(again.read).toBe(once.read - 3);
-  });
-
-  it('checks and re-creates the jobs of many due connectors in a few Redis round trips, not one per connector', async () => {
-    const due = 3 * SWEEP_BATCH + 17;
-    const ids = await insertConnectors(due, 'Slack-Ok', (i) => past(30 + (i % 50)));
-    // The sweep's Redis traffic goes through a proxy that counts round trips.
-    const target = new URL(rig.config.redisUrl);
-    const proxy = await startTcpProxy({ targetHost: target.hostname, targetPort: Number(target.port || 6379) });
-    const viaProxy = proxy.urlThrough(rig.config.redisUrl);
-    const queue = new Queue(QueueName.TokenRefresh, { connection: bullConnectionOptions(viaProxy), prefix: rig.config.queuePrefix });
-    const redis = new Redis(viaProxy, { maxRetriesPerRequest: null });
-    try {
-      await queue.getJobCounts();
-      await redis.ping();
-      const sweep = new RefreshSweep(rig.dataSource, new RefreshProducer(queue as never, rig.config, redis), rig.providers, rig.config);
-      proxy.resetTurns();
-      const result = await sweep.run();
-      const turns = proxy.turns();
-      expect(result.recreated).toBe(due);
-      for (const id of [ids[0], ids[due - 1]]) expect(await rig.queue.getJob(RefreshProducer.jobId(id, 1))).toBeDefined();
-      // Per batch of SWEEP_BATCH: one pipeline reading job states, one addBulk (and at start a script load).
-      const batches = Math.ceil((result.read + 1) / SWEEP_BATCH);
-      console.log(`sweep of ${result.read} due connectors (${result.recreated} jobs re-created): ${turns} Redis round trips`);
-      expect(turns).toBeLessThanOrEqual(batches * 3 + 4);
-    } finally {
-      await queue.close();
-      redis.disconnect();
-      await proxy.stop();
+      const at = new Date().toISOString();
+      const plan = (await rig.dataSource.query(`EXPLAIN QUERY PLAN ${loop.dueSql}`, [at, at, 100])) as Array<{ detail: string }>;
+      expect(plan.map((p) => p.detail).join(' | ')).toMatch(/SEARCH c USING INDEX ix_connectors_next_refresh_at \(next_refresh_at<\?\)/);
     }
   });
 });
 
 describe.each(TEST_DATABASE_KINDS)('background refresh after Redis lost its data (FLUSHDB of a private redis-server) on %s', (kind) => {
-  it('resumes by itself, with no restart: the next sweep re-creates every lost job', async () => {
+  it('goes on by itself, with no restart: the schedule is in the database', async () => {
     const redis = await startPrivateRedis();
-    // Tokens live 4 s: refreshed every 2 s (half life); the sweep runs every second.
+    // Tokens live 4 s: refreshed every 2 s (half life).
     const oidc = await startOidcTestServer({
       clients: [{ clientId: 'flush-client', clientSecret: 'flush-secret-77', redirectUris: [REDIRECT], tokenEndpointAuthMethod: 'client_secret_post', rotateRefreshToken: true }],
       accessTokenTtlSeconds: 4,
     });
-    const rig = await startRig(kind, { REDIS_URL: redis.url, REFRESH_SWEEP_SECONDS: '1' });
+    const rig = await startRig(kind, { REDIS_URL: redis.url });
     try {
       await rig.load({ odata: { 'OIDC-Flush': oidcProvider(oidc, 'flush-client', 'flush-secret-77') } });
       const labels = ['Flush_1', 'Flush_2', 'Flush_3', 'Flush_4', 'Flush_5'];
@@ -154,11 +115,10 @@ describe.each(TEST_DATABASE_KINDS)('background refresh after Redis lost its data
 
       await redis.flushdb();
       const flushedAt = Date.now();
-      expect(await rig.queue.getJobCounts('delayed', 'waiting', 'active')).toEqual({ delayed: 0, waiting: 0, active: 0 });
       const atFlush = await versions();
-      // Two more refreshes each: the schedule itself is back, not just one job.
+      // Two more refreshes each: the schedule goes on, not just one refresh.
       await waitFor('every connector refreshed twice after the flush', async () => (await versions()).every((v, i) => v >= atFlush[i] + 2), 40_000);
-      console.log(`${kind}: background refresh resumed ${Date.now() - flushedAt} ms after FLUSHDB (sweep every 1 s, tokens of 4 s)`);
+      console.log(`${kind}: background refresh resumed ${Date.now() - flushedAt} ms after FLUSHDB (tokens of 4 s)`);
       for (const label of labels) expect(await rig.connector(label)).toMatchObject({ status: 'active', lastError: null });
       expect(await refreshCounts(oidc, 'flush-client')).toMatchObject({ invalidGrant: 0, invalidClient: 0 });
     } finally {

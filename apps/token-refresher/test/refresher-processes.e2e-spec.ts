@@ -1,25 +1,21 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { ConnectorEntity } from '@flow-oauth/persistence';
-import { QueueName } from '@flow-oauth/queue-contracts';
 import { type OidcTestServer, startHttpFaultProxy, startOidcTestServer } from '@flow-oauth/testing';
-import { ConnectorLock, RedisPendingTokenStore, RefreshProducer, TokenRefreshService } from '@flow-oauth/token-refresh';
+import { CONNECTOR_LOCK_TTL_MS, ConnectorLock, RedisPendingTokenStore, TokenRefreshService } from '@flow-oauth/token-refresh';
 import { In } from 'typeorm';
-import { JOB_LOCK_MS, STALLED_CHECK_MS } from '../src/app/token-refresh.processor';
 import { oidcProvider, REDIRECT, refreshCounts, type RefresherRig, startRig, waitFor } from './refresher-rig';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
-/** Makes connectors due now and their pending refresh jobs run now, all at the same instant. */
+/** Makes connectors due now, all at the same instant (one statement). */
 async function makeDueNow(rig: RefresherRig, connectors: ConnectorEntity[]): Promise<void> {
   await rig.dataSource.getRepository(ConnectorEntity).update({ id: In(connectors.map((c) => c.id)) }, { nextRefreshAt: new Date().toISOString() });
-  const jobs = await Promise.all(connectors.map((c) => rig.queue.getJob(RefreshProducer.jobId(c.id, c.tokenVersion))));
-  await Promise.all(jobs.map((job) => job?.promote()));
 }
 
 /**
  * token-refresher as processes live and die: several share the work with no double refresh, a
- * killed one's job and lock free within seconds, and a stop in the middle of refreshes finishes
+ * killed one's connector lock frees within seconds, and a stop in the middle of refreshes finishes
  * them and loses nothing.
  */
 describe('token-refresher processes', () => {
@@ -55,36 +51,31 @@ describe('token-refresher processes', () => {
       expect({ refreshes: after.refreshes - before.refreshes, invalidGrant: after.invalidGrant - before.invalidGrant }).toEqual({ refreshes: 200, invalidGrant: 0 });
       const rows = await rig.dataSource.getRepository(ConnectorEntity).find({ where: { id: In(connectors.map((c) => c.id)) } });
       expect(rows.every((r) => r.status === 'active' && r.lastError === null)).toBe(true);
-      // Both processes took jobs.
+      // Both processes took a share.
       expect(calls.map((c) => c.mock.calls.length).every((n) => n > 0)).toBe(true);
     } finally {
       await rig.close();
     }
   });
 
-  it("a refresher killed in the middle of a refresh (its job and the connector's lock left behind) heals within seconds", async () => {
+  it("a refresher killed in the middle of a refresh (the connector's lock left behind) heals within seconds", async () => {
     const rig = await startRig('sqlite');
     try {
       await rig.load({ odata: { 'OIDC-Killed': oidcProvider(oidc, 'proc-killed', secret) } });
       const connector = await rig.signIn(oidc, 'OIDC-Killed', 'Killed_1');
       const lockKey = new ConnectorLock(rig.redis, rig.config).key(connector.id);
-      // A worker in another process takes the job and the connector's lock, as a refresher does
-      // when it starts a refresh, then is killed with SIGKILL: nothing is released, nothing extended.
-      const redisUrl = new URL(rig.config.redisUrl);
+      // Another process takes the connector's lock, as a refresher does when it starts a refresh,
+      // then is killed with SIGKILL: nothing is released, nothing extended.
       const script = `
-        const { Worker } = require('bullmq');
         const { Redis } = require('ioredis');
         const redis = new Redis(${JSON.stringify(rig.config.redisUrl)});
-        new Worker(${JSON.stringify(QueueName.TokenRefresh)}, async (job) => {
-          await redis.set(${JSON.stringify(lockKey)}, 'killed-holder', 'PX', 10000);
-          process.send('took ' + job.data.connectorId);
-          await new Promise(() => {});
-        }, { connection: { host: ${JSON.stringify(redisUrl.hostname)}, port: ${Number(redisUrl.port || 6379)}, maxRetriesPerRequest: null }, prefix: ${JSON.stringify(rig.config.queuePrefix)}, lockDuration: ${JOB_LOCK_MS}, stalledInterval: ${STALLED_CHECK_MS} });
+        redis.set(${JSON.stringify(lockKey)}, 'killed-holder', 'PX', ${CONNECTOR_LOCK_TTL_MS}).then(() => process.send('took'));
+        setInterval(() => {}, 1000);
       `;
       const child = spawn(process.execPath, ['-e', script], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       const took = new Promise<string>((resolve) => child.once('message', (m) => resolve(String(m))));
+      expect(await took).toBe('took');
       await makeDueNow(rig, [connector]);
-      expect(await took).toBe(`took ${connector.id}`);
       child.kill('SIGKILL');
       const killedAt = Date.now();
       await new Promise((r) => child.once('exit', r));
@@ -95,7 +86,7 @@ describe('token-refresher processes', () => {
         const c = await rig.connector('Killed_1');
         return c.tokenVersion === 2 ? c : undefined;
       }, 25_000);
-      console.log(`killed refresher: connector refreshed ${Date.now() - killedAt} ms after the kill (job lock ${JOB_LOCK_MS} ms, stall check ${STALLED_CHECK_MS} ms, connector lock 10 s)`);
+      console.log(`killed refresher: connector refreshed ${Date.now() - killedAt} ms after the kill (connector lock ${CONNECTOR_LOCK_TTL_MS} ms)`);
       expect(healed).toMatchObject({ status: 'active', lastError: null });
       expect(await refreshCounts(oidc, 'proc-killed')).toMatchObject({ refreshes: 1, invalidGrant: 0 });
     } finally {
@@ -103,7 +94,7 @@ describe('token-refresher processes', () => {
     }
   });
 
-  it('a stop in the middle of refreshes finishes those in flight, takes no new job, leaves no lock, loses nothing', async () => {
+  it('a stop in the middle of refreshes finishes those in flight, takes no new refresh, leaves no lock, loses nothing', async () => {
     const tokenProxy = await startHttpFaultProxy(oidc.issuer);
     // Token requests the proxy received, those still held included.
     const received = () => tokenProxy.exchanges.length + tokenProxy.inFlight;
@@ -125,11 +116,9 @@ describe('token-refresher processes', () => {
       const versions = await Promise.all(connectors.map(async (c) => (await rig.connector(c.label)).tokenVersion));
       expect(versions.filter((v) => v === 2)).toHaveLength(3);
       expect(versions.filter((v) => v === 1)).toHaveLength(3);
-      // The three finished ones have their next refresh scheduled: the stop closed the queue's Redis
-      // connection only after the jobs in flight were done (before, "not scheduled: Connection is closed").
-      const finished = connectors.filter((_, i) => versions[i] === 2);
-      const next = await Promise.all(finished.map(async (c) => (await rig.queue.getJob(RefreshProducer.jobId(c.id, 2)))?.getState()));
-      expect(next).toEqual(['delayed', 'delayed', 'delayed']);
+      // The three finished ones have their next refresh time, written with their tokens.
+      const finished = await Promise.all(connectors.filter((_, i) => versions[i] === 2).map((c) => rig.connector(c.label)));
+      for (const c of finished) expect(Date.parse(c.nextRefreshAt as string)).toBeGreaterThan(Date.now());
       const pending = new RedisPendingTokenStore(rig.redis, rig.config);
       for (const c of connectors) {
         expect(await rig.redis.exists(new ConnectorLock(rig.redis, rig.config).key(c.id))).toBe(0);

@@ -5,13 +5,11 @@ import { OAuthClient } from '@flow-oauth/oauth-client';
 import { buildDataSourceOptions, ConnectorEntity, nowIso, prepareDatabase } from '@flow-oauth/persistence';
 import { ProviderConfigModule, ProviderConfigurationService } from '@flow-oauth/provider-config';
 import { ProviderReader } from '@flow-oauth/provider-reader';
-import { FlowApp, QueueName } from '@flow-oauth/queue-contracts';
-import { bullConnectionOptions } from '@flow-oauth/redis';
+import { FlowApp } from '@flow-oauth/queue-contracts';
 import { SecretBox } from '@flow-oauth/secrets';
 import { createTestDatabase, type OidcTestServer, waitFor, testConfig, testRedisPrefix, type TestDatabase, type TestDatabaseKind } from '@flow-oauth/testing';
-import { ConnectorTokenStore, RefreshProducer } from '@flow-oauth/token-refresh';
+import { ConnectorTokenStore } from '@flow-oauth/token-refresh';
 import type { INestApplication, INestApplicationContext } from '@nestjs/common';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { configureTokenRefresher, TokenRefresherModule } from '../src/app/token-refresher.module';
@@ -33,12 +31,8 @@ export interface RefresherRig {
   box: SecretBox;
   tokens: ConnectorTokenStore;
   providers: ProviderReader;
-  /** The refresh queue, for looking at jobs. */
-  queue: Queue;
   /** The test's own Redis client on the deployment's Redis. */
   redis: Redis;
-  /** Schedules refresh jobs as flow-oauth-server does. */
-  producer: RefreshProducer;
   /** Loads provider settings as config-loader does (same use case, same events). */
   load(document: unknown): Promise<void>;
   /** Starts one more token-refresher on the deployment (optionally with changed settings). */
@@ -59,9 +53,7 @@ export async function startRig(kind: TestDatabaseKind, env: Record<string, strin
   await prepareDatabase(dataSource, box, { runMigrations: true });
   const tokens = new ConnectorTokenStore(box, config);
   const providers = new ProviderReader(dataSource, box);
-  const queue = new Queue(QueueName.TokenRefresh, { connection: bullConnectionOptions(config.redisUrl), prefix: config.queuePrefix });
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
-  const producer = new RefreshProducer(queue as never, config, redis);
   const apps: INestApplication[] = [];
   // config-loader's part: the provider-settings use case with the event client (no HTTP needed).
   const loader: INestApplicationContext = await startFlowContext(config, { app: FlowApp.ConfigLoader, runMigrations: true, workQueues: false }, [ProviderConfigModule]);
@@ -74,9 +66,7 @@ export async function startRig(kind: TestDatabaseKind, env: Record<string, strin
     box,
     tokens,
     providers,
-    queue,
     redis,
-    producer,
     async load(document) {
       await loader.get(ProviderConfigurationService).load(document, { dryRun: false });
     },
@@ -109,7 +99,6 @@ export async function startRig(kind: TestDatabaseKind, env: Record<string, strin
         metadata: '{}',
       });
       await dataSource.getRepository(ConnectorEntity).insert(connector);
-      await producer.schedule(connector, 'created');
       return connector;
     },
     connector: (label) => dataSource.getRepository(ConnectorEntity).findOneByOrFail({ label }),
@@ -127,8 +116,6 @@ export async function startRig(kind: TestDatabaseKind, env: Record<string, strin
     async close() {
       for (const app of apps.reverse()) await app.close().catch(() => undefined);
       await loader.close();
-      await queue.obliterate({ force: true }).catch(() => undefined);
-      await queue.close();
       const keys = await redis.keys(`${config.queuePrefix}:*`).catch(() => []);
       if (keys.length > 0) await redis.del(...keys).catch(() => undefined);
       redis.disconnect();

@@ -6,7 +6,7 @@ import { ConnectorEntity, nowIso, ProviderEntity } from '@flow-oauth/persistence
 import { FlowApp } from '@flow-oauth/queue-contracts';
 import { SecretBox } from '@flow-oauth/secrets';
 import { createTestDatabase, TEST_DATABASE_KINDS, testConfig, testRedisPrefix, type TestDatabase } from '@flow-oauth/testing';
-import { ConnectorTokenStore, TokenRefreshService } from '@flow-oauth/token-refresh';
+import { ConnectorTokenStore, REFRESH_RETRY, TokenRefreshService } from '@flow-oauth/token-refresh';
 import { type INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
@@ -142,8 +142,8 @@ describe.each(TEST_DATABASE_KINDS)('health scanner and token writes on %s', (kin
   it('a refresh landing while the connector turned refresh_failed under it still writes its tokens, and tells it was refresh_failed (for connector.recovered)', async () => {
     const c = await addConnector();
     const asRead = await read(c.id);
-    // markRefreshFailed from the worker whose retries ran out, between this refresh's read and its write.
-    await context.get(TokenRefreshService).markRefreshFailed(c.id, asRead.tokenVersion, new Error('provider down for an hour'));
+    // The last background attempt's failure, recorded between this refresh's read and its write.
+    await context.get(TokenRefreshService).recordBackgroundFailure({ id: c.id, tokenVersion: asRead.tokenVersion, refreshAttempts: REFRESH_RETRY.attempts - 1 }, new Error('provider down for an hour'));
     expect((await read(c.id)).status).toBe('refresh_failed');
     const { previousStatus, connector } = await context.get(ConnectorTokenStore).writeTokenSet(dataSource.manager, asRead, { accessToken: 'at-2', tokenType: 'Bearer', expiresAt: null, metadata: {} }, `rt-${c.id}`);
     expect(previousStatus).toBe('refresh_failed');

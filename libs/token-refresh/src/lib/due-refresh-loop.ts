@@ -127,28 +127,47 @@ export class DueRefreshLoop {
     if (free <= 0) return;
     const now = Date.now();
     for (const [id, until] of this.waiting) if (until <= now) this.waiting.delete(id);
-    const at = new Date(now).toISOString();
     let rows: DueRow[];
     try {
-      rows = (await this.dataSource.query(this.sql, [at, at, free + this.inFlight.size + this.waiting.size])) as DueRow[];
+      rows = await this.readDue(now, free + this.inFlight.size + this.waiting.size);
     } catch (error) {
-      // The database does not answer: the next poll tries again; say it once a minute, not twice a second.
-      if (now - this.readFailedAt > 60_000) this.logger.error(`due connectors could not be read: ${(error as Error).message}`);
-      this.readFailedAt = now;
+      // The database does not answer: the next poll tries again; say it when it starts, then once a minute, not four times a second.
+      if (this.readFailedAt === 0 || now - this.readFailedAt > 60_000) {
+        this.logger.error(`due connectors could not be read: ${(error as Error).message}`);
+        this.readFailedAt = now;
+      }
       return;
     }
+    if (this.readFailedAt !== 0) this.logger.log('due connectors are read again');
+    this.readFailedAt = 0;
     let started = 0;
     for (const row of rows) {
       if (started >= free || !this.running) break;
       if (this.inFlight.has(row.id) || this.waiting.has(row.id)) continue;
       started += 1;
-      const work = this.refresh({ ...row, tokenVersion: Number(row.tokenVersion), refreshAttempts: Number(row.refreshAttempts) }).finally(() => {
+      const work = this.refresh(row).finally(() => {
         this.inFlight.delete(row.id);
         // Refill when a quarter of the slots are free, or the last one ended: one read for several slots.
         if (this.config.refreshConcurrency - this.inFlight.size >= Math.max(1, this.config.refreshConcurrency >> 2) || this.inFlight.size === 0) this.wake();
       });
       this.inFlight.set(row.id, work);
     }
+  }
+
+  /**
+   * The connectors due at `now` (ms), the longest overdue first, at most `limit`: one statement
+   * that walks the next_refresh_at index from its start to `now`, so its cost follows what is due,
+   * not the number of connectors.
+   */
+  async readDue(now: number, limit: number): Promise<DueRow[]> {
+    const at = new Date(now).toISOString();
+    const rows = (await this.dataSource.query(this.sql, [at, at, limit])) as DueRow[];
+    return rows.map((row) => ({ ...row, tokenVersion: Number(row.tokenVersion), refreshAttempts: Number(row.refreshAttempts) }));
+  }
+
+  /** The statement readDue runs (its plan is checked by the tests). */
+  get dueSql(): string {
+    return this.sql;
   }
 
   private async refresh(row: DueRow): Promise<void> {
