@@ -210,7 +210,6 @@ describeWithChromium('the admin page views, queue dashboard and API docs in a re
     const answer = await page.goto(`${flow.publicUrl}/admin/queues`);
     expect(answer?.status()).toBe(200);
     await page.getByText('webhook-delivery').first().waitFor({ timeout: 20_000 });
-    await page.getByText('token-refresh').first().waitFor({ timeout: 20_000 });
     // The purge's delivery job waits in webhook-delivery (no token-refresher runs here to send it).
     await page.getByText('webhook-delivery').first().click();
     await page.getByText('deliver', { exact: true }).first().waitFor({ timeout: 20_000 });

@@ -198,7 +198,7 @@ describe('pm2 deployment (ecosystem.config.js, built dist)', () => {
         const metrics = parsePrometheusText(await res.text());
         expect(res.status).toBe(200);
         expect(metrics.find('process_start_time_seconds', { app: name })).toHaveLength(1);
-        if (name === 'token-refresher') expect(metrics.find('flow_queue_jobs', { queue: 'token-refresh', state: 'delayed' })).toHaveLength(1);
+        if (name === 'token-refresher') expect(metrics.find('flow_refresh_in_flight', { app: name })).toHaveLength(1);
         else expect(metrics.types.get('flow_http_request_duration_seconds')).toBe('histogram');
       }
       // Neither instance crashed on a taken port.

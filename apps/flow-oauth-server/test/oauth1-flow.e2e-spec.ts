@@ -125,7 +125,7 @@ describe('flow-oauth-server OAuth 1.0a flow against a signature-verifying server
     const connector = list.json.find((x: { label: string }) => x.label === label);
     expect(connector).toMatchObject({ label, type: 'odata', provider: 'OData-1a', owner: 'alice', status: 'active', expiresAt: null, metadata: { member_id: 'test-member' } });
     expect(JSON.stringify(list.json)).not.toMatch(/access_token|oauth_token_secret/);
-    // OAuth 1.0a tokens do not expire: no refresh job.
+    // OAuth 1.0a tokens do not expire: no refresh time.
     // OAuth 1.0a tokens never expire here: no refresh is scheduled.
     expect((await flow.dataSource.getRepository(ConnectorEntity).findOneByOrFail({ id: connector.id })).nextRefreshAt).toBeNull();
 

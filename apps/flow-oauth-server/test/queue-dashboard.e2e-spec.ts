@@ -36,7 +36,7 @@ describe('queue dashboard', () => {
         const answer = await browser.request('GET', at(path));
         expect({ path, status: answer.status, location: answer.headers['location'] }).toEqual({ path, status: 303, location: '/admin' });
       }
-      const post = await browser.request('POST', at('/admin/queues/api/queues/token-refresh/clean/failed'), {});
+      const post = await browser.request('POST', at('/admin/queues/api/queues/webhook-delivery/clean/failed'), {});
       expect(post.status).toBe(401);
       expect(JSON.parse(post.body)).toEqual({ error: 'admin_session_required', message: 'Sign in on the admin page with the admin key first.' });
     }
@@ -82,11 +82,11 @@ describe('queue dashboard', () => {
     expect((await fetch(at('/admin/queues/api/queues/webhook-delivery/resume'), { method: 'PUT', headers: { cookie, origin: new URL(flow.config.publicUrl).origin } })).status).toBeLessThan(300);
   });
 
-  it('lists the token-refresh and webhook-delivery queues of this deployment', async () => {
+  it('lists the work queue of this deployment (webhook-delivery; background refreshes are no jobs)', async () => {
     const admin = await signedIn(flow.config.adminKey, '/admin');
     const answer = await admin.request('GET', at('/admin/queues/api/queues'));
     expect(answer.status).toBe(200);
     const names = (JSON.parse(answer.body) as { queues: Array<{ name: string }> }).queues.map((q) => q.name).sort();
-    expect(names).toEqual(['token-refresh', 'webhook-delivery']);
+    expect(names).toEqual(['webhook-delivery']);
   });
 });

@@ -235,7 +235,7 @@ export class ConnectorsService {
     }
   }
 
-  /** Revokes at the provider where it can, then deletes the connector, its tokens and its refresh job. */
+  /** Revokes at the provider where it can, then deletes the connector and its tokens (its refresh schedule with it). */
   async delete(principal: Principal, id: string): Promise<{ revoked: boolean; detail: string }> {
     const found = await this.visible(principal, id);
     // Under the refresh lock: a refresh running now would otherwise mint tokens nobody revokes.

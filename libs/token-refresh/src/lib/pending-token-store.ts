@@ -5,7 +5,7 @@ import { type SealedPlace, SecretBox, SecretDecryptionError } from '@flow-oauth/
 import type { Redis } from 'ioredis';
 
 /**
- * How long a pending token set is kept: longer than every retry of its refresh job (about an hour)
+ * How long a pending token set is kept: longer than every retry of its background refresh (about an hour)
  * and than a sweep's reach, so whichever path comes next finds it.
  */
 export const PENDING_TOKEN_SET_TTL_SECONDS = 7 * 24 * 3600;

@@ -48,7 +48,7 @@ const SOON_BASE_MS = 2000;
 const SOON_MAX_MS = 60_000;
 
 /**
- * How long a refresh job waits before attempt `attemptsMade + 1`, with jitter (a fraction `jitter`
+ * How long a background refresh waits before attempt `attemptsMade + 1`, with jitter (a fraction `jitter`
  * of each wait is random, so jobs that failed together do not retry together):
  * - the provider failed (network, 5xx): `delayMs` doubled per attempt (30 s, 1 min, 2 min ...);
  * - the database did not take a write: 2 s doubled per attempt, at most a minute: the provider is

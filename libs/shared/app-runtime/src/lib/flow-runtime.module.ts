@@ -12,7 +12,7 @@ export interface FlowRuntimeOptions {
   app: FlowAppName;
   /** True in exactly one process (config-loader); the others wait for the schema. */
   runMigrations: boolean;
-  /** The process produces or consumes BullMQ work queues (refresh jobs). */
+  /** The process produces or consumes BullMQ work queues (webhook deliveries). */
   workQueues: boolean;
 }
 
