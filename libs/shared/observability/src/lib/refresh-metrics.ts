@@ -39,13 +39,14 @@ export class RefreshMetrics {
   private inFlight?: () => number;
 
   constructor(registry: Registry) {
-    const metrics = this;
+    const inFlight = (): number | undefined => this.inFlight?.();
     new Gauge({
       name: 'flow_refresh_in_flight',
       help: 'Background refreshes this token-refresher process is running now (at most REFRESH_CONCURRENCY)',
       registers: [registry],
       collect() {
-        if (metrics.inFlight) this.set(metrics.inFlight());
+        const n = inFlight();
+        if (n !== undefined) this.set(n);
       },
     });
     this.outcomes = new Counter({
