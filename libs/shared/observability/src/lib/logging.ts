@@ -29,39 +29,7 @@ function stdoutDestination(settings: LogSettings): DestinationStream {
     });
     return { write: (line: string) => void process.stdout.write(pretty(line)) };
   }
-  return new BatchedStdout();
-}
-
-/**
- * The JSON lines of one turn of the event loop, written to stdout together at its end: a busy
- * token-refresher logs a line per refresh, and one write per line (stdout to pm2 is a pipe, written
- * synchronously) was a measurable part of a refresh's cost in bench/refresh. Lines still left at
- * exit are written then, synchronously; only a process killed with SIGKILL can lose the lines of
- * its last turn. (pino's own asynchronous destination writes to file descriptor 1 directly, which
- * the suites' capture of process.stdout.write would not see.)
- */
-class BatchedStdout implements DestinationStream {
-  private lines: string[] = [];
-  private scheduled = false;
-
-  constructor() {
-    process.once('exit', () => this.flush());
-  }
-
-  write(line: string): void {
-    this.lines.push(line);
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => this.flush());
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    if (this.lines.length === 0) return;
-    const text = this.lines.length === 1 ? this.lines[0] : this.lines.join('');
-    this.lines = [];
-    process.stdout.write(text);
-  }
+  return { write: (line: string) => void process.stdout.write(line) };
 }
 
 /** The pino logger of a process: JSON lines (or pino-pretty) on stdout, each with the app name and instance. */
