@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from './data-source-options';
 import { InitialSchema1795766400000 } from './migrations/1795766400000-InitialSchema';
 import { RefreshSchedule1796100000000 } from './migrations/1796100000000-RefreshSchedule';
+import { ConnectorHealth1796200000000 } from './migrations/1796200000000-ConnectorHealth';
 import { spreadOf } from './spread';
 import { sqlDialect } from './sql-dialect';
 
@@ -37,7 +38,7 @@ describe.each(TEST_DATABASE_KINDS)('ConnectorHealth migration on %s', (kind) => 
     await before.destroy();
 
     const started = Date.now();
-    const ds = await new DataSource(buildDataSourceOptions(db.settings)).initialize();
+    const ds = await new DataSource({ ...buildDataSourceOptions(db.settings), migrations: [InitialSchema1795766400000, RefreshSchedule1796100000000, ConnectorHealth1796200000000] }).initialize();
     await ds.runMigrations();
     const rows = (await ds.query('SELECT id, next_check_at AS "next", health, reauth_due_at AS "due" FROM connectors ORDER BY id')) as Array<{ id: string; next: string | null; health: string | null; due: string | null }>;
     const next = Object.fromEntries(rows.map((r) => [r.id, r.next]));
