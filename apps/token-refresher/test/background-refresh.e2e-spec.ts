@@ -35,6 +35,27 @@ describe('token-refresher background refresh', () => {
   /** Signs in at the real server with the protocol client, and stores the connector as the return endpoint would. */
   const createConnector = (label: string): Promise<ConnectorEntity> => rig.signIn(oidc, 'OIDC-Background', label);
 
+  /**
+   * Stores a connector of a loaded provider that is due now (its token expires in a minute), with
+   * the given tokens sealed for its row, as a sign-in would have stored it.
+   */
+  async function insertDueConnector(label: string, providerName: string, tokens: { accessToken: string; refreshToken: string; tokenType?: string }): Promise<string> {
+    const provider = (await rig.providers.all()).find((p) => p.name === providerName);
+    if (!provider) throw new Error(`provider ${providerName} not loaded`);
+    const now = nowIso();
+    const id = randomUUID();
+    await rig.dataSource.getRepository(ConnectorEntity).insert(
+      Object.assign(new ConnectorEntity(), {
+        id, label, providerId: provider.id, type: provider.type, providerName: provider.name, owner: 'alice', status: 'active',
+        accessToken: rig.box.seal(tokens.accessToken, { table: 'connectors', column: 'access_token', row: id }),
+        refreshToken: rig.box.seal(tokens.refreshToken, { table: 'connectors', column: 'refresh_token', row: id }),
+        tokenType: tokens.tokenType ?? 'Bearer', scope: null,
+        expiresAt: new Date(Date.now() + 60_000).toISOString(), nextRefreshAt: now, params: '{}', metadata: '{}', lastError: null, tokenVersion: 1, createdAt: now, updatedAt: now,
+      }),
+    );
+    return id;
+  }
+
   it('refreshes a due connector in the background, rotates its refresh token and schedules the next refresh', async () => {
     const created = await createConnector('Background_1');
     expect(created.nextRefreshAt).toBeTruthy();
@@ -76,17 +97,7 @@ describe('token-refresher background refresh', () => {
       await rig.load(
         { odata: { 'Rate-Limited': { CLIENT_ID: 'rl', CLIENT_SECRET: 'rl-secret', AUTH_URL: `${provider.url}/authorize`, TOKEN_URL: `${provider.url}/token` } } },
       );
-      const rl = (await rig.providers.all()).find((p) => p.name === 'Rate-Limited');
-      const box = rig.box;
-      const now = nowIso();
-      const id = randomUUID();
-      const connector = Object.assign(new ConnectorEntity(), {
-        id, label: 'Rate_Limited', providerId: rl?.id, type: 'odata', providerName: 'Rate-Limited', owner: 'alice', status: 'active',
-        accessToken: box.seal('at-old', { table: 'connectors', column: 'access_token', row: id }), refreshToken: box.seal('rt-old', { table: 'connectors', column: 'refresh_token', row: id }), tokenType: 'Bearer', scope: null,
-        // Issued an hour ago, expiring in a minute: due now.
-        expiresAt: new Date(Date.now() + 60_000).toISOString(), nextRefreshAt: now, params: '{}', metadata: '{}', lastError: null, tokenVersion: 1, createdAt: now, updatedAt: now,
-      });
-      await rig.dataSource.getRepository(ConnectorEntity).insert(connector);
+      await insertDueConnector('Rate_Limited', 'Rate-Limited', { accessToken: 'at-old', refreshToken: 'rt-old' });
       const done = await rig.untilConnector('Rate_Limited', (c) => c.tokenVersion >= 2);
       expect(done.status).toBe('active');
       expect(app.get(ConnectorTokenStore).open(done)).toEqual({ accessToken: 'at-after-429', refreshToken: 'rt-after-429' });
@@ -108,17 +119,7 @@ describe('token-refresher background refresh', () => {
     );
     try {
       await rig.load({ odata: { 'Failing-Provider': { CLIENT_ID: 'fp', CLIENT_SECRET: 'fp-secret', AUTH_URL: `${provider.url}/authorize`, TOKEN_URL: `${provider.url}/token` } } });
-      const fp = (await rig.providers.all()).find((p) => p.name === 'Failing-Provider');
-      const box = rig.box;
-      const now = nowIso();
-      const id = randomUUID();
-      await rig.dataSource.getRepository(ConnectorEntity).insert(
-        Object.assign(new ConnectorEntity(), {
-          id, label: 'Failing_1', providerId: fp?.id, type: 'odata', providerName: 'Failing-Provider', owner: 'alice', status: 'active',
-          accessToken: box.seal('at-old', { table: 'connectors', column: 'access_token', row: id }), refreshToken: box.seal('rt-old', { table: 'connectors', column: 'refresh_token', row: id }), tokenType: 'Bearer', scope: null,
-          expiresAt: new Date(Date.now() + 60_000).toISOString(), nextRefreshAt: now, params: '{}', metadata: '{}', lastError: null, tokenVersion: 1, createdAt: now, updatedAt: now,
-        }),
-      );
+      const id = await insertDueConnector('Failing_1', 'Failing-Provider', { accessToken: 'at-old', refreshToken: 'rt-old' });
       const once = await rig.untilConnector('Failing_1', (c) => c.refreshAttempts >= 1);
       expect(once.status).toBe('active');
       expect(once.tokenVersion).toBe(1);
@@ -151,18 +152,8 @@ describe('token-refresher background refresh', () => {
 
   it('takes a connector of a provider that never refreshes (OAuth 1.0a) off the schedule for good', async () => {
     await rig.load({ trello: { 'Trello-Never': { CONSUMER_KEY: 'tk', CONSUMER_SECRET: 'ts-never' } } });
-    const trello = (await rig.providers.all()).find((p) => p.name === 'Trello-Never');
-    const box = rig.box;
-    const now = nowIso();
-    const id = randomUUID();
-    await rig.dataSource.getRepository(ConnectorEntity).insert(
-      Object.assign(new ConnectorEntity(), {
-        id, label: 'Trello_Due', providerId: trello?.id, type: 'trello', providerName: 'Trello-Never', owner: 'alice', status: 'active',
-        accessToken: box.seal('oauth1-token', { table: 'connectors', column: 'access_token', row: id }), refreshToken: box.seal('oauth1-secret', { table: 'connectors', column: 'refresh_token', row: id }), tokenType: 'OAuth1', scope: null,
-        // A row that came due anyway (written before the schedule knew better).
-        expiresAt: new Date(Date.now() + 60_000).toISOString(), nextRefreshAt: now, params: '{}', metadata: '{}', lastError: null, tokenVersion: 1, createdAt: now, updatedAt: now,
-      }),
-    );
+    // A row that came due anyway (written before the schedule knew better).
+    await insertDueConnector('Trello_Due', 'Trello-Never', { accessToken: 'oauth1-token', refreshToken: 'oauth1-secret', tokenType: 'OAuth1' });
     const off = await rig.untilConnector('Trello_Due', (c) => c.nextRefreshAt === null);
     expect(off).toMatchObject({ status: 'active', tokenVersion: 1, refreshAttempts: 0, lastError: null });
   });
