@@ -113,6 +113,15 @@ describe.each(TEST_DATABASE_KINDS)('reconnect a connector (same id and label) on
     expect((await token(id)).json.access_token).not.toBe(old);
   });
 
+  it('a refresh_failed connector signed in again starts with no failed attempt and no retry wait', async () => {
+    const id = await create('Reauth_Failed');
+    // As background refresh leaves it after an hour of provider failures.
+    await flow.dataSource.getRepository(ConnectorEntity).update({ id }, { status: 'refresh_failed', refreshAttempts: 8, refreshRetryAt: new Date(Date.now() + 3_600_000).toISOString(), lastError: 'transient (HTTP 503): refresh failed' });
+    const start = await flow.call('POST', `/api/connectors/${id}/reauthorize`, {}, aliceKey);
+    expect((await finish(start.json.authorizeUrl, 'Reauth_Failed-user')).status).toBe(200);
+    expect(await byId(id)).toMatchObject({ status: 'active', lastError: null, refreshAttempts: 0, refreshRetryAt: null });
+  });
+
   it("another user's connector, an unknown id, bad scopes or a foreign redirectUrl are refused and start nothing", async () => {
     const id = await create('Reauth_3');
     const before = await byId(id);

@@ -80,7 +80,8 @@ describe.each(TEST_DATABASE_KINDS)('refresh schedule on %s', (kind) => {
     // The longest overdue first, and a limit is a limit.
     expect(first.map((r) => r.nextRefreshAt)).toEqual([...first.map((r) => r.nextRefreshAt)].sort());
     expect(await loop.readDue(Date.now(), 7)).toHaveLength(7);
-    // A retry's time has come: it is read again.
+    // Waiting for a retry: out of the range (a thousand of them cost the read nothing), in order once its time has come.
+    expect((await loop.readDue(Date.now(), 1000)).map((r) => r.id)).not.toContain(retrying[0]);
     expect(ids(await loop.readDue(Date.now() + 61_000, 1000))).toEqual([...dueActive, ...dueFailed, ...retrying].sort());
 
     // Ten times the connectors that are not due: the same rows are read.
@@ -91,7 +92,7 @@ describe.each(TEST_DATABASE_KINDS)('refresh schedule on %s', (kind) => {
       // The statement walks the next_refresh_at index, not the table.
       const at = new Date().toISOString();
       const plan = (await rig.dataSource.query(`EXPLAIN QUERY PLAN ${loop.dueSql}`, [at, at, 100])) as Array<{ detail: string }>;
-      expect(plan.map((p) => p.detail).join(' | ')).toMatch(/SEARCH c USING INDEX ix_connectors_next_refresh_at \(next_refresh_at<\?\)/);
+      expect(plan.map((p) => p.detail).join(' | ')).toMatch(/SEARCH connectors USING INDEX ix_connectors_refresh_due \(<expr><\?\)/);
     }
   });
 });

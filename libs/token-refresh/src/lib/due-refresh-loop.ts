@@ -6,13 +6,14 @@ import { LockTimeoutError } from './connector-lock';
 import { StaleTokenWriteError } from './connector-token-store';
 import { refreshFailureKind, refreshHistoryOutcome, refreshOutcomeKind } from './refresh-outcome-kind';
 import type { RefreshOutcomeLabel } from '@flow-oauth/observability';
-import { TokenRefreshService } from './token-refresh.service';
+import { refreshRetryDelay } from './refresh-schedule';
+import { REFRESH_RETRY, TokenRefreshService } from './token-refresh.service';
 
 /** How often an idle loop looks for due connectors (and at most how late a due refresh starts). */
 export const DUE_POLL_MS = 250;
 /** How long a connector whose lock another process holds is left alone before this process tries it again. */
 const LOCK_BUSY_WAIT_MS = 1000;
-/** How long a connector whose refresh could not start or store (database, Redis) waits here before the next try. */
+/** How long a connector whose failure could not even be recorded waits here before the next try. */
 const STORAGE_WAIT_MS = 2000;
 
 /** A due connector as the loop reads it. */
@@ -61,6 +62,8 @@ export class DueRefreshLoop {
   private readonly inFlight = new Map<string, Promise<void>>();
   /** Connectors left alone here until a time (lock held elsewhere, storage refused). */
   private readonly waiting = new Map<string, number>();
+  /** Storage failures in a row per connector (their waits double: 2 s, 4 s ... at most a minute); dropped on any other outcome. */
+  private readonly storageFailures = new Map<string, number>();
   private timer?: NodeJS.Timeout;
   private passing = false;
   private passAgain = false;
@@ -74,12 +77,15 @@ export class DueRefreshLoop {
     @Inject(FLOW_CONFIG) private readonly config: FlowConfig,
   ) {
     const p = sqlDialect(dataSource).param;
+    // Walks the index on COALESCE(refresh_retry_at, next_refresh_at) (migration RefreshRetries; the
+    // expression must read exactly so for the planner to use it): when a connector may be tried next.
+    // A connector waiting for its retry sits at its retry time, not at the head of the range.
+    const next = 'COALESCE(refresh_retry_at, next_refresh_at)';
     this.sql =
-      'SELECT c.id, c.token_version AS "tokenVersion", c.next_refresh_at AS "nextRefreshAt", c.refresh_attempts AS "refreshAttempts" FROM connectors c ' +
-      `WHERE c.next_refresh_at <= ${p(1)} AND c.status IN ('active', 'refresh_failed') ` +
-      `AND (c.refresh_retry_at IS NULL OR c.refresh_retry_at <= ${p(2)}) ` +
-      "AND NOT EXISTS (SELECT 1 FROM providers p WHERE p.id = c.provider_id AND p.state = 'credentials_rejected') " +
-      `ORDER BY c.next_refresh_at LIMIT ${p(3)}`;
+      'SELECT id, token_version AS "tokenVersion", next_refresh_at AS "nextRefreshAt", refresh_attempts AS "refreshAttempts" FROM connectors ' +
+      `WHERE ${next} <= ${p(1)} AND next_refresh_at <= ${p(2)} AND status IN ('active', 'refresh_failed') ` +
+      "AND NOT EXISTS (SELECT 1 FROM providers p WHERE p.id = connectors.provider_id AND p.state = 'credentials_rejected') " +
+      `ORDER BY ${next} LIMIT ${p(3)}`;
   }
 
   /** Refreshes running now. */
@@ -155,9 +161,9 @@ export class DueRefreshLoop {
   }
 
   /**
-   * The connectors due at `now` (ms), the longest overdue first, at most `limit`: one statement
-   * that walks the next_refresh_at index from its start to `now`, so its cost follows what is due,
-   * not the number of connectors.
+   * The connectors due at `now` (ms) and not waiting for a retry, the longest waiting first, at most
+   * `limit`: one statement that walks the index on when each may be tried next from its start to
+   * `now`, so its cost follows what is due, not the number of connectors nor of those waiting.
    */
   async readDue(now: number, limit: number): Promise<DueRow[]> {
     const at = new Date(now).toISOString();
@@ -181,6 +187,9 @@ export class DueRefreshLoop {
       const outcome = await this.refresher.refreshConnector(row.id, 'if-due', { lockWaitMs: 0, background: true });
       const detail = outcome.status === 'credentials_rejected' ? `${outcome.provider.type}/${outcome.provider.provider}: ${outcome.provider.rejectedError ?? 'invalid_client'}` : undefined;
       this.record(measure(refreshOutcomeKind(outcome), detail, refreshHistoryOutcome(outcome) === 'skipped'));
+      this.storageFailures.delete(row.id);
+      // Paused until a load fixes the provider (which clears the wait): off the head of the due range meanwhile.
+      if (outcome.status === 'credentials_rejected') await this.refresher.parkWhileRejected(row).catch((e: Error) => this.logger.warn(`connector ${row.id} not parked: ${e.message}`));
     } catch (error) {
       if (error instanceof LockTimeoutError) {
         // Another process (or a token request) is refreshing it now; it is not due any more once that ends.
@@ -191,7 +200,11 @@ export class DueRefreshLoop {
       if (error instanceof StaleTokenWriteError) return;
       try {
         const retry = await this.refresher.recordBackgroundFailure(row, error);
-        if (retry === 'soon') this.waiting.set(row.id, Date.now() + STORAGE_WAIT_MS);
+        if (retry === 'soon') {
+          const failures = (this.storageFailures.get(row.id) ?? 0) + 1;
+          this.storageFailures.set(row.id, failures);
+          this.waiting.set(row.id, Date.now() + refreshRetryDelay(failures, error, REFRESH_RETRY.delayMs, 0.5));
+        } else this.storageFailures.delete(row.id);
       } catch (e) {
         this.waiting.set(row.id, Date.now() + STORAGE_WAIT_MS);
         this.logger.error(`the failed refresh of connector ${row.id} could not be recorded: ${(e as Error).message}`);

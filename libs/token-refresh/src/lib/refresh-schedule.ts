@@ -50,13 +50,13 @@ const SOON_MAX_MS = 60_000;
 /**
  * How long a background refresh waits before attempt `attemptsMade + 1`, with jitter (a fraction `jitter`
  * of each wait is random, so jobs that failed together do not retry together):
- * - the provider failed (network, 5xx): `delayMs` doubled per attempt (30 s, 1 min, 2 min ...);
+ * - the provider failed (network, 5xx): `delayMs` doubled per attempt (30 s, 1 min, 2 min ...), at most `maxMs` (before the jitter, so waits at the cap still spread);
  * - the database did not take a write: 2 s doubled per attempt, at most a minute: the provider is
  *   not called again (a token set it issued waits in the pending store), so retrying soon costs it nothing.
  */
-export function refreshRetryDelay(attemptsMade: number, error: unknown, delayMs: number, jitter: number, random: () => number = Math.random): number {
+export function refreshRetryDelay(attemptsMade: number, error: unknown, delayMs: number, jitter: number, random: () => number = Math.random, maxMs = Number.POSITIVE_INFINITY): number {
   const step = Math.max(0, attemptsMade - 1);
-  const max = isRetrySoon(error) ? Math.min(SOON_BASE_MS * 2 ** step, SOON_MAX_MS) : delayMs * 2 ** step;
+  const max = isRetrySoon(error) ? Math.min(SOON_BASE_MS * 2 ** step, SOON_MAX_MS) : Math.min(delayMs * 2 ** step, maxMs);
   const spread = Math.min(Math.max(jitter, 0), 1);
   return Math.floor(max * (1 - spread) + random() * max * spread);
 }

@@ -7,7 +7,7 @@ import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
 import { definitionRefreshes, type LoadedProvider, ProviderCredentialsState, ProviderReader } from '@flow-oauth/provider-reader';
 import { FlowEvent } from '@flow-oauth/queue-contracts';
 import type { ClientProxy } from '@nestjs/microservices';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { ConnectorLock } from './connector-lock';
 import { ConnectorSql } from './connector-sql';
 import { ConnectorTokenStore, type PendingTokenSet, StaleTokenWriteError } from './connector-token-store';
@@ -153,16 +153,26 @@ export class TokenRefreshService {
     if (typeof error === 'object' && error !== null && (error as { retrySoon?: boolean }).retrySoon === true) return 'soon';
     const attempts = row.refreshAttempts + 1;
     const retryAfterMs = error instanceof OAuthProtocolError && error.kind === 'transient' && error.retryAfterSeconds ? Math.min(error.retryAfterSeconds, 3600) * 1000 : undefined;
-    const delay = Math.min(retryAfterMs ?? refreshRetryDelay(attempts, error, REFRESH_RETRY.delayMs, REFRESH_RETRY.jitter), REFRESH_RETRY.maxDelayMs);
+    const delay = retryAfterMs ?? refreshRetryDelay(attempts, error, REFRESH_RETRY.delayMs, REFRESH_RETRY.jitter, Math.random, REFRESH_RETRY.maxDelayMs);
     const failed = attempts >= REFRESH_RETRY.attempts;
     const values = { refreshAttempts: attempts, refreshRetryAt: new Date(Date.now() + delay).toISOString(), lastError: describe(error) };
     const repo = this.dataSource.getRepository(ConnectorEntity);
-    await repo.update({ id: row.id, tokenVersion: row.tokenVersion }, values);
+    // Not over a status set meanwhile (a health check's needs_reauth does not bump the token version).
+    await repo.update({ id: row.id, tokenVersion: row.tokenVersion, status: In(['active', 'refresh_failed']) }, values);
     if (failed && (await repo.update({ id: row.id, tokenVersion: row.tokenVersion, status: 'active' }, { status: 'refresh_failed' })).affected) {
       const connector = await repo.findOneBy({ id: row.id });
       if (connector) await this.activity.record({ kind: 'connector', type: 'connector.refresh_failed', actor: 'system', connector, data: { reason: connector.lastError } });
     }
     return 'later';
+  }
+
+  /**
+   * A connector whose provider refuses Flow's credentials waits (not counted as a failed attempt)
+   * until a load fixes the provider, which clears the wait of all its connectors; an hour at most,
+   * should that load's clearing be missed.
+   */
+  async parkWhileRejected(row: { id: string; tokenVersion: number }): Promise<void> {
+    await this.dataSource.getRepository(ConnectorEntity).update({ id: row.id, tokenVersion: row.tokenVersion }, { refreshRetryAt: new Date(Date.now() + REFRESH_RETRY.maxDelayMs).toISOString() });
   }
 
   /**
@@ -314,7 +324,7 @@ export class TokenRefreshService {
 
   /** A connector of a provider that never refreshes leaves the schedule (the sweep stops reading it). */
   private async leaveSchedule(connector: ConnectorEntity): Promise<RefreshOutcome> {
-    await this.dataSource.getRepository(ConnectorEntity).update({ id: connector.id, tokenVersion: connector.tokenVersion }, { nextRefreshAt: null });
+    await this.dataSource.getRepository(ConnectorEntity).update({ id: connector.id, tokenVersion: connector.tokenVersion }, { nextRefreshAt: null, refreshRetryAt: null, refreshAttempts: 0 });
     return { status: 'not_refreshable', connector: { ...connector, nextRefreshAt: null }, reason: 'this connector type does not refresh tokens' };
   }
 
@@ -333,7 +343,7 @@ export class TokenRefreshService {
   async markConnectorNeedsReauth(connector: ConnectorEntity, reason: string, options: { tokenVersion?: number; extra?: Partial<ConnectorEntity> } = {}): Promise<ConnectorEntity | undefined> {
     const why = reason.slice(0, 500);
     // Off the refresh, health-check and reauth-warning schedules until its user signs in again.
-    const values = { ...options.extra, status: 'needs_reauth' as const, lastError: why, nextRefreshAt: null, nextCheckAt: null, reauthDueAt: null, reauthDueBasis: null, updatedAt: nowIso() };
+    const values = { ...options.extra, status: 'needs_reauth' as const, lastError: why, nextRefreshAt: null, refreshRetryAt: null, refreshAttempts: 0, nextCheckAt: null, reauthDueAt: null, reauthDueBasis: null, updatedAt: nowIso() };
     const query = this.dataSource.createQueryBuilder().update(ConnectorEntity).set(values).where("id = :id AND status <> 'needs_reauth'", { id: connector.id });
     if (options.tokenVersion !== undefined) query.andWhere('token_version = :version', { version: options.tokenVersion });
     if (!(await query.execute()).affected) return undefined;

@@ -39,7 +39,7 @@ export interface EventRoute {
  * | `connector.deleted` | ConnectorsService.delete (libs/connectors, flow-oauth-server) | flow-oauth-server, broadcast -> FlowEventsController.connectorDeleted | ConnectorsService.forget(id) |
  * | `connector.tokens_replaced` | ConnectorsService.tokensReplaced, called when a reconnect stored new tokens (libs/connectors, flow-oauth-server) | flow-oauth-server, broadcast -> FlowEventsController.tokensReplaced | ConnectorsService.forget(id) |
  * | `user.deleted` | UsersService.delete (libs/shared/api-auth, config-loader) | flow-oauth-server, broadcast -> FlowEventsController.userDeleted | UsersService.forgetKeys() |
- * | `provider.credentials_restored` | ProviderConfigurationService when a load changes a `credentials_rejected` provider (config-loader) | token-refresher, one -> ProviderEventsController.credentialsRestored (apps/token-refresher/src/app/provider-events.controller.ts) | RefreshSweep.run({ providerId }): queues the provider's paused refreshes |
+ * | `provider.credentials_restored` | ProviderConfigurationService when a load changes a `credentials_rejected` provider (config-loader) | token-refresher, one -> ProviderEventsController.credentialsRestored (apps/token-refresher/src/app/provider-events.controller.ts) | DueRefreshLoop.wake(): looks for the provider's connectors now (the load cleared their wait) |
  *
  * A broadcast reaches its sender's own instance too, which has already done the same (forget is
  * idempotent); there is no event per refresh (a held answer is never
