@@ -120,7 +120,7 @@ describe.each(TEST_DATABASE_KINDS)('flow-oauth-server OAuth 2 flows against oidc
 
     const list = await flow.call('GET', '/api/connectors', undefined, userKey);
     const connector = list.json.find((x: { label: string }) => x.label === label);
-    expect(connector).toMatchObject({ label, type: 'odata', provider: `OIDC-${c.name}`, owner: 'alice', status: 'active' });
+    expect(connector).toMatchObject({ label, type: 'odata', provider: `OIDC-${c.name}`, owner: 'alice', status: 'active', refreshAttempts: 0, refreshRetryAt: null });
     expect(Object.keys(connector)).toEqual(expect.arrayContaining(['id', 'label', 'type', 'provider', 'owner', 'status', 'expiresAt', 'createdAt', 'updatedAt']));
     expect(JSON.stringify(list.json)).not.toMatch(/access_token|refresh_token/);
 

@@ -32,6 +32,8 @@ const ANSWER_SCHEMAS = {
     updatedAt: z.string(),
     lastRefreshedAt: z.string().nullable().optional(),
     nextRefreshAt: z.string().nullable().optional(),
+    refreshAttempts: z.number().optional().describe('background refresh attempts in a row that failed at the provider'),
+    refreshRetryAt: z.string().nullable().optional().describe('when the next background attempt runs after a failed one'),
     lastError: z.string().nullable().optional().describe('secret-free'),
     reauthDueAt: z.string().nullable().optional(),
   }),

@@ -17,6 +17,8 @@ const connector = (over: Partial<ConnectorView>): ConnectorView => ({
   lastCheckedAt: null,
   lastRefreshedAt: null,
   nextRefreshAt: null,
+  refreshAttempts: 0,
+  refreshRetryAt: null,
   createdAt: '2026-11-30T09:00:00.000Z',
   updatedAt: '2026-11-30T09:00:00.000Z',
   scope: null,

@@ -28,6 +28,10 @@ export interface ConnectorView {
   lastRefreshedAt: string | null;
   /** When the next background refresh is due; null when the token is never refreshed. */
   nextRefreshAt: string | null;
+  /** Background refresh attempts in a row that failed at the provider (0 when the last one succeeded). */
+  refreshAttempts: number;
+  /** When the next background attempt runs after a failed one (or while the provider's credentials are rejected); null when none waits. */
+  refreshRetryAt: string | null;
   createdAt: string;
   updatedAt: string;
   scope: string | null;
@@ -54,6 +58,8 @@ export function toConnectorView(c: ConnectorEntity): ConnectorView {
     lastCheckedAt: c.lastCheckedAt ?? null,
     lastRefreshedAt: c.lastRefreshedAt ?? null,
     nextRefreshAt: c.nextRefreshAt ?? null,
+    refreshAttempts: Number(c.refreshAttempts ?? 0),
+    refreshRetryAt: c.refreshRetryAt ?? null,
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
     scope: c.scope,
