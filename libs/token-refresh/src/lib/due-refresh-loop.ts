@@ -53,7 +53,7 @@ export interface RefreshRecord {
  *
  * Hand-written rather than one BullMQ job per refresh: bench/refresh measured the job's own Redis
  * scripts (fetch, complete, add the next one) as the largest part of a refresh's cost, and the
- * schedule already has to live in an indexed column for the sweep that healed lost jobs.
+ * schedule already lived in an indexed column (next_refresh_at), which nothing in Redis can lose.
  */
 @Injectable()
 export class DueRefreshLoop {

@@ -40,7 +40,8 @@ export interface RetrySoon {
   readonly retrySoon: true;
 }
 
-function isRetrySoon(error: unknown): error is RetrySoon {
+/** True for a failure that did not involve the provider's answer (RetrySoon). */
+export function isRetrySoon(error: unknown): error is RetrySoon {
   return typeof error === 'object' && error !== null && (error as Partial<RetrySoon>).retrySoon === true;
 }
 

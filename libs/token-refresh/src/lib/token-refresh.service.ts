@@ -15,7 +15,7 @@ import { PendingTokenStore } from './pending-token-store';
 import { ProviderChangedError, RefreshStorageError } from './refresh-errors';
 import { RefreshProviders } from './refresh-providers';
 import { reauthDue } from './grant-lifetime';
-import { connectorDueAt, refreshRetryDelay } from './refresh-schedule';
+import { connectorDueAt, isRetrySoon, refreshRetryDelay } from './refresh-schedule';
 import { WriteBackoff } from './write-backoff';
 
 export type RefreshMode = 'if-due' | 'force';
@@ -150,9 +150,9 @@ export class TokenRefreshService {
    * keeps being tried, at most an hour apart, until a refresh succeeds.
    */
   async recordBackgroundFailure(row: { id: string; tokenVersion: number; refreshAttempts: number }, error: unknown): Promise<'soon' | 'later'> {
-    if (typeof error === 'object' && error !== null && (error as { retrySoon?: boolean }).retrySoon === true) return 'soon';
+    if (isRetrySoon(error)) return 'soon';
     const attempts = row.refreshAttempts + 1;
-    const retryAfterMs = error instanceof OAuthProtocolError && error.kind === 'transient' && error.retryAfterSeconds ? Math.min(error.retryAfterSeconds, 3600) * 1000 : undefined;
+    const retryAfterMs = error instanceof OAuthProtocolError && error.kind === 'transient' && error.retryAfterSeconds ? Math.min(error.retryAfterSeconds * 1000, REFRESH_RETRY.maxDelayMs) : undefined;
     const delay = retryAfterMs ?? refreshRetryDelay(attempts, error, REFRESH_RETRY.delayMs, REFRESH_RETRY.jitter, Math.random, REFRESH_RETRY.maxDelayMs);
     const failed = attempts >= REFRESH_RETRY.attempts;
     const values = { refreshAttempts: attempts, refreshRetryAt: new Date(Date.now() + delay).toISOString(), lastError: describe(error) };
@@ -322,7 +322,7 @@ export class TokenRefreshService {
     return { status: 'credentials_rejected', connector, provider: { type: provider.type, provider: provider.name, rejectedAt: nowIso(), rejectedError: code } };
   }
 
-  /** A connector of a provider that never refreshes leaves the schedule (the sweep stops reading it). */
+  /** A connector of a provider that never refreshes leaves the schedule (the due-refresh loop stops reading it). */
   private async leaveSchedule(connector: ConnectorEntity): Promise<RefreshOutcome> {
     await this.dataSource.getRepository(ConnectorEntity).update({ id: connector.id, tokenVersion: connector.tokenVersion }, { nextRefreshAt: null, refreshRetryAt: null, refreshAttempts: 0 });
     return { status: 'not_refreshable', connector: { ...connector, nextRefreshAt: null }, reason: 'this connector type does not refresh tokens' };

@@ -47,7 +47,7 @@ export interface FlowConfig {
   refreshMarginSeconds: number;
   /** Refresh jobs in flight per token-refresher process (REFRESH_CONCURRENCY). */
   refreshConcurrency: number;
-  /** How often the safety sweep runs across all token-refresher processes (REFRESH_SWEEP_SECONDS). */
+  /** How often the webhook safety sweep runs across all token-refresher processes (REFRESH_SWEEP_SECONDS). */
   refreshSweepSeconds: number;
   /**
    * FLOW_CACHE_SECONDS: how long flow-oauth-server serves a token answer, and takes a user key, from
