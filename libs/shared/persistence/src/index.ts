@@ -9,6 +9,7 @@ export * from './lib/database-readiness';
 export * from './lib/persistence.module';
 export * from './lib/sealed-values';
 export * from './lib/sql-dialect';
+export * from './lib/sqlite-statements';
 export * from './lib/timestamps';
 export * from './lib/transactions';
 export * from './lib/spread';
