@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
 import { type OidcTestServer, startOidcTestServer, startRecordingServer } from '@flow-oauth/testing';
-import { ConnectorTokenStore, REFRESH_RETRY } from '@flow-oauth/token-refresh';
+import { ConnectorTokenStore, REFRESH_CLAIM_MS, REFRESH_RETRY } from '@flow-oauth/token-refresh';
 import type { INestApplication } from '@nestjs/common';
 import { oidcProvider, REDIRECT, type RefresherRig, startRig } from './refresher-rig';
 
@@ -70,6 +70,16 @@ describe('token-refresher background refresh', () => {
     expect(refreshed.lastRefreshedAt).toBeTruthy();
     expect(refreshed.refreshAttempts).toBe(0);
     expect(refreshed.refreshRetryAt).toBeNull();
+  });
+
+  it('refreshes it again at each next due time, sooner than a claim lasts (tokens of 6 s: every 3 s), so no token set expires before it is replaced', async () => {
+    await createConnector('Background_Again');
+    const second = await rig.untilConnector('Background_Again', (c) => c.tokenVersion >= 2);
+    // The write that stored them ended this process's claim on the connector.
+    expect(second.refreshClaimedUntil).toBeNull();
+    expect(REFRESH_CLAIM_MS).toBeGreaterThan(6000);
+    const third = await rig.untilConnector('Background_Again', (c) => c.tokenVersion >= 3);
+    expect(Date.parse(third.lastRefreshedAt as string)).toBeLessThan(Date.parse(second.expiresAt as string));
   });
 
   it('a refresh token the server no longer accepts makes the connector needs_reauth, without retries', async () => {

@@ -38,7 +38,7 @@ export async function replaceConnectorTokensIfUnchanged(dataSource: DataSource, 
   const next = () => sql.param(++n);
   const assignments = TOKEN_COLUMNS.map(([column]) => `${column} = ${next()}`);
   const statement =
-    `UPDATE connectors SET ${assignments.join(', ')}, status = 'active', last_error = NULL, refresh_started_at = NULL, refresh_attempts = 0, refresh_retry_at = NULL, reauth_warned_for = NULL, health = NULL, health_detail = NULL, updated_at = ${next()}, token_version = token_version + 1 ` +
+    `UPDATE connectors SET ${assignments.join(', ')}, status = 'active', last_error = NULL, refresh_started_at = NULL, refresh_attempts = 0, refresh_retry_at = NULL, refresh_claimed_until = NULL, reauth_warned_for = NULL, health = NULL, health_detail = NULL, updated_at = ${next()}, token_version = token_version + 1 ` +
     `WHERE id = ${next()} AND owner = ${next()} AND provider_id = ${next()} ` +
     `AND EXISTS (SELECT 1 FROM providers WHERE id = ${next()} AND fingerprint = ${next()}${sql.lock('share')}) RETURNING id`;
   const parameters = [...TOKEN_COLUMNS.map(([, field]) => values[field] ?? null), nowIso(), guard.id, guard.owner, guard.providerId, guard.providerId, guard.fingerprint];

@@ -348,7 +348,7 @@ export class ProviderConfigurationService {
       );
     }
     // Their connectors' refreshes were parked while the credentials were refused: due again now, in the same transaction.
-    if (restored.length > 0) await manager.update(ConnectorEntity, { providerId: In(restored.map((p) => p.id)) }, { refreshRetryAt: null });
+    if (restored.length > 0) await manager.update(ConnectorEntity, { providerId: In(restored.map((p) => p.id)) }, { refreshRetryAt: null, refreshClaimedUntil: null });
     return restored;
   }
 }

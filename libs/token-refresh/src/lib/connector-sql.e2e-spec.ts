@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { buildDataSourceOptions, ConnectorEntity, prepareDatabase, ProviderEntity } from '@flow-oauth/persistence';
+import { buildDataSourceOptions, ConnectorEntity, prepareDatabase, ProviderEntity, SqliteStatements } from '@flow-oauth/persistence';
 import { SecretBox } from '@flow-oauth/secrets';
 import { createTestDatabase, TEST_DATABASE_KINDS, type TestDatabase } from '@flow-oauth/testing';
 import { DataSource } from 'typeorm';
@@ -64,12 +64,14 @@ describe.each(TEST_DATABASE_KINDS)('ConnectorSql on %s', (kind) => {
 
   it('guards each write of a batch by its own token version (and status when asked), in one statement', async () => {
     const at = new Date().toISOString();
+    // Every statement, whichever way it goes: SQLite's through SqliteStatements, PostgreSQL's through TypeORM.
     const queries: string[] = [];
     const query = ds.manager.query.bind(ds.manager);
     ds.manager.query = ((text: string, params?: unknown[]) => {
       queries.push(text);
       return query(text, params);
     }) as typeof ds.manager.query;
+    const rows = jest.spyOn(SqliteStatements.prototype, 'rows');
     let changed: number[];
     try {
       changed = await Promise.all([
@@ -82,11 +84,13 @@ describe.each(TEST_DATABASE_KINDS)('ConnectorSql on %s', (kind) => {
       ]);
     } finally {
       ds.manager.query = query;
+      queries.push(...rows.mock.calls.map(([text]) => text));
+      rows.mockRestore();
     }
     expect(changed).toEqual([1, 0, 1, 0]);
     expect(queries.filter((q) => q.includes('UPDATE connectors'))).toHaveLength(1);
-    const rows = await ds.getRepository(ConnectorEntity).find({ order: { label: 'ASC' } });
-    expect(rows.map((r) => [r.lastError, r.tokenVersion, r.refreshStartedAt])).toEqual([
+    const stored = await ds.getRepository(ConnectorEntity).find({ order: { label: 'ASC' } });
+    expect(stored.map((r) => [r.lastError, r.tokenVersion, r.refreshStartedAt])).toEqual([
       ['a', 4, at],
       [null, 3, null],
       [null, 4, null],
@@ -118,5 +122,36 @@ describe.each(TEST_DATABASE_KINDS)('ConnectorSql on %s', (kind) => {
       await ds.query(kind === 'sqlite' ? 'DROP TRIGGER refuse_sql_test' : 'DROP TRIGGER refuse_sql_test ON connectors; DROP FUNCTION refuse_sql_test()');
     }
     expect((await ds.getRepository(ConnectorEntity).find()).some((r) => r.lastError === 'z')).toBe(false);
+  });
+
+  it('claims due connectors nobody holds: two processes claiming the same ones get each one once; an expired claim is free; a moved claim is the holder\'s only', async () => {
+    // Two data sources: two connections, as two processes have (on SQLite the second one meets the first's write lock).
+    const other = await new DataSource(buildDataSourceOptions(db.settings)).initialize();
+    try {
+      const now = Date.now();
+      const iso = (ms: number) => new Date(ms).toISOString();
+      const repo = ds.getRepository(ConnectorEntity);
+      for (const [i, id] of ids.entries()) await repo.update({ id }, { nextRefreshAt: iso(now - 1000), refreshRetryAt: null, refreshClaimedUntil: null, tokenVersion: 7 + i });
+      // Not due: its retry is a minute away.
+      await repo.update({ id: ids[4] }, { refreshRetryAt: iso(now + 60_000) });
+      const until = iso(now + 10_000);
+      const claims = await Promise.all([sql.claim(ids, iso(now), until), ConnectorSql.of(other).claim(ids, iso(now), until)]);
+      expect([...claims[0]].filter((id) => claims[1].has(id))).toEqual([]);
+      expect([...claims[0], ...claims[1]].sort()).toEqual(ids.slice(0, 4).sort());
+      expect((await repo.findOneByOrFail({ id: ids[0] })).refreshClaimedUntil).toBe(until);
+      // Claimed: nobody gets them again before the claim ends; at its end, anyone does.
+      expect(await sql.claim(ids, iso(now + 9_000), iso(now + 19_000))).toEqual(new Set());
+      expect(await ConnectorSql.of(other).claim([ids[0]], iso(now + 10_000), iso(now + 20_000))).toEqual(new Set([ids[0]]));
+      // A claim moves only while it is the one given.
+      await sql.moveClaim(ids[0], until, iso(now + 1));
+      expect((await repo.findOneByOrFail({ id: ids[0] })).refreshClaimedUntil).toBe(iso(now + 20_000));
+      await sql.moveClaim(ids[0], iso(now + 20_000), iso(now + 1));
+      expect((await repo.findOneByOrFail({ id: ids[0] })).refreshClaimedUntil).toBe(iso(now + 1));
+      expect(await sql.claim([ids[0]], iso(now + 2), until)).toEqual(new Set([ids[0]]));
+      // The claim touches nothing else: the token versions are those written above.
+      expect((await repo.find({ order: { label: 'ASC' } })).map((r) => r.tokenVersion)).toEqual([7, 8, 9, 10, 11]);
+    } finally {
+      await other.destroy();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { ConnectorEntity, type SqlDialect, sqlDialect, updatedRowCount } from '@flow-oauth/persistence';
+import { ConnectorEntity, type SqlDialect, sqlDialect, SqliteStatements, updatedRowCount } from '@flow-oauth/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
 
 /** At most this many rows per batched statement. */
@@ -46,6 +46,8 @@ export class ConnectorSql {
   private reads = new Map<string, Array<Waiter<ConnectorEntity | undefined>>>();
   private updates = new Map<string, UpdateBatch>();
   private flushQueued = false;
+  /** SQLite: the batched statements run without freezing the process on another process's write lock. */
+  private sqlite: SqliteStatements | undefined | null = null;
 
   private constructor(private readonly dataSource: DataSource) {
     this.dialect = sqlDialect(dataSource);
@@ -97,6 +99,35 @@ export class ConnectorSql {
     });
   }
 
+  /**
+   * Claims for this process, until `untilIso`, those of `ids` that are still due at `nowIso` and
+   * that no process holds an unexpired claim on; resolves with the ids it claimed. One guarded
+   * UPDATE: of two processes claiming the same connector, one changes the row and the other's
+   * condition no longer holds (PostgreSQL re-checks it on the row the first one wrote).
+   */
+  async claim(ids: string[], nowIso: string, untilIso: string): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const d = this.dialect;
+    const sql = this.statement(`claim:${ids.length}`, () => {
+      let n = 0;
+      const p = () => d.param(++n);
+      const until = p();
+      const idList = ids.map(() => p()).join(', ');
+      return (
+        `UPDATE connectors SET refresh_claimed_until = ${until} WHERE id IN (${idList}) ` +
+        `AND (refresh_claimed_until IS NULL OR refresh_claimed_until <= ${p()}) AND COALESCE(refresh_retry_at, next_refresh_at) <= ${p()} RETURNING id`
+      );
+    });
+    const result = await this.query(this.dataSource.manager, sql, [untilIso, ...ids, nowIso, nowIso]);
+    return new Set(returnedRows(result).map((row) => row['id'] as string));
+  }
+
+  /** Moves a claim's end (this process tries the connector again then, or lets another have it sooner); only a claim still held. */
+  async moveClaim(id: string, fromIso: string, toIso: string): Promise<void> {
+    const d = this.dialect;
+    await this.query(this.dataSource.manager, `UPDATE connectors SET refresh_claimed_until = ${d.param(1)} WHERE id = ${d.param(2)} AND refresh_claimed_until = ${d.param(3)} RETURNING id`, [toIso, id, fromIso]);
+  }
+
   /** Everything asked in this turn of the event loop goes out at the end of it. */
   private queueFlush(): void {
     if (this.flushQueued) return;
@@ -127,7 +158,7 @@ export class ConnectorSql {
 
   private async readNow(manager: EntityManager, ids: string[]): Promise<Map<string, ConnectorEntity>> {
     const sql = this.statement(`read:${ids.length}`, () => `SELECT ${this.selectList} FROM connectors WHERE id IN (${this.dialect.params(ids.length)})`);
-    const rows = (await manager.query(sql, ids)) as Array<Record<string, unknown>>;
+    const rows = (await this.query(manager, sql, ids)) as Array<Record<string, unknown>>;
     return new Map(rows.map((row) => [row['id'] as string, Object.assign(new ConnectorEntity(), row, { tokenVersion: Number(row['tokenVersion']) })]));
   }
 
@@ -154,7 +185,7 @@ export class ConnectorSql {
       const n = keys.length;
       return `UPDATE connectors SET ${set.join(', ')} WHERE id = ${this.dialect.param(n + 1)} AND token_version = ${this.dialect.param(n + 2)}${activeOnly ? " AND status = 'active'" : ''} RETURNING id`;
     });
-    return updatedRowCount(await manager.query(sql, [...params, where.id, where.tokenVersion]));
+    return updatedRowCount(await this.query(manager, sql, [...params, where.id, where.tokenVersion]));
   }
 
   /** One guarded UPDATE for many rows; resolves with the ids it changed. */
@@ -181,8 +212,15 @@ export class ConnectorSql {
     });
     const params: unknown[] = [];
     for (const item of items) params.push(item.id, item.tokenVersion, ...item.params);
-    const result = (await this.dataSource.manager.query(sql, params)) as unknown;
+    const result = await this.query(this.dataSource.manager, sql, params);
     return new Set(returnedRows(result).map((row) => row['id'] as string));
+  }
+
+  /** Runs a statement: the data source's own connection on SQLite without its busy wait; a transaction's manager as it is. */
+  private query(manager: EntityManager, sql: string, params: unknown[]): Promise<unknown> {
+    // Looked up at the first statement: the data source is initialized by then.
+    if (this.sqlite === null) this.sqlite = SqliteStatements.of(this.dataSource);
+    return this.sqlite && manager === this.dataSource.manager ? this.sqlite.rows(sql, params) : manager.query(sql, params);
   }
 
   private statement(key: string, build: () => string): string {

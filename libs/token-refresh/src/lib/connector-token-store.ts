@@ -89,6 +89,9 @@ export class ConnectorTokenStore {
       // New tokens start with no failed background refresh attempt.
       refreshAttempts: 0,
       refreshRetryAt: null,
+      // The attempt that wrote them is over: the next one is due at nextRefreshAt (a token living
+      // only seconds is due again before a claim would end), whichever process takes it.
+      refreshClaimedUntil: null,
       // Every new token is checked at the provider soon after (the health scan picks it up).
       nextCheckAt: nowIso(),
       updatedAt: nowIso(),

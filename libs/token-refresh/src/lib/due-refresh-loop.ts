@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { sqlDialect } from '@flow-oauth/persistence';
 import { DataSource } from 'typeorm';
-import { LockTimeoutError } from './connector-lock';
+import { CONNECTOR_LOCK_TTL_MS, LockTimeoutError } from './connector-lock';
+import { ConnectorSql } from './connector-sql';
 import { StaleTokenWriteError } from './connector-token-store';
 import { refreshFailureKind, refreshHistoryOutcome, refreshOutcomeKind } from './refresh-outcome-kind';
 import type { RefreshOutcomeLabel } from '@flow-oauth/observability';
@@ -15,6 +16,11 @@ export const DUE_POLL_MS = 250;
 const LOCK_BUSY_WAIT_MS = 1000;
 /** How long a connector whose failure could not even be recorded waits here before the next try. */
 const STORAGE_WAIT_MS = 2000;
+/**
+ * How long a claim keeps other processes off a connector this one started: as long as a connector
+ * lock lives without its holder, so a killed process's connectors are free again as soon as their locks.
+ */
+export const REFRESH_CLAIM_MS = CONNECTOR_LOCK_TTL_MS;
 
 /** A due connector as the loop reads it. */
 export interface DueRow {
@@ -48,8 +54,11 @@ export interface RefreshRecord {
  * refresh function, refilling its slots as refreshes end. The schedule is the database: a
  * refreshed connector's next time is written with its tokens, a failed attempt's retry time and
  * count with its failure, so nothing is lost with Redis's data and no job per refresh is queued.
- * Several processes share the work through the connector lock (taken without waiting: a connector
- * another process is refreshing is left to it) and the token-version guard on every write.
+ * Several processes share the work: each claims the due connectors it starts (refresh_claimed_until,
+ * one guarded UPDATE per read, REFRESH_CLAIM_MS) and reads only those nobody has claimed, so they
+ * do not read, lock and skip the same head of the range. The claim only divides the work; what
+ * keeps a connector from being refreshed twice is still the connector lock (taken without
+ * waiting: a connector another refresh holds is left to it) and the token-version guard on every write.
  *
  * Hand-written rather than one BullMQ job per refresh: bench/refresh measured the job's own Redis
  * scripts (fetch, complete, add the next one) as the largest part of a refresh's cost, and the
@@ -84,8 +93,9 @@ export class DueRefreshLoop {
     this.sql =
       'SELECT id, token_version AS "tokenVersion", next_refresh_at AS "nextRefreshAt", refresh_attempts AS "refreshAttempts" FROM connectors ' +
       `WHERE ${next} <= ${p(1)} AND next_refresh_at <= ${p(2)} AND status IN ('active', 'refresh_failed') ` +
+      `AND (refresh_claimed_until IS NULL OR refresh_claimed_until <= ${p(3)}) ` +
       "AND NOT EXISTS (SELECT 1 FROM providers p WHERE p.id = connectors.provider_id AND p.state = 'credentials_rejected') " +
-      `ORDER BY ${next} LIMIT ${p(3)}`;
+      `ORDER BY ${next} LIMIT ${p(4)}`;
   }
 
   /** Refreshes running now. */
@@ -134,8 +144,16 @@ export class DueRefreshLoop {
     const now = Date.now();
     for (const [id, until] of this.waiting) if (until <= now) this.waiting.delete(id);
     let rows: DueRow[];
+    const claimedUntil = new Date(now + REFRESH_CLAIM_MS).toISOString();
     try {
-      rows = await this.readDue(now, free + this.inFlight.size + this.waiting.size);
+      // What nobody has claimed; this process's own waiting connectors come back once their claim is moved to their time.
+      const due = (await this.readDue(now, free + this.waiting.size)).filter((row) => !this.inFlight.has(row.id) && !this.waiting.has(row.id)).slice(0, free);
+      const claimed = await ConnectorSql.of(this.dataSource).claim(
+        due.map((row) => row.id),
+        new Date(now).toISOString(),
+        claimedUntil,
+      );
+      rows = due.filter((row) => claimed.has(row.id));
     } catch (error) {
       // The database does not answer: the next poll tries again; say it when it starts, then once a minute, not four times a second.
       if (this.readFailedAt === 0 || now - this.readFailedAt > 60_000) {
@@ -148,10 +166,10 @@ export class DueRefreshLoop {
     this.readFailedAt = 0;
     let started = 0;
     for (const row of rows) {
+      // Stopped meanwhile: the claims of those not started expire within REFRESH_CLAIM_MS.
       if (started >= free || !this.running) break;
-      if (this.inFlight.has(row.id) || this.waiting.has(row.id)) continue;
       started += 1;
-      const work = this.refresh(row).finally(() => {
+      const work = this.refresh(row, claimedUntil).finally(() => {
         this.inFlight.delete(row.id);
         // Refill when a quarter of the slots are free, or the last one ended: one read for several slots.
         if (this.config.refreshConcurrency - this.inFlight.size >= Math.max(1, this.config.refreshConcurrency >> 2) || this.inFlight.size === 0) this.wake();
@@ -167,7 +185,7 @@ export class DueRefreshLoop {
    */
   async readDue(now: number, limit: number): Promise<DueRow[]> {
     const at = new Date(now).toISOString();
-    const rows = (await this.dataSource.query(this.sql, [at, at, limit])) as DueRow[];
+    const rows = (await this.dataSource.query(this.sql, [at, at, at, limit])) as DueRow[];
     return rows.map((row) => ({ ...row, tokenVersion: Number(row.tokenVersion), refreshAttempts: Number(row.refreshAttempts) }));
   }
 
@@ -176,7 +194,15 @@ export class DueRefreshLoop {
     return this.sql;
   }
 
-  private async refresh(row: DueRow): Promise<void> {
+  /** Leaves a connector alone here until `until`, and moves this process's claim on it to then (best effort: it expires anyway). */
+  private waitUntil(row: DueRow, claimedUntil: string, until: number): void {
+    this.waiting.set(row.id, until);
+    void ConnectorSql.of(this.dataSource)
+      .moveClaim(row.id, claimedUntil, new Date(until).toISOString())
+      .catch(() => undefined);
+  }
+
+  private async refresh(row: DueRow, claimedUntil: string): Promise<void> {
     const started = Date.now();
     const due = Date.parse(row.nextRefreshAt);
     const measure = (outcome: RefreshOutcomeLabel, detail?: string, skipped?: boolean): RefreshRecord => {
@@ -193,7 +219,7 @@ export class DueRefreshLoop {
     } catch (error) {
       if (error instanceof LockTimeoutError) {
         // Another process (or a token request) is refreshing it now; it is not due any more once that ends.
-        this.waiting.set(row.id, Date.now() + LOCK_BUSY_WAIT_MS);
+        this.waitUntil(row, claimedUntil, Date.now() + LOCK_BUSY_WAIT_MS);
         return;
       }
       this.record(measure(refreshFailureKind(error), error instanceof Error ? error.message : undefined));
@@ -203,10 +229,10 @@ export class DueRefreshLoop {
         if (retry === 'soon') {
           const failures = (this.storageFailures.get(row.id) ?? 0) + 1;
           this.storageFailures.set(row.id, failures);
-          this.waiting.set(row.id, Date.now() + refreshRetryDelay(failures, error, REFRESH_RETRY.delayMs, 0.5));
+          this.waitUntil(row, claimedUntil, Date.now() + refreshRetryDelay(failures, error, REFRESH_RETRY.delayMs, 0.5));
         } else this.storageFailures.delete(row.id);
       } catch (e) {
-        this.waiting.set(row.id, Date.now() + STORAGE_WAIT_MS);
+        this.waitUntil(row, claimedUntil, Date.now() + STORAGE_WAIT_MS);
         this.logger.error(`the failed refresh of connector ${row.id} could not be recorded: ${(e as Error).message}`);
       }
     }

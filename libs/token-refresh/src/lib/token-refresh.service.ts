@@ -155,7 +155,7 @@ export class TokenRefreshService {
     const retryAfterMs = error instanceof OAuthProtocolError && error.kind === 'transient' && error.retryAfterSeconds ? Math.min(error.retryAfterSeconds * 1000, REFRESH_RETRY.maxDelayMs) : undefined;
     const delay = retryAfterMs ?? refreshRetryDelay(attempts, error, REFRESH_RETRY.delayMs, REFRESH_RETRY.jitter, Math.random, REFRESH_RETRY.maxDelayMs);
     const failed = attempts >= REFRESH_RETRY.attempts;
-    const values = { refreshAttempts: attempts, refreshRetryAt: new Date(Date.now() + delay).toISOString(), lastError: describe(error) };
+    const values = { refreshAttempts: attempts, refreshRetryAt: new Date(Date.now() + delay).toISOString(), refreshClaimedUntil: null, lastError: describe(error) };
     const repo = this.dataSource.getRepository(ConnectorEntity);
     // Not over a status set meanwhile (a health check's needs_reauth does not bump the token version).
     await repo.update({ id: row.id, tokenVersion: row.tokenVersion, status: In(['active', 'refresh_failed']) }, values);
@@ -172,7 +172,8 @@ export class TokenRefreshService {
    * should that load's clearing be missed.
    */
   async parkWhileRejected(row: { id: string; tokenVersion: number }): Promise<void> {
-    await this.dataSource.getRepository(ConnectorEntity).update({ id: row.id, tokenVersion: row.tokenVersion }, { refreshRetryAt: new Date(Date.now() + REFRESH_RETRY.maxDelayMs).toISOString() });
+    // Unclaimed: a load that fixes the provider clears the wait, and any process may take it at once.
+    await this.dataSource.getRepository(ConnectorEntity).update({ id: row.id, tokenVersion: row.tokenVersion }, { refreshRetryAt: new Date(Date.now() + REFRESH_RETRY.maxDelayMs).toISOString(), refreshClaimedUntil: null });
   }
 
   /**

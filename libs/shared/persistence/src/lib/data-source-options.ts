@@ -12,9 +12,10 @@ import { InitialSchema1795766400000 } from './migrations/1795766400000-InitialSc
 import { RefreshSchedule1796100000000 } from './migrations/1796100000000-RefreshSchedule';
 import { ConnectorHealth1796200000000 } from './migrations/1796200000000-ConnectorHealth';
 import { RefreshRetries1796300000000 } from './migrations/1796300000000-RefreshRetries';
+import { RefreshClaims1796400000000 } from './migrations/1796400000000-RefreshClaims';
 
 export const FLOW_ENTITIES = [ProviderEntity, ConnectorEntity, UserEntity, MetaEntity, AuditEntryEntity, WebhookDeliveryEntity];
-export const FLOW_MIGRATIONS = [InitialSchema1795766400000, RefreshSchedule1796100000000, ConnectorHealth1796200000000, RefreshRetries1796300000000];
+export const FLOW_MIGRATIONS = [InitialSchema1795766400000, RefreshSchedule1796100000000, ConnectorHealth1796200000000, RefreshRetries1796300000000, RefreshClaims1796400000000];
 
 /**
  * How long a SQLite write waits for another connection's write lock before it fails with

@@ -95,6 +95,15 @@ export class ConnectorEntity {
   refreshRetryAt!: string | null;
 
   /**
+   * ISO 8601: until then one token-refresher has this connector's next background refresh (the
+   * due-refresh loop claims what it starts, so several processes do not read and try the same due
+   * connectors); an expired claim (its process died) is ignored. Not a lock: the refresh itself
+   * still holds the connector lock and writes guarded by the token version.
+   */
+  @Column({ name: 'refresh_claimed_until', type: 'varchar', length: 32, nullable: true })
+  refreshClaimedUntil!: string | null;
+
+  /**
    * ISO 8601: when the grant will need its user again (the refresh token lapses, or a token that
    * cannot be refreshed expires); null when unknown. Indexed: the reauth warning reads only those due soon.
    */
