@@ -131,23 +131,30 @@ describe.each(TEST_DATABASE_KINDS)('ConnectorSql on %s', (kind) => {
       const now = Date.now();
       const iso = (ms: number) => new Date(ms).toISOString();
       const repo = ds.getRepository(ConnectorEntity);
-      for (const [i, id] of ids.entries()) await repo.update({ id }, { nextRefreshAt: iso(now - 1000), refreshRetryAt: null, refreshClaimedUntil: null, tokenVersion: 7 + i });
+      for (const [i, id] of ids.entries()) await repo.update({ id }, { nextRefreshAt: iso(now - 1000), refreshRetryAt: null, refreshClaimedUntil: null, refreshStartedAt: null, tokenVersion: 7 + i });
+      // An earlier attempt of this version reached the provider: its mark stays (the refresh must look for its kept answer).
+      await repo.update({ id: ids[3] }, { refreshStartedAt: 'earlier' });
       // Not due: its retry is a minute away.
       await repo.update({ id: ids[4] }, { refreshRetryAt: iso(now + 60_000) });
       const until = iso(now + 10_000);
-      const claims = await Promise.all([sql.claim(ids, iso(now), until), ConnectorSql.of(other).claim(ids, iso(now), until)]);
+      const claims = await Promise.all([sql.claim(ids, iso(now), until, 'm1'), ConnectorSql.of(other).claim(ids, iso(now), until, 'm2')]);
       expect([...claims[0]].filter((id) => claims[1].has(id))).toEqual([]);
       expect([...claims[0], ...claims[1]].sort()).toEqual(ids.slice(0, 4).sort());
       expect((await repo.findOneByOrFail({ id: ids[0] })).refreshClaimedUntil).toBe(until);
+      // Each claim's own mark where there was none; an earlier one kept.
+      const marks = (await repo.find({ order: { label: 'ASC' } })).map((r) => r.refreshStartedAt);
+      expect(marks.slice(0, 3).map((mark, i) => (claims[0].has(ids[i]) ? mark === 'm1' : mark === 'm2'))).toEqual([true, true, true]);
+      expect(marks.slice(3)).toEqual(['earlier', null]);
       // Claimed: nobody gets them again before the claim ends; at its end, anyone does.
-      expect(await sql.claim(ids, iso(now + 9_000), iso(now + 19_000))).toEqual(new Set());
-      expect(await ConnectorSql.of(other).claim([ids[0]], iso(now + 10_000), iso(now + 20_000))).toEqual(new Set([ids[0]]));
+      expect(await sql.claim(ids, iso(now + 9_000), iso(now + 19_000), 'm3')).toEqual(new Set());
+      expect(await ConnectorSql.of(other).claim([ids[0]], iso(now + 10_000), iso(now + 20_000), 'm4')).toEqual(new Set([ids[0]]));
       // A claim moves only while it is the one given.
       await sql.moveClaim(ids[0], until, iso(now + 1));
       expect((await repo.findOneByOrFail({ id: ids[0] })).refreshClaimedUntil).toBe(iso(now + 20_000));
       await sql.moveClaim(ids[0], iso(now + 20_000), iso(now + 1));
       expect((await repo.findOneByOrFail({ id: ids[0] })).refreshClaimedUntil).toBe(iso(now + 1));
-      expect(await sql.claim([ids[0]], iso(now + 2), until)).toEqual(new Set([ids[0]]));
+      expect(await sql.claim([ids[0]], iso(now + 2), until, 'm5')).toEqual(new Set([ids[0]]));
+      expect((await repo.findOneByOrFail({ id: ids[0] })).refreshStartedAt).toMatch(/^m[12]$/);
       // The claim touches nothing else: the token versions are those written above.
       expect((await repo.find({ order: { label: 'ASC' } })).map((r) => r.tokenVersion)).toEqual([7, 8, 9, 10, 11]);
     } finally {

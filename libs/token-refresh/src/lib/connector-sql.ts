@@ -103,22 +103,27 @@ export class ConnectorSql {
    * Claims for this process, until `untilIso`, those of `ids` that are still due at `nowIso` and
    * that no process holds an unexpired claim on; resolves with the ids it claimed. One guarded
    * UPDATE: of two processes claiming the same connector, one changes the row and the other's
-   * condition no longer holds (PostgreSQL re-checks it on the row the first one wrote).
+   * condition no longer holds (PostgreSQL re-checks it on the row the first one wrote). It also
+   * writes `mark` into refresh_started_at where that is empty (never over an earlier attempt's
+   * mark): the refresh that finds its claim's own mark there knows no earlier attempt of that token
+   * version reached the provider (RefreshOptions.claimMark), and needs no write of its own before
+   * calling it.
    */
-  async claim(ids: string[], nowIso: string, untilIso: string): Promise<Set<string>> {
+  async claim(ids: string[], nowIso: string, untilIso: string, mark: string): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
     const d = this.dialect;
     const sql = this.statement(`claim:${ids.length}`, () => {
       let n = 0;
       const p = () => d.param(++n);
       const until = p();
+      const started = p();
       const idList = ids.map(() => p()).join(', ');
       return (
-        `UPDATE connectors SET refresh_claimed_until = ${until} WHERE id IN (${idList}) ` +
+        `UPDATE connectors SET refresh_claimed_until = ${until}, refresh_started_at = COALESCE(refresh_started_at, ${started}) WHERE id IN (${idList}) ` +
         `AND (refresh_claimed_until IS NULL OR refresh_claimed_until <= ${p()}) AND COALESCE(refresh_retry_at, next_refresh_at) <= ${p()} RETURNING id`
       );
     });
-    const result = await this.query(this.dataSource.manager, sql, [untilIso, ...ids, nowIso, nowIso]);
+    const result = await this.query(this.dataSource.manager, sql, [untilIso, mark, ...ids, nowIso, nowIso]);
     return new Set(returnedRows(result).map((row) => row['id'] as string));
   }
 

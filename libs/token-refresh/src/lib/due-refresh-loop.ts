@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
 import { sqlDialect } from '@flow-oauth/persistence';
@@ -145,6 +146,8 @@ export class DueRefreshLoop {
     for (const [id, until] of this.waiting) if (until <= now) this.waiting.delete(id);
     let rows: DueRow[];
     const claimedUntil = new Date(now + REFRESH_CLAIM_MS).toISOString();
+    // Unique to this pass (a timestamp alone could be another attempt's): see RefreshOptions.claimMark. 31 characters.
+    const claimMark = `${new Date(now).toISOString()}#${randomBytes(3).toString('hex')}`;
     try {
       // What nobody has claimed; this process's own waiting connectors come back once their claim is moved to their time.
       const due = (await this.readDue(now, free + this.waiting.size)).filter((row) => !this.inFlight.has(row.id) && !this.waiting.has(row.id)).slice(0, free);
@@ -152,6 +155,7 @@ export class DueRefreshLoop {
         due.map((row) => row.id),
         new Date(now).toISOString(),
         claimedUntil,
+        claimMark,
       );
       rows = due.filter((row) => claimed.has(row.id));
     } catch (error) {
@@ -169,7 +173,7 @@ export class DueRefreshLoop {
       // Stopped meanwhile: the claims of those not started expire within REFRESH_CLAIM_MS.
       if (started >= free || !this.running) break;
       started += 1;
-      const work = this.refresh(row, claimedUntil).finally(() => {
+      const work = this.refresh(row, claimedUntil, claimMark).finally(() => {
         this.inFlight.delete(row.id);
         // Refill when a quarter of the slots are free, or the last one ended: one read for several slots.
         if (this.config.refreshConcurrency - this.inFlight.size >= Math.max(1, this.config.refreshConcurrency >> 2) || this.inFlight.size === 0) this.wake();
@@ -202,7 +206,7 @@ export class DueRefreshLoop {
       .catch(() => undefined);
   }
 
-  private async refresh(row: DueRow, claimedUntil: string): Promise<void> {
+  private async refresh(row: DueRow, claimedUntil: string, claimMark: string): Promise<void> {
     const started = Date.now();
     const due = Date.parse(row.nextRefreshAt);
     const measure = (outcome: RefreshOutcomeLabel, detail?: string, skipped?: boolean): RefreshRecord => {
@@ -210,7 +214,7 @@ export class DueRefreshLoop {
       return { connectorId: row.id, outcome, durationMs: end - started, lagMs: Number.isFinite(due) ? end - due : undefined, attempt: row.refreshAttempts + 1, detail, ...(skipped ? { skipped } : {}) };
     };
     try {
-      const outcome = await this.refresher.refreshConnector(row.id, 'if-due', { lockWaitMs: 0, background: true });
+      const outcome = await this.refresher.refreshConnector(row.id, 'if-due', { lockWaitMs: 0, background: true, claimMark });
       const detail = outcome.status === 'credentials_rejected' ? `${outcome.provider.type}/${outcome.provider.provider}: ${outcome.provider.rejectedError ?? 'invalid_client'}` : undefined;
       this.record(measure(refreshOutcomeKind(outcome), detail, refreshHistoryOutcome(outcome) === 'skipped'));
       this.storageFailures.delete(row.id);

@@ -48,6 +48,14 @@ export interface RefreshOptions {
    * load's change shows at once there.
    */
   background?: boolean;
+  /**
+   * The mark the due-refresh loop's claim wrote into refresh_started_at when it was empty (see
+   * ConnectorSql.claim). Found there under the lock, it says that no earlier attempt of this token
+   * version reached the provider (such an attempt marks it first, and the claim does not overwrite
+   * a mark), so no answer can be kept from one, and that the database took a write moments ago:
+   * the refresh then neither looks in the pending store nor writes the mark again.
+   */
+  claimMark?: string;
 }
 
 /** Background refresh retries after a provider failure: 30 s doubled per attempt (with jitter), at most an hour; refresh_failed after this many in a row. */
@@ -98,10 +106,10 @@ export class TokenRefreshService {
 
   /** Refreshes a connector's tokens (if due, or always with 'force'). */
   async refreshConnector(connectorId: string, mode: RefreshMode = 'if-due', options: RefreshOptions = {}): Promise<RefreshOutcome> {
-    return this.lock.withLock(connectorId, () => this.refreshLocked(connectorId, mode, options.background === true), { waitMs: options.lockWaitMs });
+    return this.lock.withLock(connectorId, () => this.refreshLocked(connectorId, mode, options.background === true, options.claimMark), { waitMs: options.lockWaitMs });
   }
 
-  private async refreshLocked(connectorId: string, mode: RefreshMode, background: boolean): Promise<RefreshOutcome> {
+  private async refreshLocked(connectorId: string, mode: RefreshMode, background: boolean, claimMark?: string): Promise<RefreshOutcome> {
     const repo = this.dataSource.getRepository(ConnectorEntity);
     const connector = await beforeProvider(connectorId, () => this.sql.findById(this.dataSource.manager, connectorId));
     if (!connector) return { status: 'missing' };
@@ -110,7 +118,9 @@ export class TokenRefreshService {
     // Only a refresh that reached the provider can have left one, and it first marked this very token
     // version started (refresh_started_at, which every token write clears as it bumps the version):
     // with no mark there is nothing to look for, and no Redis round trip.
-    const kept = connector.refreshStartedAt ? await beforeProvider(connectorId, () => this.pending.get(connector.id, connector.tokenVersion)) : undefined;
+    // The due-refresh loop's own claim mark: this version was never started before (RefreshOptions.claimMark).
+    const markedByClaim = claimMark !== undefined && connector.refreshStartedAt === claimMark;
+    const kept = connector.refreshStartedAt && !markedByClaim ? await beforeProvider(connectorId, () => this.pending.get(connector.id, connector.tokenVersion)) : undefined;
     const keptAnswer = kept === undefined ? undefined : await this.openKept(connector, kept);
     if (keptAnswer) return this.writePending(connector, keptAnswer);
     if (mode === 'if-due' && !this.isDue(connector)) return { status: 'fresh', connector };
@@ -120,7 +130,8 @@ export class TokenRefreshService {
     if (provider.state === 'credentials_rejected') return { status: 'credentials_rejected', connector, provider: rejected(provider), skipped: true };
     const refreshToken = this.tokens.openRefreshToken(connector);
     if (!refreshToken) return this.markNeedsReauth(connector, 'no_refresh_token');
-    await this.markStarted(connector);
+    if (markedByClaim) this.skipWhilePaused(connector.id, 'before');
+    else await this.markStarted(connector);
     let answer: PendingTokenSet;
     try {
       const tokens = await this.oauth.refresh(provider, {
