@@ -145,15 +145,16 @@ export class DueRefreshLoop {
     const now = Date.now();
     for (const [id, until] of this.waiting) if (until <= now) this.waiting.delete(id);
     let rows: DueRow[];
+    const nowIso = new Date(now).toISOString();
     const claimedUntil = new Date(now + REFRESH_CLAIM_MS).toISOString();
     // Unique to this pass (a timestamp alone could be another attempt's): see RefreshOptions.claimMark. 31 characters.
-    const claimMark = `${new Date(now).toISOString()}#${randomBytes(3).toString('hex')}`;
+    const claimMark = `${nowIso}#${randomBytes(3).toString('hex')}`;
     try {
       // What nobody has claimed; this process's own waiting connectors come back once their claim is moved to their time.
       const due = (await this.readDue(now, free + this.waiting.size)).filter((row) => !this.inFlight.has(row.id) && !this.waiting.has(row.id)).slice(0, free);
       const claimed = await ConnectorSql.of(this.dataSource).claim(
         due.map((row) => row.id),
-        new Date(now).toISOString(),
+        nowIso,
         claimedUntil,
         claimMark,
       );

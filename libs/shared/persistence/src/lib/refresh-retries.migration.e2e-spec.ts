@@ -14,21 +14,29 @@ describe.each(TEST_DATABASE_KINDS)('RefreshRetries and RefreshClaims migrations 
     await db.drop();
   });
 
-  it('keeps every row with no attempt counted and no retry time, and rolls back', async () => {
-    const at = FLOW_MIGRATIONS.findIndex((m) => m.name === 'RefreshRetries1796300000000');
-    expect(at).toBeGreaterThan(0);
-    const before = await new DataSource({ ...buildDataSourceOptions(db.settings), migrations: FLOW_MIGRATIONS.slice(0, at) }).initialize();
+  /**
+   * A database migrated up to (not including) FLOW_MIGRATIONS[upTo], holding one provider and the
+   * given connectors (due `now`), as a deployment before that migration would hold them.
+   */
+  async function storedBefore(upTo: number, connectors: Array<{ id: string; status: string; version: number }>, now: string): Promise<void> {
+    const before = await new DataSource({ ...buildDataSourceOptions(db.settings), migrations: FLOW_MIGRATIONS.slice(0, upTo) }).initialize();
     await before.runMigrations();
     const q = sqlDialect(before);
-    const now = new Date().toISOString();
     await before.query(`INSERT INTO providers (id, type, name, settings, secrets, fingerprint, created_at, updated_at) VALUES (${q.params(8)})`, ['p1', 'slack', 'Slack-1', '{}', 'sealed', 'f', now, now]);
-    for (const [id, status] of [['c1', 'active'], ['c2', 'refresh_failed']]) {
+    for (const { id, status, version } of connectors) {
       await before.query(
         'INSERT INTO connectors (id, label, provider_id, type, provider_name, owner, status, access_token, params, metadata, token_version, created_at, updated_at, next_refresh_at) ' + `VALUES (${q.params(14)})`,
-        [id, `L_${id}`, 'p1', 'slack', 'Slack-1', 'alice', status, 'sealed', '{}', '{}', 1, now, now, now],
+        [id, `L_${id}`, 'p1', 'slack', 'Slack-1', 'alice', status, 'sealed', '{}', '{}', version, now, now, now],
       );
     }
     await before.destroy();
+  }
+
+  it('keeps every row with no attempt counted and no retry time, and rolls back', async () => {
+    const at = FLOW_MIGRATIONS.findIndex((m) => m.name === 'RefreshRetries1796300000000');
+    expect(at).toBeGreaterThan(0);
+    const now = new Date().toISOString();
+    await storedBefore(at, [{ id: 'c1', status: 'active', version: 1 }, { id: 'c2', status: 'refresh_failed', version: 1 }], now);
 
     const ds = await new DataSource({ ...buildDataSourceOptions(db.settings), migrations: FLOW_MIGRATIONS.slice(0, at + 1) }).initialize();
     await ds.runMigrations();
@@ -53,16 +61,7 @@ describe.each(TEST_DATABASE_KINDS)('RefreshRetries and RefreshClaims migrations 
   it('RefreshClaims adds refresh_claimed_until, empty on every stored connector, without losing the due index, and rolls back', async () => {
     const last = FLOW_MIGRATIONS[FLOW_MIGRATIONS.length - 1];
     expect(last.name).toBe('RefreshClaims1796400000000');
-    const before = await new DataSource({ ...buildDataSourceOptions(db.settings), migrations: FLOW_MIGRATIONS.slice(0, -1) }).initialize();
-    await before.runMigrations();
-    const q = sqlDialect(before);
-    const now = new Date().toISOString();
-    await before.query(`INSERT INTO providers (id, type, name, settings, secrets, fingerprint, created_at, updated_at) VALUES (${q.params(8)})`, ['p1', 'slack', 'Slack-1', '{}', 'sealed', 'f', now, now]);
-    await before.query(
-      'INSERT INTO connectors (id, label, provider_id, type, provider_name, owner, status, access_token, params, metadata, token_version, created_at, updated_at, next_refresh_at) ' + `VALUES (${q.params(14)})`,
-      ['c1', 'L_c1', 'p1', 'slack', 'Slack-1', 'alice', 'active', 'sealed', '{}', '{}', 3, now, now, now],
-    );
-    await before.destroy();
+    await storedBefore(FLOW_MIGRATIONS.length - 1, [{ id: 'c1', status: 'active', version: 3 }], new Date().toISOString());
 
     const ds = await new DataSource(buildDataSourceOptions(db.settings)).initialize();
     await ds.runMigrations();

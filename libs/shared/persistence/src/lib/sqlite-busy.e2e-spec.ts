@@ -45,13 +45,19 @@ describe('SQLite write while another process holds the write lock, in a started 
     expect(await ds.query('SELECT COUNT(*) AS n FROM busy_probe')).toEqual([{ n: 1 }]);
   });
 
-  it('SqliteStatements: a write that meets the lock waits without freezing the process and goes through when the holder lets go', async () => {
+  /** The data source's SqliteStatements and its file, with the probe table emptied. */
+  async function emptyProbe(): Promise<{ statements: SqliteStatements; file: string }> {
     if (db.settings.type !== 'sqlite') throw new Error('a SQLite database was asked for');
     const statements = SqliteStatements.of(ds);
     if (!statements) throw new Error('SqliteStatements is for SQLite');
     await ds.query('DELETE FROM busy_probe');
+    return { statements, file: db.settings.file };
+  }
+
+  it('SqliteStatements: a write that meets the lock waits without freezing the process and goes through when the holder lets go', async () => {
+    const { statements, file } = await emptyProbe();
     // The holder lets go by itself 150 ms after it took the lock, within the 250 ms busy timeout.
-    const lock = await holdSqliteWriteLock(db.settings.file, { releaseAfterMs: 150 });
+    const lock = await holdSqliteWriteLock(file, { releaseAfterMs: 150 });
     let ticks = 0;
     const ticker = setInterval(() => (ticks += 1), 5);
     const started = Date.now();
@@ -69,11 +75,8 @@ describe('SQLite write while another process holds the write lock, in a started 
   });
 
   it('SqliteStatements: a lock held past the busy timeout fails the statement with SQLITE_BUSY and changes nothing', async () => {
-    if (db.settings.type !== 'sqlite') throw new Error('a SQLite database was asked for');
-    const statements = SqliteStatements.of(ds);
-    if (!statements) throw new Error('SqliteStatements is for SQLite');
-    await ds.query('DELETE FROM busy_probe');
-    const lock = await holdSqliteWriteLock(db.settings.file, { releaseAfterMs: 5000 });
+    const { statements, file } = await emptyProbe();
+    const lock = await holdSqliteWriteLock(file, { releaseAfterMs: 5000 });
     let refused: unknown;
     const started = Date.now();
     try {
