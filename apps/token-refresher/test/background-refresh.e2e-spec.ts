@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
-import { type OidcTestServer, startOidcTestServer, startRecordingServer } from '@flow-oauth/testing';
+import { type OidcTestServer, startOidcTestServer, startRecordingServer, waitFor } from '@flow-oauth/testing';
 import { ConnectorTokenStore, REFRESH_CLAIM_MS, REFRESH_RETRY } from '@flow-oauth/token-refresh';
 import type { INestApplication } from '@nestjs/common';
 import { oidcProvider, REDIRECT, type RefresherRig, startRig } from './refresher-rig';
@@ -116,6 +116,32 @@ describe('token-refresher background refresh', () => {
       expect(second.form.get('refresh_token')).toBe('rt-old');
       expect(provider.requests).toHaveLength(2);
       expect(done.refreshAttempts).toBe(0);
+    } finally {
+      await provider.stop();
+    }
+  });
+
+  it('a refresh token refused because a reconnect replaced the grant while the refresh was at the provider leaves the connector as the reconnect wrote it (provider mocked: the reconnect is timed inside its answer)', async () => {
+    const provider = await startRecordingServer();
+    let id = '';
+    let answered = 0;
+    provider.respond(async () => {
+      // The user signs in again meanwhile: new tokens, a new token version, the old grant revoked.
+      const fresh = app.get(ConnectorTokenStore).columns(id, { accessToken: 'at-reconnect', refreshToken: 'rt-reconnect', tokenType: 'Bearer', expiresAt: new Date(Date.now() + 3600_000), metadata: {} }, null);
+      await rig.dataSource.getRepository(ConnectorEntity).update({ id }, { ...fresh, tokenVersion: 2 });
+      answered = Date.now();
+      return { status: 400, body: { error: 'invalid_grant', error_description: 'grant revoked' } };
+    });
+    try {
+      await rig.load({ odata: { 'Reconnected-Provider': { CLIENT_ID: 'rc', CLIENT_SECRET: 'rc-secret', AUTH_URL: `${provider.url}/authorize`, TOKEN_URL: `${provider.url}/token` } } });
+      id = await insertDueConnector('Reconnected_1', 'Reconnected-Provider', { accessToken: 'at-old', refreshToken: 'rt-old' });
+      await waitFor('the refused refresh', () => answered || undefined, 10_000, 20);
+      // The refused refresh has ended (it writes within milliseconds of the answer).
+      await new Promise((r) => setTimeout(r, 1000));
+      const after = await rig.connector('Reconnected_1');
+      expect(after).toMatchObject({ status: 'active', tokenVersion: 2, lastError: null });
+      expect(app.get(ConnectorTokenStore).open(after)).toEqual({ accessToken: 'at-reconnect', refreshToken: 'rt-reconnect' });
+      expect(provider.requests).toHaveLength(1);
     } finally {
       await provider.stop();
     }

@@ -53,7 +53,10 @@ export interface RefreshOptions {
    * ConnectorSql.claim). Found there under the lock, it says that no earlier attempt of this token
    * version reached the provider (such an attempt marks it first, and the claim does not overwrite
    * a mark), so no answer can be kept from one, and that the database took a write moments ago:
-   * the refresh then neither looks in the pending store nor writes the mark again.
+   * the refresh then neither looks in the pending store nor writes the mark again. Nothing is lost
+   * with that write's version check: tokens that move on while the provider is asked (a reconnect,
+   * a purge), before or after that write would have run, are caught by the guarded token write and
+   * by the version-guarded needs_reauth (markNeedsReauth).
    */
   claimMark?: string;
 }
@@ -340,9 +343,17 @@ export class TokenRefreshService {
     return { status: 'not_refreshable', connector: { ...connector, nextRefreshAt: null }, reason: 'this connector type does not refresh tokens' };
   }
 
+  /**
+   * The refresh found the grant it read gone: needs_reauth, unless the connector's tokens moved on
+   * meanwhile (a reconnect or a purge wrote while the provider was asked, which may be why it refused
+   * the old refresh token): then the refresh's answer is only that its tokens are stale.
+   */
   private async markNeedsReauth(connector: ConnectorEntity, reason: string): Promise<RefreshOutcome> {
-    const marked = await this.markConnectorNeedsReauth(connector, reason);
-    return { status: 'needs_reauth', connector: marked ?? { ...connector, status: 'needs_reauth', lastError: reason, nextRefreshAt: null }, reason };
+    const marked = await this.markConnectorNeedsReauth(connector, reason, { tokenVersion: connector.tokenVersion });
+    if (marked) return { status: 'needs_reauth', connector: marked, reason };
+    const now = await this.sql.findById(this.dataSource.manager, connector.id);
+    if (now && now.status !== 'needs_reauth' && now.tokenVersion !== connector.tokenVersion) throw new StaleTokenWriteError(connector.id);
+    return { status: 'needs_reauth', connector: now ?? { ...connector, status: 'needs_reauth', lastError: reason, nextRefreshAt: null }, reason };
   }
 
   /**
