@@ -91,7 +91,7 @@ describe.each(TEST_DATABASE_KINDS)('refresh schedule on %s', (kind) => {
     if (kind === 'sqlite') {
       // The statement walks the next_refresh_at index, not the table.
       const at = new Date().toISOString();
-      const plan = (await rig.dataSource.query(`EXPLAIN QUERY PLAN ${loop.dueSql}`, [at, at, at, 100])) as Array<{ detail: string }>;
+      const plan = (await rig.dataSource.query(`EXPLAIN QUERY PLAN ${loop.dueSql}`, [at, at, at, at, 100])) as Array<{ detail: string }>;
       expect(plan.map((p) => p.detail).join(' | ')).toMatch(/SEARCH connectors USING INDEX ix_connectors_refresh_due \(<expr><\?\)/);
     }
   });

@@ -137,7 +137,9 @@ describe.each(TEST_DATABASE_KINDS)('ConnectorSql on %s', (kind) => {
       // Not due: its retry is a minute away.
       await repo.update({ id: ids[4] }, { refreshRetryAt: iso(now + 60_000) });
       const until = iso(now + 10_000);
-      const claims = await Promise.all([sql.claim(ids, iso(now), until, 'm1'), ConnectorSql.of(other).claim(ids, iso(now), until, 'm2')]);
+      /** A claim at `at` until `to`, with claims ending after `at` + 20 s taken as a skewed clock's. */
+      const at = (ms: number, to: number, mark: string) => ({ now: iso(ms), until: iso(to), horizon: iso(ms + 20_000), mark });
+      const claims = await Promise.all([sql.claim(ids, at(now, now + 10_000, 'm1')), ConnectorSql.of(other).claim(ids, at(now, now + 10_000, 'm2'))]);
       expect([...claims[0]].filter((id) => claims[1].has(id))).toEqual([]);
       expect([...claims[0], ...claims[1]].sort()).toEqual(ids.slice(0, 4).sort());
       expect((await repo.findOneByOrFail({ id: ids[0] })).refreshClaimedUntil).toBe(until);
@@ -146,14 +148,20 @@ describe.each(TEST_DATABASE_KINDS)('ConnectorSql on %s', (kind) => {
       expect(marks.slice(0, 3).map((mark, i) => (claims[0].has(ids[i]) ? mark === 'm1' : mark === 'm2'))).toEqual([true, true, true]);
       expect(marks.slice(3)).toEqual(['earlier', null]);
       // Claimed: nobody gets them again before the claim ends; at its end, anyone does.
-      expect(await sql.claim(ids, iso(now + 9_000), iso(now + 19_000), 'm3')).toEqual(new Set());
-      expect(await ConnectorSql.of(other).claim([ids[0]], iso(now + 10_000), iso(now + 20_000), 'm4')).toEqual(new Set([ids[0]]));
+      expect(await sql.claim(ids, at(now + 9_000, now + 19_000, 'm3'))).toEqual(new Set());
+      expect(await ConnectorSql.of(other).claim([ids[0]], at(now + 10_000, now + 20_000, 'm4'))).toEqual(new Set([ids[0]]));
       // A claim moves only while it is the one given.
-      await sql.moveClaim(ids[0], until, iso(now + 1));
+      expect(await sql.moveClaim(ids[0], until, iso(now + 1))).toBe(false);
       expect((await repo.findOneByOrFail({ id: ids[0] })).refreshClaimedUntil).toBe(iso(now + 20_000));
-      await sql.moveClaim(ids[0], iso(now + 20_000), iso(now + 1));
+      expect(await sql.moveClaim(ids[0], iso(now + 20_000), iso(now + 1))).toBe(true);
       expect((await repo.findOneByOrFail({ id: ids[0] })).refreshClaimedUntil).toBe(iso(now + 1));
-      expect(await sql.claim([ids[0]], iso(now + 2), until, 'm5')).toEqual(new Set([ids[0]]));
+      expect(await sql.claim([ids[0]], at(now + 2, now + 10_000, 'm5'))).toEqual(new Set([ids[0]]));
+      // Ended by its holder (null): free at once.
+      expect(await sql.moveClaim(ids[0], until, null)).toBe(true);
+      expect(await ConnectorSql.of(other).claim([ids[0]], at(now + 3, now + 10_000, 'm6'))).toEqual(new Set([ids[0]]));
+      // A claim ending further ahead than any process sets one (its writer's clock runs a minute ahead) is not held.
+      await repo.update({ id: ids[1] }, { refreshClaimedUntil: iso(now + 70_000) });
+      expect(await sql.claim([ids[1], ids[2]], at(now + 4, now + 10_000, 'm7'))).toEqual(new Set([ids[1]]));
       expect((await repo.findOneByOrFail({ id: ids[0] })).refreshStartedAt).toMatch(/^m[12]$/);
       // The claim touches nothing else: the token versions are those written above.
       expect((await repo.find({ order: { label: 'ASC' } })).map((r) => r.tokenVersion)).toEqual([7, 8, 9, 10, 11]);

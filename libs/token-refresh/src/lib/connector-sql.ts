@@ -100,16 +100,20 @@ export class ConnectorSql {
   }
 
   /**
-   * Claims for this process, until `untilIso`, those of `ids` that are still due at `nowIso` and
-   * that no process holds an unexpired claim on; resolves with the ids it claimed. One guarded
-   * UPDATE: of two processes claiming the same connector, one changes the row and the other's
-   * condition no longer holds (PostgreSQL re-checks it on the row the first one wrote). It also
-   * writes `mark` into refresh_started_at where that is empty (never over an earlier attempt's
-   * mark): the refresh that finds its claim's own mark there knows no earlier attempt of that token
-   * version reached the provider (RefreshOptions.claimMark), and needs no write of its own before
-   * calling it.
+   * Claims for this process, until `claim.until`, those of `ids` that are still due at `claim.now`
+   * and that no process holds a claim on; resolves with the ids it claimed. A claim ending after
+   * `claim.horizon` is not held: no process sets one that far ahead, so it was written by a host
+   * whose clock runs ahead of this one, and it is ignored rather than keep the connector from
+   * everyone for as long as the clocks differ (the connector lock still keeps the refresh single).
+   * One guarded UPDATE: of two processes claiming the same connector, one changes the row and the
+   * other's condition no longer holds (PostgreSQL re-checks it on the row the first one wrote). The
+   * ids go in sorted, as every batched write's do, so two statements lock rows in one order. It also
+   * writes `claim.mark` into refresh_started_at where that is empty (never over an earlier
+   * attempt's mark): the refresh that finds its claim's own mark there knows no earlier attempt of
+   * that token version reached the provider (RefreshOptions.claimMark), and needs no write of its
+   * own before calling it.
    */
-  async claim(ids: string[], nowIso: string, untilIso: string, mark: string): Promise<Set<string>> {
+  async claim(ids: string[], claim: { now: string; until: string; horizon: string; mark: string }): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
     const d = this.dialect;
     const sql = this.statement(`claim:${ids.length}`, () => {
@@ -120,17 +124,22 @@ export class ConnectorSql {
       const idList = ids.map(() => p()).join(', ');
       return (
         `UPDATE connectors SET refresh_claimed_until = ${until}, refresh_started_at = COALESCE(refresh_started_at, ${started}) WHERE id IN (${idList}) ` +
-        `AND (refresh_claimed_until IS NULL OR refresh_claimed_until <= ${p()}) AND COALESCE(refresh_retry_at, next_refresh_at) <= ${p()} RETURNING id`
+        `AND (refresh_claimed_until IS NULL OR refresh_claimed_until <= ${p()} OR refresh_claimed_until > ${p()}) AND COALESCE(refresh_retry_at, next_refresh_at) <= ${p()} RETURNING id`
       );
     });
-    const result = await this.query(this.dataSource.manager, sql, [untilIso, mark, ...ids, nowIso, nowIso]);
+    const result = await this.query(this.dataSource.manager, sql, [claim.until, claim.mark, ...[...ids].sort(), claim.now, claim.horizon, claim.now]);
     return new Set(returnedRows(result).map((row) => row['id'] as string));
   }
 
-  /** Moves a claim's end (this process tries the connector again then, or lets another have it sooner); only a claim still held. */
-  async moveClaim(id: string, fromIso: string, toIso: string): Promise<void> {
+  /**
+   * Moves a claim's end (this process tries the connector again then, or holds it longer while its
+   * refresh runs), or ends it (`toIso` null: another process may take the connector at once); only
+   * a claim still held as `fromIso`. Resolves with whether it was.
+   */
+  async moveClaim(id: string, fromIso: string, toIso: string | null): Promise<boolean> {
     const d = this.dialect;
-    await this.query(this.dataSource.manager, `UPDATE connectors SET refresh_claimed_until = ${d.param(1)} WHERE id = ${d.param(2)} AND refresh_claimed_until = ${d.param(3)} RETURNING id`, [toIso, id, fromIso]);
+    const result = await this.query(this.dataSource.manager, `UPDATE connectors SET refresh_claimed_until = ${d.param(1)} WHERE id = ${d.param(2)} AND refresh_claimed_until = ${d.param(3)} RETURNING id`, [toIso, id, fromIso]);
+    return returnedRows(result).length === 1;
   }
 
   /** Everything asked in this turn of the event loop goes out at the end of it. */
@@ -168,6 +177,8 @@ export class ConnectorSql {
   }
 
   private async flushUpdates(batch: UpdateBatch): Promise<void> {
+    // In id order, as the claim's: two statements of two processes then lock shared rows in one order (no deadlock on PostgreSQL).
+    batch.items.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     for (let i = 0; i < batch.items.length; i += MAX_BATCH) {
       const items = batch.items.slice(i, i + MAX_BATCH);
       if (items.length === 1) {

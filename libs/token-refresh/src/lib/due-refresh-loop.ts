@@ -22,6 +22,12 @@ const STORAGE_WAIT_MS = 2000;
  * lock lives without its holder, so a killed process's connectors are free again as soon as their locks.
  */
 export const REFRESH_CLAIM_MS = CONNECTOR_LOCK_TTL_MS;
+/**
+ * A claim ending further ahead than this is not held (ConnectorSql.claim): none is set so far
+ * ahead, so its writer's clock runs ahead of this process's; ignored, it costs only the lock
+ * contention that claims avoid. A clock running behind writes claims that look expired: the same.
+ */
+export const REFRESH_CLAIM_HORIZON_MS = 2 * REFRESH_CLAIM_MS;
 
 /** A due connector as the loop reads it. */
 export interface DueRow {
@@ -70,6 +76,8 @@ export class DueRefreshLoop {
   private readonly logger = new Logger('DueRefresh');
   private readonly sql: string;
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** The claim each refresh in flight holds (its end as written, and in ms): extended while the refresh runs. */
+  private readonly claims = new Map<string, { until: string; ms: number }>();
   /** Connectors left alone here until a time (lock held elsewhere, storage refused). */
   private readonly waiting = new Map<string, number>();
   /** Storage failures in a row per connector (their waits double: 2 s, 4 s ... at most a minute); dropped on any other outcome. */
@@ -94,9 +102,9 @@ export class DueRefreshLoop {
     this.sql =
       'SELECT id, token_version AS "tokenVersion", next_refresh_at AS "nextRefreshAt", refresh_attempts AS "refreshAttempts" FROM connectors ' +
       `WHERE ${next} <= ${p(1)} AND next_refresh_at <= ${p(2)} AND status IN ('active', 'refresh_failed') ` +
-      `AND (refresh_claimed_until IS NULL OR refresh_claimed_until <= ${p(3)}) ` +
+      `AND (refresh_claimed_until IS NULL OR refresh_claimed_until <= ${p(3)} OR refresh_claimed_until > ${p(4)}) ` +
       "AND NOT EXISTS (SELECT 1 FROM providers p WHERE p.id = connectors.provider_id AND p.state = 'credentials_rejected') " +
-      `ORDER BY ${next} LIMIT ${p(4)}`;
+      `ORDER BY ${next} LIMIT ${p(5)}`;
   }
 
   /** Refreshes running now. */
@@ -140,9 +148,10 @@ export class DueRefreshLoop {
 
   /** One read of due connectors, filling the free slots. */
   async pass(): Promise<void> {
+    const now = Date.now();
+    this.extendClaims(now);
     const free = this.config.refreshConcurrency - this.inFlight.size;
     if (free <= 0) return;
-    const now = Date.now();
     for (const [id, until] of this.waiting) if (until <= now) this.waiting.delete(id);
     let rows: DueRow[];
     const nowIso = new Date(now).toISOString();
@@ -150,13 +159,13 @@ export class DueRefreshLoop {
     // Unique to this pass (a timestamp alone could be another attempt's): see RefreshOptions.claimMark. 31 characters.
     const claimMark = `${nowIso}#${randomBytes(3).toString('hex')}`;
     try {
-      // What nobody has claimed; this process's own waiting connectors come back once their claim is moved to their time.
-      const due = (await this.readDue(now, free + this.waiting.size)).filter((row) => !this.inFlight.has(row.id) && !this.waiting.has(row.id)).slice(0, free);
+      // What nobody holds a claim on. This process's own connectors may come back: those it waits for
+      // (their claim moved to their time, or ended) and those in flight whose claim could not be
+      // extended; the limit counts them, so they never crowd out the others.
+      const due = (await this.readDue(now, free + this.waiting.size + this.inFlight.size)).filter((row) => !this.inFlight.has(row.id) && !this.waiting.has(row.id)).slice(0, free);
       const claimed = await ConnectorSql.of(this.dataSource).claim(
         due.map((row) => row.id),
-        nowIso,
-        claimedUntil,
-        claimMark,
+        { now: nowIso, until: claimedUntil, horizon: new Date(now + REFRESH_CLAIM_HORIZON_MS).toISOString(), mark: claimMark },
       );
       rows = due.filter((row) => claimed.has(row.id));
     } catch (error) {
@@ -174,8 +183,10 @@ export class DueRefreshLoop {
       // Stopped meanwhile: the claims of those not started expire within REFRESH_CLAIM_MS.
       if (started >= free || !this.running) break;
       started += 1;
-      const work = this.refresh(row, claimedUntil, claimMark).finally(() => {
+      this.claims.set(row.id, { until: claimedUntil, ms: now + REFRESH_CLAIM_MS });
+      const work = this.refresh(row, claimMark).finally(() => {
         this.inFlight.delete(row.id);
+        this.claims.delete(row.id);
         // Refill when a quarter of the slots are free, or the last one ended: one read for several slots.
         if (this.config.refreshConcurrency - this.inFlight.size >= Math.max(1, this.config.refreshConcurrency >> 2) || this.inFlight.size === 0) this.wake();
       });
@@ -190,7 +201,8 @@ export class DueRefreshLoop {
    */
   async readDue(now: number, limit: number): Promise<DueRow[]> {
     const at = new Date(now).toISOString();
-    const rows = (await this.dataSource.query(this.sql, [at, at, at, limit])) as DueRow[];
+    const horizon = new Date(now + REFRESH_CLAIM_HORIZON_MS).toISOString();
+    const rows = (await this.dataSource.query(this.sql, [at, at, at, horizon, limit])) as DueRow[];
     return rows.map((row) => ({ ...row, tokenVersion: Number(row.tokenVersion), refreshAttempts: Number(row.refreshAttempts) }));
   }
 
@@ -199,15 +211,45 @@ export class DueRefreshLoop {
     return this.sql;
   }
 
-  /** Leaves a connector alone here until `until`, and moves this process's claim on it to then (best effort: it expires anyway). */
-  private waitUntil(row: DueRow, claimedUntil: string, until: number): void {
+  /**
+   * Holds the claims of refreshes still running past half their claim (a slow provider, a lock wait)
+   * for another REFRESH_CLAIM_MS, so no other process reads them as free and tries their lock in
+   * vain. Best effort, one statement per such refresh (few: a refresh takes milliseconds): a claim
+   * that is lost or not extended costs only that vain try, never a second refresh.
+   */
+  private extendClaims(now: number): void {
+    for (const [id, claim] of this.claims) {
+      if (claim.ms - now > REFRESH_CLAIM_MS / 2) continue;
+      const next = { until: new Date(now + REFRESH_CLAIM_MS).toISOString(), ms: now + REFRESH_CLAIM_MS };
+      // Taken as moved at once: one statement per claim per half its life, never one per poll.
+      this.claims.set(id, next);
+      void ConnectorSql.of(this.dataSource)
+        .moveClaim(id, claim.until, next.until)
+        .then((held) => {
+          if (!held && this.claims.get(id) === next) this.claims.delete(id);
+        })
+        .catch(() => undefined);
+    }
+  }
+
+  /**
+   * Leaves a connector alone here until `until`. With `hold`, this process's claim moves to then (its
+   * lock is busy: whoever holds it is refreshing it, and nobody else need try before); otherwise the
+   * claim ends, and any other process may try it at once (this one failed for a reason of its own:
+   * its Redis or its database connection refused, which need not hold for the others).
+   */
+  private waitUntil(row: DueRow, until: number, hold: boolean): void {
     this.waiting.set(row.id, until);
+    const claim = this.claims.get(row.id);
+    this.claims.delete(row.id);
+    if (claim === undefined) return;
+    // Best effort: a claim left as it was ends within REFRESH_CLAIM_MS anyway.
     void ConnectorSql.of(this.dataSource)
-      .moveClaim(row.id, claimedUntil, new Date(until).toISOString())
+      .moveClaim(row.id, claim.until, hold ? new Date(until).toISOString() : null)
       .catch(() => undefined);
   }
 
-  private async refresh(row: DueRow, claimedUntil: string, claimMark: string): Promise<void> {
+  private async refresh(row: DueRow, claimMark: string): Promise<void> {
     const started = Date.now();
     const due = Date.parse(row.nextRefreshAt);
     const measure = (outcome: RefreshOutcomeLabel, detail?: string, skipped?: boolean): RefreshRecord => {
@@ -224,7 +266,7 @@ export class DueRefreshLoop {
     } catch (error) {
       if (error instanceof LockTimeoutError) {
         // Another process (or a token request) is refreshing it now; it is not due any more once that ends.
-        this.waitUntil(row, claimedUntil, Date.now() + LOCK_BUSY_WAIT_MS);
+        this.waitUntil(row, Date.now() + LOCK_BUSY_WAIT_MS, true);
         return;
       }
       this.record(measure(refreshFailureKind(error), error instanceof Error ? error.message : undefined));
@@ -234,10 +276,10 @@ export class DueRefreshLoop {
         if (retry === 'soon') {
           const failures = (this.storageFailures.get(row.id) ?? 0) + 1;
           this.storageFailures.set(row.id, failures);
-          this.waitUntil(row, claimedUntil, Date.now() + refreshRetryDelay(failures, error, REFRESH_RETRY.delayMs, 0.5));
+          this.waitUntil(row, Date.now() + refreshRetryDelay(failures, error, REFRESH_RETRY.delayMs, 0.5), false);
         } else this.storageFailures.delete(row.id);
       } catch (e) {
-        this.waitUntil(row, claimedUntil, Date.now() + STORAGE_WAIT_MS);
+        this.waitUntil(row, Date.now() + STORAGE_WAIT_MS, false);
         this.logger.error(`the failed refresh of connector ${row.id} could not be recorded: ${(e as Error).message}`);
       }
     }
