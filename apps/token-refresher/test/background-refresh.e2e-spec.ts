@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
-import { type OidcTestServer, startOidcTestServer, startRecordingServer, waitFor } from '@flow-oauth/testing';
+import { LogCapture, type OidcTestServer, startOidcTestServer, startRecordingServer, waitFor } from '@flow-oauth/testing';
 import { ConnectorTokenStore, REFRESH_CLAIM_MS, REFRESH_RETRY } from '@flow-oauth/token-refresh';
 import type { INestApplication } from '@nestjs/common';
 import { oidcProvider, REDIRECT, type RefresherRig, startRig } from './refresher-rig';
@@ -123,6 +123,7 @@ describe('token-refresher background refresh', () => {
 
   it('a refresh token refused because a reconnect replaced the grant while the refresh was at the provider leaves the connector as the reconnect wrote it (provider mocked: the reconnect is timed inside its answer)', async () => {
     const provider = await startRecordingServer();
+    const logs = new LogCapture().start();
     let id = '';
     let answered = 0;
     provider.respond(async () => {
@@ -136,13 +137,14 @@ describe('token-refresher background refresh', () => {
       await rig.load({ odata: { 'Reconnected-Provider': { CLIENT_ID: 'rc', CLIENT_SECRET: 'rc-secret', AUTH_URL: `${provider.url}/authorize`, TOKEN_URL: `${provider.url}/token` } } });
       id = await insertDueConnector('Reconnected_1', 'Reconnected-Provider', { accessToken: 'at-old', refreshToken: 'rt-old' });
       await waitFor('the refused refresh', () => answered || undefined, 10_000, 20);
-      // The refused refresh has ended (it writes within milliseconds of the answer).
-      await new Promise((r) => setTimeout(r, 1000));
+      // The refused refresh has ended, as stale (its tokens moved on), not as needs_reauth.
+      await waitFor('the refresh outcome', () => logs.text().includes(`refresh of connector ${id}: stale`) || logs.text().includes(`refresh of connector ${id}: needs_reauth`) || undefined, 10_000, 20);
       const after = await rig.connector('Reconnected_1');
       expect(after).toMatchObject({ status: 'active', tokenVersion: 2, lastError: null });
       expect(app.get(ConnectorTokenStore).open(after)).toEqual({ accessToken: 'at-reconnect', refreshToken: 'rt-reconnect' });
       expect(provider.requests).toHaveLength(1);
     } finally {
+      logs.stop();
       await provider.stop();
     }
   });

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { OAuthClient } from '@flow-oauth/oauth-client';
 import { ConnectorEntity, type ConnectorHealth, nowIso } from '@flow-oauth/persistence';
 import { definitionRefreshes, type LoadedProvider, ProviderReader } from '@flow-oauth/provider-reader';
-import { ConnectorTokenStore, describeRefreshError, TokenRefreshService } from '@flow-oauth/token-refresh';
+import { ConnectorTokenStore, describeRefreshError, StaleTokenWriteError, TokenRefreshService } from '@flow-oauth/token-refresh';
 import { DataSource } from 'typeorm';
 
 /** A token this close to its expiry is not validated: a refusal would say nothing about the grant. */
@@ -69,6 +69,8 @@ export class ConnectorHealthCheck {
     try {
       outcome = await this.refresher.refreshConnector(connector.id, 'force');
     } catch (error) {
+      // Its tokens were replaced meanwhile (a reconnect, a refresh): what was refused is gone; the next check judges the new ones.
+      if (error instanceof StaleTokenWriteError) return { health: 'skipped', detail: 'the tokens were replaced while the check ran', needsReauth: false };
       return this.write(connector, 'refused', `${refusal}; a refresh to replace it failed (${describeRefreshError(error).slice(0, 200)}), so the grant could not be judged`);
     }
     switch (outcome.status) {

@@ -351,8 +351,9 @@ export class TokenRefreshService {
   private async markNeedsReauth(connector: ConnectorEntity, reason: string): Promise<RefreshOutcome> {
     const marked = await this.markConnectorNeedsReauth(connector, reason, { tokenVersion: connector.tokenVersion });
     if (marked) return { status: 'needs_reauth', connector: marked, reason };
-    const now = await this.sql.findById(this.dataSource.manager, connector.id);
-    if (now && now.status !== 'needs_reauth' && now.tokenVersion !== connector.tokenVersion) throw new StaleTokenWriteError(connector.id);
+    // Not marked: it already was, or its tokens moved on. Unreadable now, the caller treats it as the latter (re-reads, or moves on).
+    const now = await this.sql.findById(this.dataSource.manager, connector.id).catch(() => null);
+    if (now === null || (now && now.status !== 'needs_reauth' && now.tokenVersion !== connector.tokenVersion)) throw new StaleTokenWriteError(connector.id);
     return { status: 'needs_reauth', connector: now ?? { ...connector, status: 'needs_reauth', lastError: reason, nextRefreshAt: null }, reason };
   }
 
