@@ -106,8 +106,9 @@ export class ConnectorSql {
    * whose clock runs ahead of this one, and it is ignored rather than keep the connector from
    * everyone for as long as the clocks differ (the connector lock still keeps the refresh single).
    * One guarded UPDATE: of two processes claiming the same connector, one changes the row and the
-   * other's condition no longer holds (PostgreSQL re-checks it on the row the first one wrote). The
-   * ids go in sorted, as every batched write's do, so two statements lock rows in one order. It also
+   * other's condition no longer holds (PostgreSQL re-checks it on the row the first one wrote). Its rows
+   * are locked in id order (PostgreSQL's index scan takes an IN list sorted; the ids are sorted here
+   * too, for any plan), as the batched writes' are (flushUpdates), so no two statements deadlock. It also
    * writes `claim.mark` into refresh_started_at where that is empty (never over an earlier
    * attempt's mark): the refresh that finds its claim's own mark there knows no earlier attempt of
    * that token version reached the provider (RefreshOptions.claimMark), and needs no write of its

@@ -51,7 +51,7 @@ describe.each(TEST_DATABASE_KINDS)('DueRefreshLoop claims on %s', (kind) => {
   }
 
   /** A loop of one process whose refreshes do what `refresh` says (the calls are recorded). */
-  function startLoop(refresh: (id: string) => Promise<RefreshOutcome>, concurrency = 4): { calls: string[] } {
+  function startLoop(refresh: (id: string) => Promise<RefreshOutcome>, concurrency = 4): { calls: string[]; loop: DueRefreshLoop } {
     const calls: string[] = [];
     const refresher = {
       refreshConnector: (id: string) => {
@@ -65,8 +65,17 @@ describe.each(TEST_DATABASE_KINDS)('DueRefreshLoop claims on %s', (kind) => {
     const loop = new DueRefreshLoop(ds, refresher as unknown as TokenRefreshService, config);
     loops.push(loop);
     loop.start(() => undefined);
-    return { calls };
+    return { calls, loop };
   }
+
+  it("reads a connector another host claimed further ahead than any claim lasts (that host's clock runs ahead), not one claimed for the usual time", async () => {
+    const skewed = await connector('Skewed', Date.now() - 2000);
+    const held = await connector('Held', Date.now() - 1000);
+    await ds.getRepository(ConnectorEntity).update({ id: skewed }, { refreshClaimedUntil: iso(Date.now() + 60_000 + REFRESH_CLAIM_MS) });
+    await ds.getRepository(ConnectorEntity).update({ id: held }, { refreshClaimedUntil: iso(Date.now() + REFRESH_CLAIM_MS) });
+    const loop = new DueRefreshLoop(ds, undefined as never, testConfig({ DATABASE_URL: db.url }));
+    expect((await loop.readDue(Date.now(), 10)).map((row) => row.id)).toEqual([skewed]);
+  });
 
   const claimOf = async (id: string) => (await ds.getRepository(ConnectorEntity).findOneByOrFail({ id })).refreshClaimedUntil;
 
@@ -77,6 +86,8 @@ describe.each(TEST_DATABASE_KINDS)('DueRefreshLoop claims on %s', (kind) => {
     });
     await waitFor('the failed attempt', () => a.calls.length >= 1 || undefined, 5000, 20);
     await waitFor('the claim ended', async () => (await claimOf(id)) === null || undefined, 5000, 20);
+    // (This process would try again after its own backoff: stopped, so that cannot race the claim below.)
+    await a.loop.stop();
     // This process waits its own backoff (1-2 s); another one claims the connector now.
     expect(await ConnectorSql.of(ds).claim([id], { now: iso(Date.now()), until: iso(Date.now() + REFRESH_CLAIM_MS), horizon: iso(Date.now() + 2 * REFRESH_CLAIM_MS), mark: 'other' })).toEqual(new Set([id]));
   });

@@ -29,6 +29,12 @@ export const REFRESH_CLAIM_MS = CONNECTOR_LOCK_TTL_MS;
  */
 export const REFRESH_CLAIM_HORIZON_MS = 2 * REFRESH_CLAIM_MS;
 
+interface Claim {
+  until: string;
+  ms: number;
+  moving?: Promise<unknown>;
+}
+
 /** A due connector as the loop reads it. */
 export interface DueRow {
   id: string;
@@ -76,8 +82,12 @@ export class DueRefreshLoop {
   private readonly logger = new Logger('DueRefresh');
   private readonly sql: string;
   private readonly inFlight = new Map<string, Promise<void>>();
-  /** The claim each refresh in flight holds (its end as written, and in ms): extended while the refresh runs. */
-  private readonly claims = new Map<string, { until: string; ms: number }>();
+  /**
+   * The claim each refresh in flight holds (its end as written, and in ms): extended while the
+   * refresh runs. `moving`: the extension's statement, which a later move or end waits for (on
+   * PostgreSQL two statements may run on two connections, in either order).
+   */
+  private readonly claims = new Map<string, Claim>();
   /** Connectors left alone here until a time (lock held elsewhere, storage refused). */
   private readonly waiting = new Map<string, number>();
   /** Storage failures in a row per connector (their waits double: 2 s, 4 s ... at most a minute); dropped on any other outcome. */
@@ -160,9 +170,21 @@ export class DueRefreshLoop {
     const claimMark = `${nowIso}#${randomBytes(3).toString('hex')}`;
     try {
       // What nobody holds a claim on. This process's own connectors may come back: those it waits for
-      // (their claim moved to their time, or ended) and those in flight whose claim could not be
-      // extended; the limit counts them, so they never crowd out the others.
-      const due = (await this.readDue(now, free + this.waiting.size + this.inFlight.size)).filter((row) => !this.inFlight.has(row.id) && !this.waiting.has(row.id)).slice(0, free);
+      // (their claim moved to their time, or ended) and those in flight whose claim lapsed (not
+      // extended in time, or lost); the limit counts them, so they never crowd out the others, and
+      // only them: every row read costs, and the claimed ones are not read. Should more of its own
+      // come back than it knew of (a claim lapsed unseen), it reads once more with room for all.
+      let lapsed = 0;
+      for (const id of this.inFlight.keys()) if ((this.claims.get(id)?.ms ?? 0) <= now) lapsed += 1;
+      const mine = (row: DueRow) => this.inFlight.has(row.id) || this.waiting.has(row.id);
+      const limit = free + this.waiting.size + lapsed;
+      let read = await this.readDue(now, limit);
+      let due = read.filter((row) => !mine(row));
+      if (due.length < free && read.length === limit && lapsed < this.inFlight.size) {
+        read = await this.readDue(now, free + this.waiting.size + this.inFlight.size);
+        due = read.filter((row) => !mine(row));
+      }
+      due = due.slice(0, free);
       const claimed = await ConnectorSql.of(this.dataSource).claim(
         due.map((row) => row.id),
         { now: nowIso, until: claimedUntil, horizon: new Date(now + REFRESH_CLAIM_HORIZON_MS).toISOString(), mark: claimMark },
@@ -220,15 +242,22 @@ export class DueRefreshLoop {
   private extendClaims(now: number): void {
     for (const [id, claim] of this.claims) {
       if (claim.ms - now > REFRESH_CLAIM_MS / 2) continue;
-      const next = { until: new Date(now + REFRESH_CLAIM_MS).toISOString(), ms: now + REFRESH_CLAIM_MS };
+      const next: Claim = { until: new Date(now + REFRESH_CLAIM_MS).toISOString(), ms: now + REFRESH_CLAIM_MS };
       // Taken as moved at once: one statement per claim per half its life, never one per poll.
       this.claims.set(id, next);
-      void ConnectorSql.of(this.dataSource)
+      next.moving = ConnectorSql.of(this.dataSource)
         .moveClaim(id, claim.until, next.until)
-        .then((held) => {
-          if (!held && this.claims.get(id) === next) this.claims.delete(id);
-        })
-        .catch(() => undefined);
+        .then(
+          (held) => {
+            // Lost (it lapsed and another process claimed it): counted as lapsed by the next read.
+            if (!held && this.claims.get(id) === next) this.claims.delete(id);
+          },
+          () => {
+            // Not moved: the claim is what it was (and lapses then), for this map and for a move waiting on this one.
+            next.until = claim.until;
+            next.ms = claim.ms;
+          },
+        );
     }
   }
 
@@ -243,9 +272,11 @@ export class DueRefreshLoop {
     const claim = this.claims.get(row.id);
     this.claims.delete(row.id);
     if (claim === undefined) return;
+    // After an extension still on its way (else it could land after this and hold the connector).
     // Best effort: a claim left as it was ends within REFRESH_CLAIM_MS anyway.
-    void ConnectorSql.of(this.dataSource)
-      .moveClaim(row.id, claim.until, hold ? new Date(until).toISOString() : null)
+    void Promise.resolve(claim.moving)
+      // claim.until as the extension left it (moved, or not).
+      .then(() => ConnectorSql.of(this.dataSource).moveClaim(row.id, claim.until, hold ? new Date(until).toISOString() : null))
       .catch(() => undefined);
   }
 
