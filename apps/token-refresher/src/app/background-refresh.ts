@@ -1,6 +1,11 @@
-import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { FLOW_CONFIG, type FlowConfig } from '@flow-oauth/config';
+import { obliterateQueue } from '@flow-oauth/messaging';
 import { RefreshMetrics } from '@flow-oauth/observability';
+import { RETIRED_QUEUES } from '@flow-oauth/queue-contracts';
+import { REDIS } from '@flow-oauth/redis';
 import { DueRefreshLoop, type RefreshRecord, RefreshHistory } from '@flow-oauth/token-refresh';
+import type { Redis } from 'ioredis';
 
 /**
  * token-refresher's background refresh: starts the due-refresh loop (DueRefreshLoop: the due
@@ -17,12 +22,30 @@ export class BackgroundRefresh implements OnApplicationBootstrap, BeforeApplicat
     private readonly loop: DueRefreshLoop,
     private readonly metrics: RefreshMetrics,
     private readonly history: RefreshHistory,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(FLOW_CONFIG) private readonly config: FlowConfig,
   ) {
     metrics.trackInFlight(() => loop.inFlightCount);
   }
 
   onApplicationBootstrap(): void {
     this.loop.start((record) => this.recordOutcome(record));
+    void this.removeRetiredQueues();
+  }
+
+  /** An upgrade from a release that queued a job per refresh leaves that queue in Redis: removed (best effort, at every start). */
+  private async removeRetiredQueues(): Promise<void> {
+    for (const name of RETIRED_QUEUES) {
+      try {
+        // The keys every BullMQ queue with jobs or a scheduler has (no SCAN over a shared keyspace).
+        const keys = ['meta', 'id', 'wait', 'delayed', 'active', 'prioritized', 'paused', 'repeat', 'completed', 'failed', 'events'].map((key) => `${this.config.queuePrefix}:${name}:${key}`);
+        if ((await this.redis.exists(...keys)) === 0) continue;
+        await obliterateQueue(this.redis, this.config.queuePrefix, name);
+        this.logger.log(`removed the retired queue ${name} and its jobs (the refresh schedule is in the database now)`);
+      } catch (error) {
+        this.logger.warn(`the retired queue ${name} could not be removed: ${(error as Error).message}`);
+      }
+    }
   }
 
   /** Before Redis and the database close: no new refresh, the ones in flight finish (their locks are released). */

@@ -3,6 +3,13 @@ export enum QueueName {
   WebhookDelivery = 'webhook-delivery',
 }
 
+/**
+ * Queues of earlier releases that nothing serves any more; token-refresher removes them, with every
+ * job and scheduler left in them, when it starts. `token-refresh`: one job per background refresh
+ * and a repeatable sweep, replaced by the due-refresh loop (the schedule is in the database).
+ */
+export const RETIRED_QUEUES: readonly string[] = ['token-refresh'];
+
 /** Job names of the `webhook-delivery` queue. */
 export enum WebhookJobName {
   /** Sends the due deliveries of one subject (a connector, a provider), oldest first. */
