@@ -32,8 +32,9 @@ function app(name) {
     // main.ts sends process.send('ready') once it listens; pm2 waits for it, not just for the fork.
     wait_ready: true,
     listen_timeout: 15_000,
-    // pm2 sends SIGINT, then SIGKILL after kill_timeout (default 1.6 s). Nest's shutdown hooks close
-    // the BullMQ workers, which wait for the job in hand: give a token refresh time to finish.
+    // pm2 sends SIGINT, then SIGKILL after kill_timeout (default 1.6 s). Nest's shutdown hooks stop
+    // the due-refresh loop and the BullMQ workers, which finish what they have in hand: give a token
+    // refresh (15 s provider timeout at most) time to finish.
     kill_timeout: 30_000,
     autorestart: true,
     // A fault that persists (database gone, port taken) restarts after 1 s, 1.5 s, 2.25 s ... up to

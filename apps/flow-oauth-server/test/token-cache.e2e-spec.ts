@@ -223,6 +223,8 @@ describe.each(TEST_DATABASE_KINDS)('token answers and user keys held in memory, 
     expect(Date.now()).toBeGreaterThanOrEqual(refreshAt);
     const stored = await connectors().findOneByOrFail({ id: connector.id });
     expect(stored.tokenVersion).toBeGreaterThan(connector.tokenVersion);
+    // One log line for the on-demand refresh's outcome, as token-refresher writes for its own.
+    expect(logs.text()).toMatch(new RegExp(`on-demand refresh of connector ${connector.id}: refreshed in \\d+ ms`));
     // a reads the new row (it held nothing) and serves the same new token.
     expect((await token(a, connector.id)).json.access_token).toBe(answer.json.access_token);
   });

@@ -61,6 +61,10 @@ describe('token-refresher /metrics', () => {
     // The refreshes running now (none once it is done), and every state of the webhook work queue.
     expect(after.types.get('flow_refresh_in_flight')).toBe('gauge');
     expect(after.find('flow_refresh_in_flight', {})).toHaveLength(1);
+    // The backlog: nothing due and not started once it is done.
+    expect(after.find('flow_refresh_due_connectors', {})).toHaveLength(1);
+    expect(after.sum('flow_refresh_due_connectors')).toBe(0);
+    expect(after.find('flow_refresh_oldest_due_seconds', {})).toHaveLength(1);
     expect(after.find('flow_queue_jobs', { queue: 'webhook-delivery' }).map((s) => s.labels['state']).sort()).toEqual(['active', 'completed', 'delayed', 'failed', 'prioritized', 'waiting']);
   });
 

@@ -26,6 +26,7 @@ export class BackgroundRefresh implements OnApplicationBootstrap, BeforeApplicat
     @Inject(FLOW_CONFIG) private readonly config: FlowConfig,
   ) {
     metrics.trackInFlight(() => loop.inFlightCount);
+    metrics.trackBacklog(() => loop.backlog(Date.now()));
   }
 
   onApplicationBootstrap(): void {

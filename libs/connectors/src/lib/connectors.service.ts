@@ -14,6 +14,7 @@ import {
   connectorDueAt,
   ConnectorLock,
   ConnectorTokenStore,
+  describeRefreshError,
   LockTimeoutError,
   ProviderChangedError,
   refreshFailureKind,
@@ -138,7 +139,7 @@ export class ConnectorsService {
   private async refreshForAnswer(row: TokenRow): Promise<TokenRow> {
     const stillValid = row.expiresAt !== null && Date.parse(row.expiresAt) > Date.now() + STILL_VALID_MS;
     try {
-      const outcome = await this.measured(this.refresher.refreshConnector(row.id, 'if-due', { lockWaitMs: stillValid ? 0 : EXPIRED_TOKEN_LOCK_WAIT_MS }));
+      const outcome = await this.measured(row.id, this.refresher.refreshConnector(row.id, 'if-due', { lockWaitMs: stillValid ? 0 : EXPIRED_TOKEN_LOCK_WAIT_MS }));
       if (outcome.status === 'missing') throw new ApiError(404, 'not_found', 'Connector not found.');
       if (outcome.status === 'needs_reauth') throw new ApiError(409, 'needs_reauth', `Connector "${row.label}" must be signed in again (${outcome.reason}).`);
       if (outcome.status === 'credentials_rejected') {
@@ -170,19 +171,28 @@ export class ConnectorsService {
     }
   }
 
-  /** Counts an on-demand refresh in the refresh metrics (no lag: nothing scheduled it) and the hourly history. */
-  private async measured(refresh: Promise<RefreshOutcome>): Promise<RefreshOutcome> {
+  /**
+   * Counts an on-demand refresh in the refresh metrics (no lag: nothing scheduled it) and the hourly
+   * history, and logs its outcome in one line as token-refresher does for its own (no secret: the
+   * outcome's kind and, for a failure, its secret-free description).
+   */
+  private async measured(connectorId: string, refresh: Promise<RefreshOutcome>): Promise<RefreshOutcome> {
     const started = performance.now();
+    const line = (kind: string) => `on-demand refresh of connector ${connectorId}: ${kind} in ${Math.round(performance.now() - started)} ms`;
     try {
       const outcome = await refresh;
       const kind = refreshOutcomeKind(outcome);
       this.metrics.recordOutcome(kind, (performance.now() - started) / 1000);
       this.history.record(refreshHistoryOutcome(outcome));
+      if (kind === 'refreshed' || kind === 'fresh' || kind === 'recovered_pending') this.logger.log(line(kind));
+      else this.logger.warn(line(kind));
       return outcome;
     } catch (error) {
       const kind = refreshFailureKind(error);
       this.metrics.recordOutcome(kind, (performance.now() - started) / 1000);
       this.history.record(kind);
+      if (kind === 'lock_busy') this.logger.log(line(kind));
+      else this.logger.warn(`${line(kind)}: ${describeRefreshError(error)}`);
       throw error;
     }
   }

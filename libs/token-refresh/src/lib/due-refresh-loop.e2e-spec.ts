@@ -5,7 +5,7 @@ import { createTestDatabase, TEST_DATABASE_KINDS, testConfig, type TestDatabase,
 import { DataSource } from 'typeorm';
 import { LockTimeoutError } from './connector-lock';
 import { ConnectorSql } from './connector-sql';
-import { DueRefreshLoop, REFRESH_CLAIM_MS } from './due-refresh-loop';
+import { DueRefreshLoop, REFRESH_CLAIM_MS, type RefreshRecord } from './due-refresh-loop';
 import { RefreshStorageError } from './refresh-errors';
 import type { RefreshOutcome, TokenRefreshService } from './token-refresh.service';
 
@@ -51,8 +51,9 @@ describe.each(TEST_DATABASE_KINDS)('DueRefreshLoop claims on %s', (kind) => {
   }
 
   /** A loop of one process whose refreshes do what `refresh` says (the calls are recorded). */
-  function startLoop(refresh: (id: string) => Promise<RefreshOutcome>, concurrency = 4): { calls: string[]; loop: DueRefreshLoop } {
+  function startLoop(refresh: (id: string) => Promise<RefreshOutcome>, concurrency = 4): { calls: string[]; loop: DueRefreshLoop; records: RefreshRecord[] } {
     const calls: string[] = [];
+    const records: RefreshRecord[] = [];
     const refresher = {
       refreshConnector: (id: string) => {
         calls.push(id);
@@ -64,8 +65,8 @@ describe.each(TEST_DATABASE_KINDS)('DueRefreshLoop claims on %s', (kind) => {
     const config = { ...testConfig({ DATABASE_URL: db.url }), refreshConcurrency: concurrency };
     const loop = new DueRefreshLoop(ds, refresher as unknown as TokenRefreshService, config);
     loops.push(loop);
-    loop.start(() => undefined);
-    return { calls, loop };
+    loop.start((record) => records.push(record));
+    return { calls, loop, records };
   }
 
   it("reads a connector another host claimed further ahead than any claim lasts (that host's clock runs ahead), not one claimed for the usual time", async () => {
@@ -75,6 +76,31 @@ describe.each(TEST_DATABASE_KINDS)('DueRefreshLoop claims on %s', (kind) => {
     await ds.getRepository(ConnectorEntity).update({ id: held }, { refreshClaimedUntil: iso(Date.now() + REFRESH_CLAIM_MS) });
     const loop = new DueRefreshLoop(ds, undefined as never, testConfig({ DATABASE_URL: db.url }));
     expect((await loop.readDue(Date.now(), 10)).map((row) => row.id)).toEqual([skewed]);
+  });
+
+  it('counts the backlog: the connectors due now that no refresh has started, and since when the longest-waiting one is due', async () => {
+    const loop = new DueRefreshLoop(ds, undefined as never, testConfig({ DATABASE_URL: db.url }));
+    expect(await loop.backlog(Date.now())).toEqual({ due: 0, oldestMs: undefined });
+    const oldest = Date.now() - 60_000;
+    await connector('Due_1', oldest);
+    await connector('Due_2', Date.now() - 1000);
+    const started = await connector('Started', Date.now() - 120_000);
+    await connector('Later', Date.now() + 60_000);
+    await ds.getRepository(ConnectorEntity).update({ id: started }, { refreshClaimedUntil: iso(Date.now() + REFRESH_CLAIM_MS) });
+    expect(await loop.backlog(Date.now())).toEqual({ due: 2, oldestMs: Date.parse(iso(oldest)) });
+  });
+
+  it('measures the lag behind the due time of first attempts only (a retry is late on purpose)', async () => {
+    const first = await connector('First', Date.now() - 5000);
+    const retry = await connector('Retry', Date.now() - 5000);
+    await ds.getRepository(ConnectorEntity).update({ id: retry }, { refreshAttempts: 2 });
+    const a = startLoop(async () => ({ status: 'missing' }));
+    await waitFor('both refreshed', () => a.records.length >= 2 || undefined, 5000, 20);
+    const of = (id: string) => a.records.find((r) => r.connectorId === id);
+    expect(of(first)?.lagMs).toBeGreaterThanOrEqual(5000);
+    expect(of(first)?.attempt).toBe(1);
+    expect(of(retry)?.lagMs).toBeUndefined();
+    expect(of(retry)?.attempt).toBe(3);
   });
 
   const claimOf = async (id: string) => (await ds.getRepository(ConnectorEntity).findOneByOrFail({ id })).refreshClaimedUntil;

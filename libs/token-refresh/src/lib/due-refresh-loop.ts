@@ -50,7 +50,7 @@ export interface RefreshRecord {
   outcome: RefreshOutcomeLabel;
   /** From the refresh's start to its end. */
   durationMs: number;
-  /** From the connector's due time to the end of this attempt. */
+  /** From the connector's due time to the end of this attempt; first attempts only (a retry waits on purpose). */
   lagMs: number | undefined;
   /** 1 for the first attempt at this token version, 2 after one failed, ... */
   attempt: number;
@@ -81,6 +81,7 @@ export interface RefreshRecord {
 export class DueRefreshLoop {
   private readonly logger = new Logger('DueRefresh');
   private readonly sql: string;
+  private readonly backlogSql: string;
   private readonly inFlight = new Map<string, Promise<void>>();
   /**
    * The claim each refresh in flight holds (its end as written, and in ms): extended while the
@@ -109,12 +110,12 @@ export class DueRefreshLoop {
     // expression must read exactly so for the planner to use it): when a connector may be tried next.
     // A connector waiting for its retry sits at its retry time, not at the head of the range.
     const next = 'COALESCE(refresh_retry_at, next_refresh_at)';
-    this.sql =
-      'SELECT id, token_version AS "tokenVersion", next_refresh_at AS "nextRefreshAt", refresh_attempts AS "refreshAttempts" FROM connectors ' +
+    const where =
       `WHERE ${next} <= ${p(1)} AND next_refresh_at <= ${p(2)} AND status IN ('active', 'refresh_failed') ` +
       `AND (refresh_claimed_until IS NULL OR refresh_claimed_until <= ${p(3)} OR refresh_claimed_until > ${p(4)}) ` +
-      "AND NOT EXISTS (SELECT 1 FROM providers p WHERE p.id = connectors.provider_id AND p.state = 'credentials_rejected') " +
-      `ORDER BY ${next} LIMIT ${p(5)}`;
+      "AND NOT EXISTS (SELECT 1 FROM providers p WHERE p.id = connectors.provider_id AND p.state = 'credentials_rejected') ";
+    this.sql = `SELECT id, token_version AS "tokenVersion", next_refresh_at AS "nextRefreshAt", refresh_attempts AS "refreshAttempts" FROM connectors ${where}ORDER BY ${next} LIMIT ${p(5)}`;
+    this.backlogSql = `SELECT COUNT(*) AS "due", MIN(${next}) AS "oldest" FROM connectors ${where}`;
   }
 
   /** Refreshes running now. */
@@ -228,6 +229,18 @@ export class DueRefreshLoop {
     return rows.map((row) => ({ ...row, tokenVersion: Number(row.tokenVersion), refreshAttempts: Number(row.refreshAttempts) }));
   }
 
+  /**
+   * The backlog: connectors due at `now` (ms) that no refresh has started (nobody holds a claim on
+   * them), and since when the longest-waiting of them may be tried (ms; undefined with none). The
+   * same range as readDue's, counted: its cost follows the backlog, not the table (for /metrics).
+   */
+  async backlog(now: number): Promise<{ due: number; oldestMs: number | undefined }> {
+    const at = new Date(now).toISOString();
+    const [row] = (await this.dataSource.query(this.backlogSql, [at, at, at, new Date(now + REFRESH_CLAIM_HORIZON_MS).toISOString()])) as Array<{ due: number | string; oldest: string | null }>;
+    const oldest = row?.oldest ? Date.parse(row.oldest) : Number.NaN;
+    return { due: Number(row?.due ?? 0), oldestMs: Number.isFinite(oldest) ? oldest : undefined };
+  }
+
   /** The statement readDue runs (its plan is checked by the tests). */
   get dueSql(): string {
     return this.sql;
@@ -285,7 +298,9 @@ export class DueRefreshLoop {
     const due = Date.parse(row.nextRefreshAt);
     const measure = (outcome: RefreshOutcomeLabel, detail?: string, skipped?: boolean): RefreshRecord => {
       const end = Date.now();
-      return { connectorId: row.id, outcome, durationMs: end - started, lagMs: Number.isFinite(due) ? end - due : undefined, attempt: row.refreshAttempts + 1, detail, ...(skipped ? { skipped } : {}) };
+      // A retry is late on purpose (its backoff): only a first attempt's lag says how far behind the loop is.
+      const lagMs = Number.isFinite(due) && row.refreshAttempts === 0 ? end - due : undefined;
+      return { connectorId: row.id, outcome, durationMs: end - started, lagMs, attempt: row.refreshAttempts + 1, detail, ...(skipped ? { skipped } : {}) };
     };
     try {
       const outcome = await this.refresher.refreshConnector(row.id, 'if-due', { lockWaitMs: 0, background: true, claimMark });

@@ -1,5 +1,9 @@
 import { Global, Injectable, Module } from '@nestjs/common';
+import { withDeadline } from '@flow-oauth/deadline';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** A scrape must answer while the database is slow or gone. */
+const SCRAPE_TIMEOUT_MS = 2000;
 
 /** How one refresh attempt ended: the `outcome` label of the refresh metrics. */
 /**
@@ -38,7 +42,7 @@ export class RefreshMetrics {
   private readonly lag: Histogram;
   private inFlight?: () => number;
 
-  constructor(registry: Registry) {
+  constructor(private readonly registry: Registry) {
     const inFlight = (): number | undefined => this.inFlight?.();
     new Gauge({
       name: 'flow_refresh_in_flight',
@@ -64,7 +68,7 @@ export class RefreshMetrics {
     });
     this.lag = new Histogram({
       name: 'flow_refresh_lag_seconds',
-      help: 'How long after its due time a scheduled refresh ended',
+      help: 'How long after its due time a scheduled refresh ended (first attempts only)',
       buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
       registers: [registry],
     });
@@ -75,6 +79,42 @@ export class RefreshMetrics {
   /** Where flow_refresh_in_flight is read from (token-refresher's due-refresh loop). */
   trackInFlight(read: () => number): void {
     this.inFlight = read;
+  }
+
+  /**
+   * Where the background refresh's backlog is read from at each scrape (token-refresher): the
+   * connectors due now that no refresh has started, and how long the longest-waiting of them has
+   * waited. Every token-refresher reports the same deployment-wide figures (take the max).
+   */
+  trackBacklog(read: () => Promise<{ due: number; oldestMs: number | undefined }>): void {
+    // Read once per scrape for both gauges.
+    let reading: Promise<{ due: number; oldestMs: number | undefined } | undefined> | undefined;
+    const once = () => {
+      reading ??= withDeadline(read(), SCRAPE_TIMEOUT_MS)
+        .catch(() => undefined)
+        .finally(() => setTimeout(() => (reading = undefined), 0));
+      return reading;
+    };
+    new Gauge({
+      name: 'flow_refresh_due_connectors',
+      help: 'Connectors due for a background refresh now that no refresher has started yet (deployment-wide), read at scrape time',
+      registers: [this.registry],
+      async collect() {
+        const backlog = await once();
+        if (backlog) this.set(backlog.due);
+        else this.reset();
+      },
+    });
+    new Gauge({
+      name: 'flow_refresh_oldest_due_seconds',
+      help: 'How long the longest-waiting of those due connectors has been due (0 with none), read at scrape time',
+      registers: [this.registry],
+      async collect() {
+        const backlog = await once();
+        if (backlog) this.set(backlog.oldestMs === undefined ? 0 : Math.max(0, (Date.now() - backlog.oldestMs) / 1000));
+        else this.reset();
+      },
+    });
   }
 
   /** Counts one refresh; `lagSeconds` only for scheduled refreshes (the on-demand ones have no due time). */
