@@ -99,4 +99,49 @@ describe('token-refresher /metrics', () => {
       await provider.stop();
     }
   });
+
+  it('shows the backlog while every refresh slot is taken: the due connectors nobody started, and how long the oldest has waited (provider mocked: it holds its answers)', async () => {
+    const provider = await startRecordingServer();
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let n = 0;
+    provider.respond(async () => {
+      await released;
+      n += 1;
+      return { body: { access_token: `at-backlog-${n}`, token_type: 'Bearer', expires_in: 3600, refresh_token: `rt-backlog-${n}` } };
+    });
+    try {
+      await rig.load({ odata: { 'Backlog-M': { CLIENT_ID: 'bl', CLIENT_SECRET: 'bl-secret', AUTH_URL: `${provider.url}/authorize`, TOKEN_URL: `${provider.url}/token` } } });
+      const bl = (await rig.providers.all()).find((p) => p.name === 'Backlog-M');
+      const extra = 5;
+      const dueAt = Date.now() - 30_000;
+      for (let i = 0; i < rig.config.refreshConcurrency + extra; i++) {
+        const now = nowIso();
+        const id = randomUUID();
+        await rig.dataSource.getRepository(ConnectorEntity).insert(
+          Object.assign(new ConnectorEntity(), {
+            id, label: `Metrics_Backlog_${i}`, providerId: bl?.id, type: 'odata', providerName: 'Backlog-M', owner: 'alice', status: 'active',
+            ...app.get(ConnectorTokenStore).columns(id, { accessToken: 'at-old', refreshToken: 'rt-old', tokenType: 'Bearer', expiresAt: null, metadata: {} }, null), tokenType: 'Bearer', scope: null,
+            expiresAt: new Date(Date.now() + 60_000).toISOString(), nextRefreshAt: new Date(dueAt).toISOString(), params: '{}', metadata: '{}', lastError: null, tokenVersion: 1, createdAt: now, updatedAt: now,
+          }),
+        );
+      }
+      // Every slot waits on the provider; the rest are due and not started.
+      const busy = await waitFor('the slots filled', async () => {
+        const scraped = await metrics();
+        return scraped.sum('flow_refresh_in_flight') === rig.config.refreshConcurrency ? scraped : undefined;
+      }, 15_000, 100);
+      expect(busy.sum('flow_refresh_due_connectors')).toBe(extra);
+      expect(busy.sum('flow_refresh_oldest_due_seconds')).toBeGreaterThanOrEqual(30);
+      release();
+      const drained = await waitFor('the backlog drained', async () => {
+        const scraped = await metrics();
+        return scraped.sum('flow_refresh_due_connectors') === 0 && scraped.sum('flow_refresh_in_flight') === 0 ? scraped : undefined;
+      }, 20_000, 100);
+      expect(drained.sum('flow_refresh_oldest_due_seconds')).toBe(0);
+    } finally {
+      release();
+      await provider.stop();
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import { RETIRED_QUEUES } from '@flow-oauth/queue-contracts';
+import { QueueName, RETIRED_QUEUES } from '@flow-oauth/queue-contracts';
 import { Queue } from 'bullmq';
 import { type RefresherRig, startRig, waitFor } from './refresher-rig';
 
@@ -32,5 +32,7 @@ describe('retired queues', () => {
     await rig.startRefresher();
     await waitFor('the retired queue removed', async () => (await rig.redis.keys(`${prefix}:token-refresh:*`)).length === 0 || undefined, 15_000, 100);
     expect(await rig.redis.get(`${prefix}:unrelated`)).toBe('kept');
+    // The queue it serves is another one, left as it is.
+    expect(await rig.redis.exists(`${prefix}:${QueueName.WebhookDelivery}:meta`)).toBe(1);
   });
 });

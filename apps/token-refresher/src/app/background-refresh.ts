@@ -34,17 +34,23 @@ export class BackgroundRefresh implements OnApplicationBootstrap, BeforeApplicat
     void this.removeRetiredQueues();
   }
 
+  /** Whether a queue has any of the keys every BullMQ queue with jobs or a scheduler has (no SCAN over a shared keyspace). */
+  private async queueExists(name: string): Promise<boolean> {
+    const keys = ['meta', 'id', 'wait', 'delayed', 'active', 'prioritized', 'paused', 'repeat', 'completed', 'failed', 'events'].map((key) => `${this.config.queuePrefix}:${name}:${key}`);
+    return (await this.redis.exists(...keys)) > 0;
+  }
+
   /** An upgrade from a release that queued a job per refresh leaves that queue in Redis: removed (best effort, at every start). */
   private async removeRetiredQueues(): Promise<void> {
     for (const name of RETIRED_QUEUES) {
       try {
-        // The keys every BullMQ queue with jobs or a scheduler has (no SCAN over a shared keyspace).
-        const keys = ['meta', 'id', 'wait', 'delayed', 'active', 'prioritized', 'paused', 'repeat', 'completed', 'failed', 'events'].map((key) => `${this.config.queuePrefix}:${name}:${key}`);
-        if ((await this.redis.exists(...keys)) === 0) continue;
+        if (!(await this.queueExists(name))) continue;
         await obliterateQueue(this.redis, this.config.queuePrefix, name);
         this.logger.log(`removed the retired queue ${name} and its jobs (the refresh schedule is in the database now)`);
       } catch (error) {
-        this.logger.warn(`the retired queue ${name} could not be removed: ${(error as Error).message}`);
+        // Two token-refreshers starting together: the other one removed it meanwhile.
+        if (!(await this.queueExists(name).catch(() => true))) continue;
+        this.logger.warn(`the retired queue ${name} could not be removed (tried again at the next start): ${(error as Error).message}`);
       }
     }
   }

@@ -25,4 +25,42 @@ describe('RefreshMetrics', () => {
     expect(m.sum('flow_refresh_lag_seconds_count')).toBe(3);
     expect(m.sum('flow_refresh_lag_seconds_bucket', { le: '30' })).toBe(2);
   });
+
+  it('reads the backlog once per scrape for both gauges; a read that fails shows NaN, not an empty backlog; a slow read serves the next scrape instead of another piling up', async () => {
+    const registry = new Registry();
+    const metrics = new RefreshMetrics(registry);
+    let reads = 0;
+    let answer: () => Promise<{ due: number; oldestMs: number | undefined }> = async () => ({ due: 7, oldestMs: Date.now() - 90_000 });
+    metrics.trackBacklog(() => {
+      reads += 1;
+      return answer();
+    });
+    let m = parsePrometheusText(await registry.metrics());
+    expect(reads).toBe(1);
+    expect(m.sum('flow_refresh_due_connectors')).toBe(7);
+    expect(m.sum('flow_refresh_oldest_due_seconds')).toBeGreaterThanOrEqual(90);
+    expect(m.sum('flow_refresh_oldest_due_seconds')).toBeLessThan(100);
+
+    answer = async () => {
+      throw new Error('database unavailable (test)');
+    };
+    await new Promise((r) => setTimeout(r, 5));
+    m = parsePrometheusText(await registry.metrics());
+    expect(m.find('flow_refresh_due_connectors', {})[0].value).toBeNaN();
+    expect(m.find('flow_refresh_oldest_due_seconds', {})[0].value).toBeNaN();
+
+    // A read that outlives the scrape's deadline (2 s): the next scrape waits on it, no second read starts.
+    let finish!: (value: { due: number; oldestMs: number | undefined }) => void;
+    answer = () => new Promise((resolve) => (finish = resolve));
+    await new Promise((r) => setTimeout(r, 5));
+    const before = reads;
+    m = parsePrometheusText(await registry.metrics());
+    expect(m.find('flow_refresh_due_connectors', {})[0].value).toBeNaN();
+    const next = registry.metrics();
+    finish({ due: 0, oldestMs: undefined });
+    m = parsePrometheusText(await next);
+    expect(reads).toBe(before + 1);
+    expect(m.sum('flow_refresh_due_connectors')).toBe(0);
+    expect(m.sum('flow_refresh_oldest_due_seconds')).toBe(0);
+  }, 10_000);
 });

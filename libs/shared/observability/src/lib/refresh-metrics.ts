@@ -1,4 +1,4 @@
-import { Global, Injectable, Module } from '@nestjs/common';
+import { Global, Injectable, Logger, Module } from '@nestjs/common';
 import { withDeadline } from '@flow-oauth/deadline';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -87,32 +87,40 @@ export class RefreshMetrics {
    * waited. Every token-refresher reports the same deployment-wide figures (take the max).
    */
   trackBacklog(read: () => Promise<{ due: number; oldestMs: number | undefined }>): void {
-    // Read once per scrape for both gauges.
-    let reading: Promise<{ due: number; oldestMs: number | undefined } | undefined> | undefined;
-    const once = () => {
-      reading ??= withDeadline(read(), SCRAPE_TIMEOUT_MS)
-        .catch(() => undefined)
-        .finally(() => setTimeout(() => (reading = undefined), 0));
-      return reading;
+    const logger = new Logger('RefreshMetrics');
+    // One read serves both gauges of a scrape; a read still running (a slow database) serves the
+    // next scrapes too, rather than another COUNT piling up behind it.
+    let running: Promise<{ due: number; oldestMs: number | undefined }> | undefined;
+    let warnedAt = 0;
+    const once = async () => {
+      running ??= read().finally(() => setTimeout(() => (running = undefined), 0));
+      try {
+        return await withDeadline(running, SCRAPE_TIMEOUT_MS);
+      } catch (error) {
+        // NaN, not 0: an unknown backlog must not look like none (an alert on it stays quiet either way, the log says why).
+        if (Date.now() - warnedAt > 60_000) {
+          warnedAt = Date.now();
+          logger.warn(`the refresh backlog was not counted for /metrics: ${(error as Error).message}`);
+        }
+        return undefined;
+      }
     };
     new Gauge({
       name: 'flow_refresh_due_connectors',
-      help: 'Connectors due for a background refresh now that no refresher has started yet (deployment-wide), read at scrape time',
+      help: 'Connectors due for a background refresh now that no refresher has started yet (deployment-wide), read at scrape time; NaN when it could not be read',
       registers: [this.registry],
       async collect() {
         const backlog = await once();
-        if (backlog) this.set(backlog.due);
-        else this.reset();
+        this.set(backlog ? backlog.due : Number.NaN);
       },
     });
     new Gauge({
       name: 'flow_refresh_oldest_due_seconds',
-      help: 'How long the longest-waiting of those due connectors has been due (0 with none), read at scrape time',
+      help: 'How long the longest-waiting of those due connectors has been due (0 with none), read at scrape time; NaN when it could not be read',
       registers: [this.registry],
       async collect() {
         const backlog = await once();
-        if (backlog) this.set(backlog.oldestMs === undefined ? 0 : Math.max(0, (Date.now() - backlog.oldestMs) / 1000));
-        else this.reset();
+        this.set(backlog ? (backlog.oldestMs === undefined ? 0 : Math.max(0, (Date.now() - backlog.oldestMs) / 1000)) : Number.NaN);
       },
     });
   }
