@@ -4,7 +4,7 @@ import { obliterateQueue } from '@flow-oauth/messaging';
 import { RefreshMetrics } from '@flow-oauth/observability';
 import { RETIRED_QUEUES } from '@flow-oauth/queue-contracts';
 import { REDIS } from '@flow-oauth/redis';
-import { DueRefreshLoop, type RefreshRecord, RefreshHistory } from '@flow-oauth/token-refresh';
+import { DueRefreshLoop, type RefreshRecord, RefreshHistory, refreshOutcomeLevel } from '@flow-oauth/token-refresh';
 import type { Redis } from 'ioredis';
 
 /**
@@ -70,20 +70,6 @@ export class BackgroundRefresh implements OnApplicationBootstrap, BeforeApplicat
     this.history.record(record.skipped ? 'skipped' : record.outcome);
     const lag = record.lagMs === undefined ? '' : `, ${record.lagMs} ms after due`;
     const line = `refresh of connector ${record.connectorId}: ${record.outcome} in ${record.durationMs} ms${lag} (attempt ${record.attempt})${record.detail ? `: ${record.detail}` : ''}`;
-    switch (record.outcome) {
-      case 'refreshed':
-      case 'fresh':
-      case 'not_refreshable':
-      case 'missing':
-      case 'recovered_pending':
-        this.logger.log(line);
-        break;
-      case 'credentials_rejected':
-      case 'error':
-        this.logger.error(line);
-        break;
-      default:
-        this.logger.warn(line);
-    }
+    this.logger[refreshOutcomeLevel(record.outcome)](line);
   }
 }

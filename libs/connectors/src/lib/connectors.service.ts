@@ -7,7 +7,7 @@ import { ApiError } from '@flow-oauth/http-common';
 import { LocalCache } from '@flow-oauth/local-cache';
 import { emitEvent, FLOW_EVENTS_CLIENT } from '@flow-oauth/messaging';
 import { OAuthClient, OAuthProtocolError } from '@flow-oauth/oauth-client';
-import { RefreshMetrics } from '@flow-oauth/observability';
+import { RefreshMetrics, type RefreshOutcomeLabel } from '@flow-oauth/observability';
 import { ConnectorEntity, nowIso } from '@flow-oauth/persistence';
 import { FlowEvent } from '@flow-oauth/queue-contracts';
 import {
@@ -15,12 +15,14 @@ import {
   ConnectorLock,
   ConnectorTokenStore,
   describeRefreshError,
+  type HistoryOutcome,
   LockTimeoutError,
   ProviderChangedError,
   refreshFailureKind,
   type RefreshOutcome,
   refreshHistoryOutcome,
   refreshOutcomeKind,
+  refreshOutcomeLevel,
   RefreshHistory,
   RefreshStorageError,
   type RejectedProvider,
@@ -178,21 +180,19 @@ export class ConnectorsService {
    */
   private async measured(connectorId: string, refresh: Promise<RefreshOutcome>): Promise<RefreshOutcome> {
     const started = performance.now();
-    const line = (kind: string) => `on-demand refresh of connector ${connectorId}: ${kind} in ${Math.round(performance.now() - started)} ms`;
+    const record = (kind: RefreshOutcomeLabel, history: HistoryOutcome, detail?: string) => {
+      const ms = performance.now() - started;
+      this.metrics.recordOutcome(kind, ms / 1000);
+      this.history.record(history);
+      this.logger[refreshOutcomeLevel(kind)](`on-demand refresh of connector ${connectorId}: ${kind} in ${Math.round(ms)} ms${detail ? `: ${detail}` : ''}`);
+    };
     try {
       const outcome = await refresh;
-      const kind = refreshOutcomeKind(outcome);
-      this.metrics.recordOutcome(kind, (performance.now() - started) / 1000);
-      this.history.record(refreshHistoryOutcome(outcome));
-      if (kind === 'refreshed' || kind === 'fresh' || kind === 'recovered_pending') this.logger.log(line(kind));
-      else this.logger.warn(line(kind));
+      record(refreshOutcomeKind(outcome), refreshHistoryOutcome(outcome));
       return outcome;
     } catch (error) {
       const kind = refreshFailureKind(error);
-      this.metrics.recordOutcome(kind, (performance.now() - started) / 1000);
-      this.history.record(kind);
-      if (kind === 'lock_busy') this.logger.log(line(kind));
-      else this.logger.warn(`${line(kind)}: ${describeRefreshError(error)}`);
+      record(kind, kind, kind === 'lock_busy' ? undefined : describeRefreshError(error));
       throw error;
     }
   }

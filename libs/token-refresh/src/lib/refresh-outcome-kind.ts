@@ -29,3 +29,26 @@ export function refreshFailureKind(error: unknown): RefreshOutcomeLabel {
   if (error instanceof StaleTokenWriteError) return 'stale';
   return 'error';
 }
+
+/**
+ * The log level of a refresh outcome's line (background and on-demand alike): what went as it
+ * should, or needs nobody (a connector refreshed meanwhile, deleted, or of a type that does not
+ * refresh; another refresh holding the lock), is `log`; the operator's credentials refused, or an
+ * error nothing explains, `error`; the rest (retried, or a user must sign in again) `warn`.
+ */
+export function refreshOutcomeLevel(outcome: RefreshOutcomeLabel): 'log' | 'warn' | 'error' {
+  switch (outcome) {
+    case 'refreshed':
+    case 'fresh':
+    case 'not_refreshable':
+    case 'missing':
+    case 'recovered_pending':
+    case 'lock_busy':
+      return 'log';
+    case 'credentials_rejected':
+    case 'error':
+      return 'error';
+    default:
+      return 'warn';
+  }
+}
