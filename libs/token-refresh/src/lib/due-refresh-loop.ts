@@ -7,7 +7,7 @@ import { CONNECTOR_LOCK_TTL_MS, LockTimeoutError } from './connector-lock';
 import { ConnectorSql } from './connector-sql';
 import { StaleTokenWriteError } from './connector-token-store';
 import { refreshFailureKind, refreshHistoryOutcome, refreshOutcomeKind } from './refresh-outcome-kind';
-import type { RefreshOutcomeLabel } from '@flow-oauth/observability';
+import type { RefreshBacklog, RefreshOutcomeLabel } from '@flow-oauth/observability';
 import { refreshRetryDelay } from './refresh-schedule';
 import { REFRESH_RETRY, TokenRefreshService } from './token-refresh.service';
 
@@ -223,9 +223,7 @@ export class DueRefreshLoop {
    * `now`, so its cost follows what is due, not the number of connectors nor of those waiting.
    */
   async readDue(now: number, limit: number): Promise<DueRow[]> {
-    const at = new Date(now).toISOString();
-    const horizon = new Date(now + REFRESH_CLAIM_HORIZON_MS).toISOString();
-    const rows = (await this.dataSource.query(this.sql, [at, at, at, horizon, limit])) as DueRow[];
+    const rows = (await this.dataSource.query(this.sql, [...this.dueParams(now), limit])) as DueRow[];
     return rows.map((row) => ({ ...row, tokenVersion: Number(row.tokenVersion), refreshAttempts: Number(row.refreshAttempts) }));
   }
 
@@ -234,11 +232,16 @@ export class DueRefreshLoop {
    * them), and since when the longest-waiting of them may be tried (ms; undefined with none). The
    * same range as readDue's, counted: its cost follows the backlog, not the table (for /metrics).
    */
-  async backlog(now: number): Promise<{ due: number; oldestMs: number | undefined }> {
-    const at = new Date(now).toISOString();
-    const [row] = (await this.dataSource.query(this.backlogSql, [at, at, at, new Date(now + REFRESH_CLAIM_HORIZON_MS).toISOString()])) as Array<{ due: number | string; oldest: string | null }>;
+  async backlog(now: number): Promise<RefreshBacklog> {
+    const [row] = (await this.dataSource.query(this.backlogSql, this.dueParams(now))) as Array<{ due: number | string; oldest: string | null }>;
     const oldest = row?.oldest ? Date.parse(row.oldest) : Number.NaN;
     return { due: Number(row?.due ?? 0), oldestMs: Number.isFinite(oldest) ? oldest : undefined };
+  }
+
+  /** The values of the due range's placeholders (the WHERE that readDue and backlog share), in their order. */
+  private dueParams(now: number): [string, string, string, string] {
+    const at = new Date(now).toISOString();
+    return [at, at, at, new Date(now + REFRESH_CLAIM_HORIZON_MS).toISOString()];
   }
 
   /** The statement readDue runs (its plan is checked by the tests). */

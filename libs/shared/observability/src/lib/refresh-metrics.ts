@@ -31,6 +31,12 @@ export const REFRESH_OUTCOMES = [
 ] as const;
 export type RefreshOutcomeLabel = (typeof REFRESH_OUTCOMES)[number];
 
+/** The background refresh's backlog: connectors due and not started, and since when (ms) the longest-waiting one is due. */
+export interface RefreshBacklog {
+  due: number;
+  oldestMs: number | undefined;
+}
+
 /**
  * Refresh outcomes by kind, how long each refresh took, and how late it started after it was due.
  * The refresh pipeline calls `recordOutcome` once per refresh, wherever it knows all three.
@@ -86,11 +92,11 @@ export class RefreshMetrics {
    * connectors due now that no refresh has started, and how long the longest-waiting of them has
    * waited. Every token-refresher reports the same deployment-wide figures (take the max).
    */
-  trackBacklog(read: () => Promise<{ due: number; oldestMs: number | undefined }>): void {
+  trackBacklog(read: () => Promise<RefreshBacklog>): void {
     const logger = new Logger('RefreshMetrics');
     // One read serves both gauges of a scrape; a read still running (a slow database) serves the
     // next scrapes too, rather than another COUNT piling up behind it.
-    let running: Promise<{ due: number; oldestMs: number | undefined }> | undefined;
+    let running: Promise<RefreshBacklog> | undefined;
     let warnedAt = 0;
     const once = async () => {
       running ??= read().finally(() => setTimeout(() => (running = undefined), 0));
@@ -105,24 +111,21 @@ export class RefreshMetrics {
         return undefined;
       }
     };
-    new Gauge({
-      name: 'flow_refresh_due_connectors',
-      help: 'Connectors due for a background refresh now that no refresher has started yet (deployment-wide), read at scrape time; NaN when it could not be read',
-      registers: [this.registry],
-      async collect() {
-        const backlog = await once();
-        this.set(backlog ? backlog.due : Number.NaN);
-      },
-    });
-    new Gauge({
-      name: 'flow_refresh_oldest_due_seconds',
-      help: 'How long the longest-waiting of those due connectors has been due (0 with none), read at scrape time; NaN when it could not be read',
-      registers: [this.registry],
-      async collect() {
-        const backlog = await once();
-        this.set(backlog ? (backlog.oldestMs === undefined ? 0 : Math.max(0, (Date.now() - backlog.oldestMs) / 1000)) : Number.NaN);
-      },
-    });
+    const registers = [this.registry];
+    const gauge = (name: string, help: string, value: (backlog: RefreshBacklog) => number) =>
+      new Gauge({
+        name,
+        help: `${help}, read at scrape time; NaN when it could not be read`,
+        registers,
+        async collect() {
+          const backlog = await once();
+          this.set(backlog ? value(backlog) : Number.NaN);
+        },
+      });
+    gauge('flow_refresh_due_connectors', 'Connectors due for a background refresh now that no refresher has started yet (deployment-wide)', (backlog) => backlog.due);
+    gauge('flow_refresh_oldest_due_seconds', 'How long the longest-waiting of those due connectors has been due (0 with none)', (backlog) =>
+      backlog.oldestMs === undefined ? 0 : Math.max(0, (Date.now() - backlog.oldestMs) / 1000),
+    );
   }
 
   /** Counts one refresh; `lagSeconds` only for scheduled refreshes (the on-demand ones have no due time). */
